@@ -1,0 +1,135 @@
+//! `runcode-launcher`: finds the `runcode` CLI to run (an explicit override,
+//! one already on PATH, a cached copy, or a verified download of the pinned
+//! release) and hands over to it. See launcher.md for the contract.
+
+mod archive;
+mod checksums;
+mod error;
+mod fetch;
+mod handover;
+mod install;
+mod knobs;
+mod platform;
+mod report;
+mod resolve;
+mod url;
+
+use std::env;
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+use error::{Error, Result};
+use platform::Platform;
+use report::Report;
+
+fn main() {
+    let args: Vec<OsString> = env::args_os().skip(1).collect();
+    let report = Report::new(knobs::debug_enabled());
+    let err = match launch(&report, &args) {
+        Ok(code) => std::process::exit(code),
+        Err(err) => err,
+    };
+    report.failure(&err.to_string(), wants_json(&args));
+    std::process::exit(1);
+}
+
+/// `--json` among the CLI's own arguments (those before a `--`).
+fn wants_json(args: &[OsString]) -> bool {
+    args.iter()
+        .take_while(|a| *a != "--")
+        .any(|a| a == "--json")
+}
+
+fn launch(report: &Report, args: &[OsString]) -> Result<i32> {
+    if let Some(bin) = knobs::var_os("RUNCODE_BIN") {
+        let path = resolve::explicit(PathBuf::from(bin))?;
+        report.debug(format_args!("RUNCODE_BIN: running {}", path.display()));
+        return handover::run(&path, args, None);
+    }
+
+    let exe = env::current_exe().ok();
+    if knobs::var_os("RUNCODE_LAUNCHER").is_some() {
+        report.debug(format_args!("RUNCODE_LAUNCHER is set: not looking on PATH"));
+    } else if let Some(found) = resolve::on_path(report, exe.as_deref()) {
+        report.debug(format_args!("PATH: running {}", found.display()));
+        let me = exe
+            .clone()
+            .unwrap_or_else(|| PathBuf::from("runcode-launcher"));
+        return handover::run(&found, args, Some(&me));
+    }
+
+    let platform = Platform::current()?;
+    let pin = knobs::pin(&start_dirs(exe.as_deref()))?;
+    let bin_dir = knobs::cache_root()?.join("bin");
+    let target = bin_dir.join(platform.cached_name(&pin.version));
+    if target.is_file() {
+        report.debug(format_args!("cache: running {}", target.display()));
+        mark_used(&target);
+        return handover::run(&target, args, None);
+    }
+
+    let bases = knobs::bases(&pin.version);
+    if let Some(bad) = bases.iter().find(|b| !url::allowed_base(b)) {
+        return Err(Error::InsecureUrl { url: bad.clone() });
+    }
+    // The bundle's pinned digests apply to the bundled version only: a user
+    // who pins another version with RUNCODE_PIN_VERSION relies on its
+    // checksums.txt alone.
+    let pinned = match (&pin.bundled, &pin.dir) {
+        (Some(bundled), Some(dir)) if *bundled == pin.version => {
+            Some(dir.join("RUNCODE_CHECKSUMS")).filter(|p| p.is_file())
+        }
+        _ => None,
+    };
+    report.debug(format_args!("cache miss: {}", target.display()));
+    let request = install::Request {
+        version: &pin.version,
+        platform,
+        bases: &bases,
+        pinned,
+    };
+    install::ensure(report, &bin_dir, &target, &request)?;
+    handover::run(&target, args, None)
+}
+
+/// Where to look for `RUNCODE_VERSION`: beside the launcher's own file, then
+/// beside the path it was started as (a symlink, say).
+fn start_dirs(exe: Option<&Path>) -> Vec<PathBuf> {
+    let mut dirs: Vec<PathBuf> = exe
+        .and_then(Path::parent)
+        .map(Path::to_path_buf)
+        .into_iter()
+        .collect();
+    if let Some(arg0) = env::args_os().next().map(PathBuf::from)
+        && arg0.components().count() > 1
+        && let Some(dir) = arg0.parent().filter(|d| !dirs.iter().any(|x| x == d))
+    {
+        dirs.push(dir.to_path_buf());
+    }
+    dirs
+}
+
+/// Records that the cached binary was used (its mtime), so that tidying
+/// keeps it. Written at most once a day; failures do not matter.
+fn mark_used(target: &Path) {
+    let day = Duration::from_secs(24 * 3600);
+    let Ok(meta) = std::fs::metadata(target) else {
+        return;
+    };
+    let fresh = meta
+        .modified()
+        .ok()
+        .and_then(|t| SystemTime::now().duration_since(t).ok())
+        .is_some_and(|age| age < day);
+    if fresh {
+        return;
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(windows)]
+    std::os::windows::fs::OpenOptionsExt::access_mode(&mut options, 0x100); // FILE_WRITE_ATTRIBUTES
+    if let Ok(file) = options.open(target) {
+        let _ = file.set_modified(SystemTime::now());
+    }
+}

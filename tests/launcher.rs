@@ -1,0 +1,702 @@
+//! The launcher end to end: real release archives served over `file://` and
+//! a loopback HTTP server, the real launcher binary run directly and through
+//! the real shim, in a scratch bundle, HOME and cache per test.
+
+mod util;
+
+use std::ffi::OsString;
+use std::os::unix::ffi::OsStringExt;
+use std::os::unix::fs::PermissionsExt;
+use std::process::Stdio;
+use std::time::Duration;
+
+use runcode_e2e::archive::{self, Entry};
+use runcode_e2e::proxy::Proxy;
+use runcode_e2e::serve::{Rule, Server};
+use util::{
+    VERSION, World, assert_ok, assert_refused, payload, payload_args, release, run, stderr,
+};
+
+fn asset() -> String {
+    release::host_asset()
+}
+
+fn asset_path() -> String {
+    format!("/{}", asset())
+}
+
+fn tricky_args() -> Vec<OsString> {
+    vec![
+        OsString::from("exec"),
+        OsString::from("--"),
+        OsString::from(""),
+        OsString::from("two words"),
+        OsString::from("--json-not"),
+        OsString::from("quote ' \" $HOME `x` *"),
+        OsString::from("line\nbreak"),
+        OsString::from_vec(vec![0xff, 0xfe, b'x']),
+    ]
+}
+
+#[test]
+fn a_first_run_downloads_verifies_caches_and_passes_arguments_byte_for_byte() {
+    let w = World::new();
+    let rel = w.release("rel", &payload("good"));
+    let server = Server::start(&rel);
+    let out = run(w
+        .shim()
+        .env("RUNCODE_DOWNLOAD_BASE", server.url(""))
+        .args(tricky_args()));
+    assert_ok(&out);
+    let expected: Vec<Vec<u8>> = tricky_args().into_iter().map(OsString::into_vec).collect();
+    assert_eq!(payload_args(&out), expected);
+    let err = stderr(&out);
+    let fetching = format!(
+        "runcode: fetching {VERSION} ({}/{}) ...",
+        release::host_os(),
+        release::host_arch()
+    );
+    assert_eq!(err.matches("fetching").count(), 1, "{err}");
+    assert!(err.contains(&fetching), "{err}");
+    assert_eq!(
+        w.cache_entries(),
+        vec![".lock".to_owned(), release::cached_name(VERSION)]
+    );
+    let mode = std::fs::metadata(w.cache.join("bin").join(release::cached_name(VERSION)))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o111, 0o111, "the cached binary is executable");
+    assert_eq!(server.hits(&asset_path()), 1);
+    assert_eq!(server.hits("/checksums.txt"), 1);
+
+    // The second run is served from the cache: no request, no message.
+    let again = run(w
+        .launcher()
+        .env("RUNCODE_DOWNLOAD_BASE", server.url(""))
+        .arg("--"));
+    assert_ok(&again);
+    assert_eq!(payload_args(&again), vec![b"--".to_vec()]);
+    assert_eq!(server.hits(&asset_path()), 1);
+    assert!(!stderr(&again).contains("fetching"));
+}
+
+#[test]
+fn file_urls_serve_as_a_local_mirror() {
+    let w = World::new();
+    let rel = w.release("my mirror", &payload("file"));
+    let out = run(w
+        .launcher()
+        .env("RUNCODE_DOWNLOAD_BASE", release::file_url(&rel))
+        .arg("x"));
+    assert_ok(&out);
+    assert_eq!(payload_args(&out), vec![b"x".to_vec()]);
+}
+
+#[test]
+fn the_exit_status_is_the_clis_own() {
+    let w = World::new();
+    let rel = w.release("rel", &payload("exit"));
+    for cmd in [w.shim(), w.launcher()] {
+        let mut cmd = cmd;
+        let out = run(cmd
+            .env("RUNCODE_DOWNLOAD_BASE", release::file_url(&rel))
+            .env("PAYLOAD_EXIT", "7"));
+        assert_eq!(out.status.code(), Some(7), "{}", stderr(&out));
+    }
+}
+
+#[test]
+fn the_cache_is_used_when_the_release_host_is_unreachable() {
+    let w = World::new();
+    let rel = w.release("rel", &payload("cached"));
+    assert_ok(&run(w
+        .launcher()
+        .env("RUNCODE_DOWNLOAD_BASE", release::file_url(&rel))));
+    // A port nothing listens on: a closed listener's port.
+    let dead = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let out = run(w
+        .shim()
+        .env("RUNCODE_DOWNLOAD_BASE", format!("http://127.0.0.1:{dead}"))
+        .arg("hi"));
+    assert_ok(&out);
+    assert_eq!(payload_args(&out), vec![b"hi".to_vec()]);
+}
+
+#[test]
+fn the_real_cli_runs_through_the_launcher() {
+    let w = World::new();
+    let cli = std::fs::read(util::built("runcode")).unwrap();
+    let rel = w.release("rel", &cli);
+    let out = run(w
+        .shim()
+        .env("RUNCODE_DOWNLOAD_BASE", release::file_url(&rel))
+        .arg("--version"));
+    assert_ok(&out);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        format!("runcode {}", env!("CARGO_PKG_VERSION"))
+    );
+}
+
+#[test]
+fn runcode_bin_is_run_as_is_and_a_missing_one_is_refused() {
+    let w = World::new();
+    let bin = w.path("mine/runcode");
+    std::fs::create_dir_all(bin.parent().unwrap()).unwrap();
+    std::fs::write(&bin, payload("explicit")).unwrap();
+    std::fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let out = run(w
+        .shim()
+        .env("RUNCODE_BIN", &bin)
+        .env("RUNCODE_DOWNLOAD_BASE", "http://127.0.0.1:9")
+        .arg("a b"));
+    assert_ok(&out);
+    assert!(stderr(&out).contains("payload=explicit"));
+    assert_eq!(payload_args(&out), vec![b"a b".to_vec()]);
+    assert!(w.cache_entries().is_empty(), "RUNCODE_BIN touches no cache");
+
+    let missing = run(w.launcher().env("RUNCODE_BIN", w.path("nope/runcode")));
+    assert_refused(&missing, "RUNCODE_BIN=");
+    assert_eq!(
+        stderr(&missing).lines().count(),
+        1,
+        "one line: {}",
+        stderr(&missing)
+    );
+
+    std::fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o644)).unwrap();
+    assert_refused(
+        &run(w.launcher().env("RUNCODE_BIN", &bin)),
+        "not executable",
+    );
+}
+
+#[test]
+fn a_runcode_on_path_is_used_without_any_download() {
+    let w = World::new();
+    let rel = w.release("rel", &payload("download"));
+    let server = Server::start(&rel);
+    let brew = w.path("brew/bin");
+    std::fs::create_dir_all(&brew).unwrap();
+    std::fs::write(brew.join("runcode"), payload("brew")).unwrap();
+    std::fs::set_permissions(brew.join("runcode"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    // The plugin's own bin/ comes first on PATH, as agents set it up: the
+    // shim there must be skipped, not run again.
+    let path = format!(
+        "{}:{}:/usr/bin:/bin",
+        w.bundle_bin.display(),
+        brew.display()
+    );
+    let out = run(w
+        .shim()
+        .env("PATH", path)
+        .env("RUNCODE_DOWNLOAD_BASE", server.url(""))
+        .arg("x"));
+    assert_ok(&out);
+    let err = stderr(&out);
+    assert!(err.contains("payload=brew"), "{err}");
+    assert!(
+        err.contains(&format!("guard={}", w.launcher.display())),
+        "RUNCODE_LAUNCHER names the launcher: {err}"
+    );
+    assert!(
+        server.requests().is_empty(),
+        "no download when PATH has a CLI"
+    );
+}
+
+#[test]
+fn a_launcher_on_path_does_not_bounce_back() {
+    let w = World::new();
+    let rel = w.release("rel", &payload("cache"));
+    // Another copy of the launcher, named runcode, on PATH: without the loop
+    // guard the two would exec each other forever.
+    let other = w.path("other/bin");
+    std::fs::create_dir_all(&other).unwrap();
+    std::fs::copy(&w.launcher, other.join("runcode")).unwrap();
+    let path = format!("{}:/usr/bin:/bin", other.display());
+    let mut cmd = w.launcher();
+    cmd.env("PATH", path)
+        .env("RUNCODE_DOWNLOAD_BASE", release::file_url(&rel))
+        .env("RUNCODE_PIN_VERSION", VERSION)
+        .env("RUNCODE_LAUNCHER_DEBUG", "1");
+    let out = run(&mut cmd);
+    assert_ok(&out);
+    let err = stderr(&out);
+    assert!(err.contains("payload=cache"), "{err}");
+    assert_eq!(
+        err.matches("PATH: running").count(),
+        1,
+        "exactly one hop through PATH: {err}"
+    );
+    assert!(
+        err.contains("RUNCODE_LAUNCHER is set: not looking on PATH"),
+        "{err}"
+    );
+
+    // Already guarded on entry: PATH is not consulted at all.
+    let guarded = run(w
+        .launcher()
+        .env("RUNCODE_LAUNCHER", "/elsewhere")
+        .env("RUNCODE_DOWNLOAD_BASE", release::file_url(&rel)));
+    assert_ok(&guarded);
+}
+
+#[test]
+fn a_wrong_checksum_is_refused_and_never_retried() {
+    let w = World::new();
+    let rel = w.release("rel", &payload("bad"));
+    let sums = std::fs::read_to_string(rel.join("checksums.txt")).unwrap();
+    let wrong = "0".repeat(64);
+    std::fs::write(rel.join("checksums.txt"), format!("{wrong}  {}\n", asset())).unwrap();
+    let server = Server::start(&rel);
+    let out = run(w.shim().env("RUNCODE_DOWNLOAD_BASE", server.url("")));
+    assert_refused(&out, "checksum mismatch");
+    let err = stderr(&out);
+    assert!(err.contains(&wrong), "names the expected digest: {err}");
+    assert!(err.contains(&sums[..64]), "names the actual digest: {err}");
+    assert_eq!(server.hits(&asset_path()), 1, "a mismatch is never retried");
+    w.assert_cache_clean();
+}
+
+#[test]
+fn an_asset_missing_from_checksums_is_refused() {
+    let w = World::new();
+    let rel = w.release("rel", &payload("unlisted"));
+    let line = std::fs::read_to_string(rel.join("checksums.txt")).unwrap();
+    // Only a line for a near name: exact matching must not accept it.
+    std::fs::write(
+        rel.join("checksums.txt"),
+        line.replace(&asset(), &format!("{}.sig", asset())),
+    )
+    .unwrap();
+    assert_refused(
+        &run(w
+            .launcher()
+            .env("RUNCODE_DOWNLOAD_BASE", release::file_url(&rel))),
+        "has no line for",
+    );
+    w.assert_cache_clean();
+}
+
+/// A release whose asset is `bytes`, listed with its true digest, so only the
+/// archive checks stand between it and the user.
+fn bad_archive_is_refused(bytes: Vec<u8>, needle: &str) {
+    let w = World::new();
+    let rel = release::Tree::new(&w.path("rel"))
+        .asset(&asset(), bytes)
+        .write();
+    let server = Server::start(&rel);
+    let out = run(w.shim().env("RUNCODE_DOWNLOAD_BASE", server.url("")));
+    assert_refused(&out, needle);
+    w.assert_cache_clean();
+}
+
+#[test]
+fn a_truncated_archive_is_refused() {
+    let full = release::standard_archive(&vec![7u8; 200_000]);
+    bad_archive_is_refused(full[..full.len() / 2].to_vec(), "damaged or truncated");
+}
+
+#[test]
+fn an_archive_without_the_binary_is_refused() {
+    let tgz = archive::tar_gz(&[
+        Entry::file("LICENSE", "MIT", 0o644),
+        Entry::file("bin/runcode", payload("nested"), 0o755),
+    ]);
+    bad_archive_is_refused(tgz, "no runcode at the top level");
+}
+
+#[test]
+fn an_archive_with_a_parent_dir_entry_is_refused() {
+    let tgz = archive::tar_gz(&[
+        Entry::file("../runcode", payload("escape"), 0o755),
+        Entry::file("runcode", payload("x"), 0o755),
+    ]);
+    bad_archive_is_refused(tgz, "points outside the archive");
+}
+
+#[test]
+fn an_archive_whose_binary_is_a_link_is_refused() {
+    let symlink = archive::tar_gz(&[Entry::symlink("runcode", "/bin/sh")]);
+    bad_archive_is_refused(symlink, "not a regular file");
+    let hard = archive::tar_gz(&[
+        Entry::file("real", payload("x"), 0o755),
+        Entry::hard_link("runcode", "real"),
+    ]);
+    bad_archive_is_refused(hard, "not a regular file");
+}
+
+#[test]
+fn a_body_cut_short_is_retried_and_a_retry_after_is_honoured() {
+    let w = World::new();
+    let rel = w.release("rel", &payload("retry"));
+    let server = Server::start(&rel);
+    server.rule(
+        &asset_path(),
+        Rule::Status {
+            status: 503,
+            times: 1,
+            retry_after: Some(1),
+        },
+    );
+    server.rule(
+        "/checksums.txt",
+        Rule::Status {
+            status: 429,
+            times: 1,
+            retry_after: Some(0),
+        },
+    );
+    let out = run(w.launcher().env("RUNCODE_DOWNLOAD_BASE", server.url("")));
+    assert_ok(&out);
+    assert_eq!(server.hits(&asset_path()), 2);
+    assert_eq!(server.hits("/checksums.txt"), 2);
+
+    // A transfer cut half way, every time: refused, nothing left behind.
+    let w = World::new();
+    let rel = w.release("rel", &util::noise(300_000));
+    let server = Server::start(&rel);
+    server.rule(&asset_path(), Rule::Cut { after: 1000 });
+    let out = run(w.launcher().env("RUNCODE_DOWNLOAD_BASE", server.url("")));
+    assert_refused(&out, "cut off");
+    assert_eq!(
+        server.hits(&asset_path()),
+        4,
+        "retried a few times, then gave up"
+    );
+    w.assert_cache_clean();
+}
+
+#[test]
+fn pinned_digests_catch_a_release_replaced_wholesale() {
+    let w = World::new();
+    let original = w.release("orig", &payload("original"));
+    std::fs::copy(
+        original.join("checksums.txt"),
+        w.bundle_bin.join("RUNCODE_CHECKSUMS"),
+    )
+    .unwrap();
+    // The attacker replaces both the asset and checksums.txt, consistently.
+    let forged = w.release("forged", &payload("forged"));
+    let out = run(w
+        .shim()
+        .env("RUNCODE_DOWNLOAD_BASE", release::file_url(&forged)));
+    assert_refused(&out, "pinned");
+    w.assert_cache_clean();
+
+    // The genuine release passes both checks.
+    let out = run(w
+        .shim()
+        .env("RUNCODE_DOWNLOAD_BASE", release::file_url(&original)));
+    assert_ok(&out);
+
+    // Another version chosen with RUNCODE_PIN_VERSION is not held to the
+    // bundle's pins (they are for the bundled version only).
+    let out = run(w
+        .shim()
+        .env("RUNCODE_DOWNLOAD_BASE", release::file_url(&forged))
+        .env("RUNCODE_PIN_VERSION", "v9.9.9"));
+    assert_ok(&out);
+    assert!(stderr(&out).contains("payload=forged"));
+}
+
+#[test]
+fn insecure_bases_are_refused_before_any_request() {
+    let w = World::new();
+    for base in [
+        "http://example.com/rel",
+        "ftp://127.0.0.1/rel",
+        "http://127.0.0.1.example.com/x",
+    ] {
+        let out = run(w.launcher().env("RUNCODE_DOWNLOAD_BASE", base));
+        assert_refused(&out, "refusing");
+        assert!(
+            !stderr(&out).contains("fetching"),
+            "refused before fetching: {}",
+            stderr(&out)
+        );
+    }
+    // One bad mirror in a list taints the list.
+    let out = run(w.launcher().env(
+        "RUNCODE_DOWNLOAD_BASE",
+        "https://good.example http://evil.example",
+    ));
+    assert_refused(&out, "http://evil.example");
+    w.assert_cache_clean();
+}
+
+#[test]
+fn unsafe_versions_are_refused() {
+    let w = World::new();
+    for version in ["v1..2", "../../etc", "v1/2", "v 1", ""] {
+        std::fs::write(w.bundle_bin.join("RUNCODE_VERSION"), version).unwrap();
+        let out = run(w.shim().env("RUNCODE_DOWNLOAD_BASE", "http://127.0.0.1:9"));
+        let needle = if version.is_empty() {
+            "no version to fetch"
+        } else {
+            "refusing version"
+        };
+        assert_refused(&out, needle);
+    }
+    std::fs::write(w.bundle_bin.join("RUNCODE_VERSION"), VERSION).unwrap();
+    assert_refused(
+        &run(w.launcher().env("RUNCODE_PIN_VERSION", "v1..2")),
+        "refusing version",
+    );
+    std::fs::remove_file(w.bundle_bin.join("RUNCODE_VERSION")).unwrap();
+    assert_refused(&run(&mut w.launcher()), "RUNCODE_PIN_VERSION");
+    w.assert_cache_clean();
+}
+
+#[test]
+fn sixteen_first_runs_at_once_share_one_download() {
+    let w = World::new();
+    let rel = w.release("rel", &[payload("many"), util::noise(2_000_000)].concat());
+    let server = Server::start(&rel);
+    let children: Vec<_> = (0..16)
+        .map(|i| {
+            let mut cmd = if i % 2 == 0 { w.shim() } else { w.launcher() };
+            cmd.env("RUNCODE_DOWNLOAD_BASE", server.url(""))
+                .arg(i.to_string());
+            cmd.stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for (i, child) in children.into_iter().enumerate() {
+        let out = child.wait_with_output().unwrap();
+        assert_ok(&out);
+        assert_eq!(payload_args(&out), vec![i.to_string().into_bytes()]);
+    }
+    assert_eq!(
+        w.cache_entries(),
+        vec![".lock".to_owned(), release::cached_name(VERSION)]
+    );
+    assert_eq!(
+        server.hits(&asset_path()),
+        1,
+        "one download served everyone"
+    );
+}
+
+#[test]
+fn a_failure_under_json_prints_one_json_object() {
+    let w = World::new();
+    let out = run(w
+        .shim()
+        .env("RUNCODE_DOWNLOAD_BASE", "http://example.com")
+        .args(["list", "--json"]));
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = String::from_utf8(out.stdout.clone()).unwrap();
+    assert_eq!(stdout.lines().count(), 1, "{stdout}");
+    let line = stdout.trim();
+    assert!(
+        line.starts_with(
+            "{\"error\":\"launcher_failed\",\"message\":\"refusing http://example.com"
+        ),
+        "{line}"
+    );
+    assert!(line.ends_with("\"}"), "{line}");
+    // --json after `--` belongs to the remote command, not to runcode.
+    let out = run(w
+        .launcher()
+        .env("RUNCODE_DOWNLOAD_BASE", "http://example.com")
+        .args(["exec", "--", "tool", "--json"]));
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn proxies_from_the_environment_are_used() {
+    let w = World::new();
+    let rel = w.release("rel", &payload("proxied"));
+    let server = Server::start(&rel);
+    let proxy = Proxy::start();
+    let out = run(w
+        .launcher()
+        .env("RUNCODE_DOWNLOAD_BASE", server.url(""))
+        .env("http_proxy", proxy.url()));
+    assert_ok(&out);
+    let target = format!("127.0.0.1:{}", server.port());
+    assert!(
+        proxy.tunnels().iter().filter(|t| **t == target).count() >= 2,
+        "{:?}",
+        proxy.tunnels()
+    );
+
+    // NO_PROXY exempts the host.
+    let w2 = World::new();
+    let proxy2 = Proxy::start();
+    let out = run(w2
+        .launcher()
+        .env("RUNCODE_DOWNLOAD_BASE", server.url(""))
+        .env("HTTP_PROXY", proxy2.url())
+        .env("NO_PROXY", "127.0.0.1"));
+    assert_ok(&out);
+    assert!(proxy2.tunnels().is_empty());
+}
+
+#[test]
+fn redirects_are_followed_only_to_safe_places() {
+    let w = World::new();
+    let rel = w.release("rel", &payload("redirected"));
+    let server = Server::start(&rel);
+    std::fs::create_dir_all(rel.join("real")).unwrap();
+    std::fs::copy(rel.join(asset()), rel.join("real").join(asset())).unwrap();
+    server.rule(&asset_path(), Rule::Redirect(format!("/real/{}", asset())));
+    assert_ok(&run(w
+        .launcher()
+        .env("RUNCODE_DOWNLOAD_BASE", server.url(""))));
+
+    let w = World::new();
+    server.rule(
+        &asset_path(),
+        Rule::Redirect(format!("http://downloads.example.com/{}", asset())),
+    );
+    assert_refused(
+        &run(w.launcher().env("RUNCODE_DOWNLOAD_BASE", server.url(""))),
+        "refusing redirect",
+    );
+    w.assert_cache_clean();
+
+    let w = World::new();
+    server.rule(
+        &asset_path(),
+        Rule::Redirect(release::file_url(&rel.join(asset()))),
+    );
+    assert_refused(
+        &run(w.launcher().env("RUNCODE_DOWNLOAD_BASE", server.url(""))),
+        "refusing redirect",
+    );
+}
+
+#[test]
+fn a_launcher_killed_mid_download_leaves_a_cache_the_next_run_completes() {
+    let w = World::new();
+    let rel = w.release(
+        "rel",
+        &[payload("resumed"), util::noise(1_000_000)].concat(),
+    );
+    let stalling = Server::start(&rel);
+    stalling.rule(&asset_path(), Rule::Stall { after: 100_000 });
+    let mut child = w
+        .launcher()
+        .env("RUNCODE_DOWNLOAD_BASE", stalling.url(""))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    assert!(
+        stalling.wait_stalled(Duration::from_secs(30)),
+        "the download started"
+    );
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(
+        w.cache_entries().iter().any(|n| n.starts_with(".staging-")),
+        "killed mid-download: {:?}",
+        w.cache_entries()
+    );
+
+    let good = Server::start(&rel);
+    let out = run(w.launcher().env("RUNCODE_DOWNLOAD_BASE", good.url("")));
+    assert_ok(&out);
+    assert_eq!(
+        w.cache_entries(),
+        vec![".lock".to_owned(), release::cached_name(VERSION)],
+        "stale staging swept"
+    );
+}
+
+#[test]
+fn mirrors_are_tried_in_order() {
+    let w = World::new();
+    let rel = w.release("rel", &payload("mirror"));
+    let good = Server::start(&rel);
+    let dead = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let bases = format!("http://127.0.0.1:{dead}/down {}", good.url("/"));
+    let out = run(w.launcher().env("RUNCODE_DOWNLOAD_BASE", bases));
+    assert_ok(&out);
+    assert!(
+        stderr(&out).contains("trying the next mirror"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn a_release_without_this_platform_names_the_asset_and_url() {
+    let w = World::new();
+    let rel = release::Tree::new(&w.path("rel"))
+        .asset("runcode_plan9_mips.tar.gz", release::standard_archive(b"x"))
+        .write();
+    let server = Server::start(&rel);
+    let out = run(w.launcher().env("RUNCODE_DOWNLOAD_BASE", server.url("/")));
+    assert_refused(&out, &asset());
+    assert!(
+        stderr(&out).contains(&server.url(&asset_path())),
+        "{}",
+        stderr(&out)
+    );
+    w.assert_cache_clean();
+}
+
+#[test]
+fn stale_versions_are_tidied_and_recent_ones_kept() {
+    let w = World::new();
+    let bin = w.cache.join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let old = bin.join(release::cached_name("v0.0.1"));
+    let recent = bin.join(release::cached_name("v0.0.2"));
+    for f in [&old, &recent] {
+        std::fs::write(f, b"old").unwrap();
+    }
+    let long_ago = std::time::SystemTime::now() - Duration::from_secs(40 * 24 * 3600);
+    std::fs::File::options()
+        .write(true)
+        .open(&old)
+        .unwrap()
+        .set_modified(long_ago)
+        .unwrap();
+    let rel = w.release("rel", &payload("new"));
+    assert_ok(&run(w
+        .launcher()
+        .env("RUNCODE_DOWNLOAD_BASE", release::file_url(&rel))));
+    assert!(!old.exists(), "unused for 40 days: removed");
+    assert!(recent.exists(), "used recently: kept");
+}
+
+#[test]
+fn the_shim_names_runcode_bin_when_no_launcher_fits() {
+    let w = World::new();
+    std::fs::remove_file(&w.launcher).unwrap();
+    let out = run(&mut w.shim());
+    assert_refused(&out, "RUNCODE_BIN");
+}
+
+#[test]
+fn debug_output_tells_each_decision() {
+    let w = World::new();
+    let rel = w.release("rel", &payload("debug"));
+    let out = run(w
+        .launcher()
+        .env("RUNCODE_DOWNLOAD_BASE", release::file_url(&rel))
+        .env("RUNCODE_LAUNCHER_DEBUG", "1"));
+    assert_ok(&out);
+    let err = stderr(&out);
+    for needle in ["cache miss", "verified", "installed"] {
+        assert!(err.contains(needle), "{needle}: {err}");
+    }
+    let out = run(w.launcher().env("RUNCODE_LAUNCHER_DEBUG", "1"));
+    assert!(stderr(&out).contains("cache: running"));
+}

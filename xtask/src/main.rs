@@ -1,0 +1,40 @@
+//! `cargo xtask <task>`: the project's own automation, one file per task.
+//!
+//! - `test`: installs what the suites need, builds, lints, runs every test.
+//! - `demo`: the main job end to end, printed step by step.
+//! - `bench <what>`: the figures of quality.md, as ratios measured in one run.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+mod bench;
+mod demo;
+mod prereq;
+mod sh;
+mod stage;
+mod test;
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let (task, rest) = args.split_first().map_or(("help", &[][..]), |(t, r)| (t.as_str(), r));
+    let result = match task {
+        "test" => test::run(rest),
+        "demo" => demo::run(rest),
+        "bench" => bench::run(rest),
+        "help" | "-h" | "--help" => {
+            println!("usage: cargo xtask <test|demo|bench> [args]\n");
+            println!("  test            install what the suites need, build, lint, run every test");
+            println!("  demo            the main job end to end on this machine");
+            println!("  bench launcher  launcher figures (P2, P6, P7, P9) into docs/benchmarks.md");
+            return ExitCode::SUCCESS;
+        }
+        other => Err(format!("unknown task {other:?}; try `cargo xtask help`")),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("xtask: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
