@@ -148,8 +148,7 @@ fn runcode_bin_is_run_as_is_and_a_missing_one_is_refused() {
     let w = World::new();
     let bin = w.path("mine/runcode");
     std::fs::create_dir_all(bin.parent().unwrap()).unwrap();
-    std::fs::write(&bin, payload("explicit")).unwrap();
-    std::fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o755)).unwrap();
+    util::write_exe(&bin, &payload("explicit"));
     let out = run(w
         .shim()
         .env("RUNCODE_BIN", &bin)
@@ -183,8 +182,7 @@ fn a_runcode_on_path_is_used_without_any_download() {
     let server = Server::start(&rel);
     let brew = w.path("brew/bin");
     std::fs::create_dir_all(&brew).unwrap();
-    std::fs::write(brew.join("runcode"), payload("brew")).unwrap();
-    std::fs::set_permissions(brew.join("runcode"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    util::write_exe(&brew.join("runcode"), &payload("brew"));
     // The plugin's own bin/ comes first on PATH, as agents set it up: the
     // shim there must be skipped, not run again.
     let path = format!(
@@ -218,7 +216,7 @@ fn a_launcher_on_path_does_not_bounce_back() {
     // guard the two would exec each other forever.
     let other = w.path("other/bin");
     std::fs::create_dir_all(&other).unwrap();
-    std::fs::copy(&w.launcher, other.join("runcode")).unwrap();
+    util::install_exe(&w.launcher, &other.join("runcode"));
     let path = format!("{}:/usr/bin:/bin", other.display());
     let mut cmd = w.launcher();
     cmd.env("PATH", path)

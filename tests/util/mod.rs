@@ -66,9 +66,9 @@ impl World {
             release::host_os(),
             release::host_arch()
         ));
-        std::fs::copy(built("runcode-launcher"), &launcher).unwrap();
+        install_exe(&built("runcode-launcher"), &launcher);
         let shim = bundle_bin.join("runcode");
-        std::fs::copy(repo().join("plugin/bin/runcode"), &shim).unwrap();
+        install_exe(&repo().join("plugin/bin/runcode"), &shim);
         std::fs::write(bundle_bin.join("RUNCODE_VERSION"), format!("{VERSION}\n")).unwrap();
         World {
             tmp,
@@ -135,6 +135,37 @@ impl World {
             .asset(&release::host_asset(), release::standard_archive(binary))
             .write()
     }
+}
+
+/// Copies an executable into place with `install -m 755`. The file is written
+/// by that child process only: were this (multi-threaded) test process to
+/// hold it open for writing, a fork in another test thread could inherit the
+/// descriptor and make running it fail with "Text file busy".
+pub fn install_exe(from: &Path, to: &Path) {
+    let status = Command::new("install")
+        .arg("-m")
+        .arg("755")
+        .arg(from)
+        .arg(to)
+        .status()
+        .expect("run install");
+    assert!(
+        status.success(),
+        "install {} {}",
+        from.display(),
+        to.display()
+    );
+}
+
+/// Writes an executable file holding `bytes` (see `install_exe`).
+pub fn write_exe(to: &Path, bytes: &[u8]) {
+    let source = to.with_file_name(format!(
+        ".{}.src",
+        to.file_name().unwrap().to_string_lossy()
+    ));
+    std::fs::write(&source, bytes).unwrap();
+    install_exe(&source, to);
+    std::fs::remove_file(source).unwrap();
 }
 
 /// Runs a command to completion, with a readable failure when it cannot start.

@@ -16,9 +16,18 @@ pub fn run(_args: &[String]) -> Result<(), String> {
     let server = Server::start(&staged.release);
     let cache = dir.join("cache");
 
-    step(1, &format!("a release of runcode {} on a loopback server", staged.version));
+    step(
+        1,
+        &format!(
+            "a release of runcode {} on a loopback server",
+            staged.version
+        ),
+    );
     println!("    {}  ->  {}", staged.release.display(), server.url("/"));
-    for entry in std::fs::read_dir(&staged.release).map_err(|e| e.to_string())?.flatten() {
+    for entry in std::fs::read_dir(&staged.release)
+        .map_err(|e| e.to_string())?
+        .flatten()
+    {
         println!("    {}", entry.file_name().to_string_lossy());
     }
 
@@ -31,25 +40,43 @@ pub fn run(_args: &[String]) -> Result<(), String> {
         cmd
     };
 
-    step(2, "first run of the plugin's bin/runcode: fetch, verify, cache, hand over");
-    show(shim_cmd().arg("--version").env("RUNCODE_LAUNCHER_DEBUG", "1"))?;
+    step(
+        2,
+        "first run of the plugin's bin/runcode: fetch, verify, cache, hand over",
+    );
+    show(
+        shim_cmd()
+            .arg("--version")
+            .env("RUNCODE_LAUNCHER_DEBUG", "1"),
+    )?;
 
     step(3, "second run: straight from the cache, no network");
-    show(&mut shim_cmd().arg("--version"))?;
-    let cached = cache.join("bin").join(release::cached_name(&staged.version));
+    show(shim_cmd().arg("--version"))?;
+    let cached = cache
+        .join("bin")
+        .join(release::cached_name(&staged.version));
     let digest = release::sha256_hex(&std::fs::read(&cached).map_err(|e| e.to_string())?);
     println!("    cached: {}\n    sha256: {digest}", cached.display());
     if server.hits(&format!("/{}", release::host_asset())) != 1 {
         return Err("the asset should have been downloaded exactly once".to_owned());
     }
 
-    step(4, "a tampered release is refused (checksums.txt no longer matches)");
+    step(
+        4,
+        "a tampered release is refused (checksums.txt no longer matches)",
+    );
     let tampered = dir.join("tampered");
     std::fs::create_dir_all(&tampered).map_err(|e| e.to_string())?;
-    std::fs::copy(staged.release.join(release::host_asset()), tampered.join(release::host_asset()))
-        .map_err(|e| e.to_string())?;
-    std::fs::write(tampered.join("checksums.txt"), format!("{}  {}\n", "0".repeat(64), release::host_asset()))
-        .map_err(|e| e.to_string())?;
+    std::fs::copy(
+        staged.release.join(release::host_asset()),
+        tampered.join(release::host_asset()),
+    )
+    .map_err(|e| e.to_string())?;
+    std::fs::write(
+        tampered.join("checksums.txt"),
+        format!("{}  {}\n", "0".repeat(64), release::host_asset()),
+    )
+    .map_err(|e| e.to_string())?;
     let out = Command::new(&staged.shim)
         .args(["--version", "--json"])
         .env("RUNCODE_DOWNLOAD_BASE", release::file_url(&tampered))
@@ -76,9 +103,19 @@ fn indent(text: &str) -> String {
 }
 
 fn show(cmd: &mut Command) -> Result<(), String> {
-    println!("    $ bin/runcode {}", cmd.get_args().map(|a| a.to_string_lossy()).collect::<Vec<_>>().join(" "));
+    println!(
+        "    $ bin/runcode {}",
+        cmd.get_args()
+            .map(|a| a.to_string_lossy())
+            .collect::<Vec<_>>()
+            .join(" ")
+    );
     let out = cmd.output().map_err(|e| e.to_string())?;
     print!("{}", indent(&String::from_utf8_lossy(&out.stderr)));
     print!("{}", indent(&String::from_utf8_lossy(&out.stdout)));
-    if out.status.success() { Ok(()) } else { Err(format!("bin/runcode failed: {}", out.status)) }
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(format!("bin/runcode failed: {}", out.status))
+    }
 }

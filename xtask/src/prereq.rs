@@ -11,11 +11,21 @@ pub fn openssh() -> Result<(), String> {
     if find_sshd().is_some() && sh::on_path("ssh").is_some() {
         return Ok(());
     }
-    let root = Command::new("id").arg("-u").output().is_ok_and(|o| o.stdout.starts_with(b"0"));
+    let root = Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| o.stdout.starts_with(b"0"));
     if root && sh::on_path("apt-get").is_some() {
         eprintln!("xtask: installing openssh-server and openssh-client (apt-get)");
         let install = |cmd: &mut Command| sh::run(cmd.env("DEBIAN_FRONTEND", "noninteractive"));
-        let packages = ["install", "-y", "-qq", "--no-install-recommends", "openssh-server", "openssh-client"];
+        let packages = [
+            "install",
+            "-y",
+            "-qq",
+            "--no-install-recommends",
+            "openssh-server",
+            "openssh-client",
+        ];
         if install(Command::new("apt-get").args(packages)).is_err() {
             install(Command::new("apt-get").args(["update", "-qq"]))?;
             install(Command::new("apt-get").args(packages))?;

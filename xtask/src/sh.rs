@@ -5,7 +5,10 @@ use std::path::PathBuf;
 use std::process::Command;
 
 pub fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().expect("repo root").to_path_buf()
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("repo root")
+        .to_path_buf()
 }
 
 pub fn cargo() -> Command {
@@ -17,8 +20,14 @@ pub fn cargo() -> Command {
 /// Runs `cmd`, echoing it first; an error names it.
 pub fn run(cmd: &mut Command) -> Result<(), String> {
     eprintln!("$ {}", show(cmd));
-    let status = cmd.status().map_err(|e| format!("cannot run {}: {e}", show(cmd)))?;
-    if status.success() { Ok(()) } else { Err(format!("{} failed ({status})", show(cmd))) }
+    let status = cmd
+        .status()
+        .map_err(|e| format!("cannot run {}: {e}", show(cmd)))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{} failed ({status})", show(cmd)))
+    }
 }
 
 pub fn show(cmd: &Command) -> String {
@@ -31,5 +40,7 @@ pub fn show(cmd: &Command) -> String {
 
 pub fn on_path(program: &str) -> Option<PathBuf> {
     let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path).map(|d| d.join(program)).find(|p| p.is_file())
+    std::env::split_paths(&path)
+        .map(|d| d.join(program))
+        .find(|p| p.is_file())
 }

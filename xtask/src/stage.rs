@@ -15,19 +15,26 @@ pub struct Staged {
     pub bundle_bin: PathBuf,
     pub shim: PathBuf,
     pub launcher: PathBuf,
-    pub cli: PathBuf,
 }
 
 /// Builds the release binaries (quietly) and lays out `dir`.
 pub fn stage(dir: &Path) -> Result<Staged, String> {
     eprintln!("xtask: building the release CLI and the size-built launcher");
     sh::run(sh::cargo().args(["build", "--quiet", "--release", "-p", "runcode"]))?;
-    sh::run(sh::cargo().args(["build", "--quiet", "--profile", "launcher", "-p", "runcode-launcher"]))?;
+    sh::run(sh::cargo().args([
+        "build",
+        "--quiet",
+        "--profile",
+        "launcher",
+        "-p",
+        "runcode-launcher",
+    ]))?;
     let target = sh::root().join("target");
     let cli = target.join("release/runcode");
     let built_launcher = target.join("launcher/runcode-launcher");
 
-    let version = std::fs::read_to_string(sh::root().join("RUNCODE_VERSION")).map_err(|e| e.to_string())?;
+    let version =
+        std::fs::read_to_string(sh::root().join("RUNCODE_VERSION")).map_err(|e| e.to_string())?;
     let version = version.trim().to_owned();
     let _ = std::fs::remove_dir_all(dir);
     let io = |e: std::io::Error| format!("{}: {e}", dir.display());
@@ -38,12 +45,25 @@ pub fn stage(dir: &Path) -> Result<Staged, String> {
 
     let bundle_bin = dir.join("plugin/bin");
     std::fs::create_dir_all(bundle_bin.join("launcher")).map_err(io)?;
-    let launcher =
-        bundle_bin.join(format!("launcher/runcode-launcher-{}-{}", release::host_os(), release::host_arch()));
+    let launcher = bundle_bin.join(format!(
+        "launcher/runcode-launcher-{}-{}",
+        release::host_os(),
+        release::host_arch()
+    ));
     std::fs::copy(&built_launcher, &launcher).map_err(io)?;
     let shim = bundle_bin.join("runcode");
     std::fs::copy(sh::root().join("plugin/bin/runcode"), &shim).map_err(io)?;
     std::fs::write(bundle_bin.join("RUNCODE_VERSION"), format!("{version}\n")).map_err(io)?;
-    std::fs::copy(release.join("checksums.txt"), bundle_bin.join("RUNCODE_CHECKSUMS")).map_err(io)?;
-    Ok(Staged { version, release, bundle_bin, shim, launcher, cli })
+    std::fs::copy(
+        release.join("checksums.txt"),
+        bundle_bin.join("RUNCODE_CHECKSUMS"),
+    )
+    .map_err(io)?;
+    Ok(Staged {
+        version,
+        release,
+        bundle_bin,
+        shim,
+        launcher,
+    })
 }
