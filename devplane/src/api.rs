@@ -1,0 +1,287 @@
+//! The HTTP surface: control-plane.md's API under `/api/rc`, the login pages,
+//! workspace web pages, and the `/_dev/` test controls, with token auth,
+//! injected faults and a request log in two middleware layers.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::{Body, Bytes};
+use axum::extract::{Path, Query, Request, State};
+use axum::http::{StatusCode, header};
+use axum::middleware::{Next, from_fn_with_state};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::app::{App, Refusal};
+use crate::dev::{self, Fault, Hostile, Logged};
+use crate::{login, sshd};
+
+pub type AppState = Arc<App>;
+
+pub fn router(app: AppState) -> Router {
+    let guarded = Router::new()
+        .route("/api/rc/workspaces", get(list).post(create))
+        .route("/api/rc/workspace/start", get(start))
+        .route("/api/rc/workspace/stop", get(stop))
+        .route("/api/rc/workspace/{id}/ssh-session", post(mint))
+        .route("/api/rc/workspace/{id}", delete(remove))
+        .route("/_dev/revoke", post(dev_revoke))
+        .route("/_dev/hostile", post(dev_hostile))
+        .route("/_dev/fault", post(dev_fault))
+        .route("/_dev/reset", post(dev_reset))
+        .route("/_dev/requests", get(dev_requests))
+        .route("/_dev/gateway/{id}", get(dev_gateway))
+        .layer(from_fn_with_state(Arc::clone(&app), guard));
+    Router::new()
+        .merge(guarded)
+        .route("/auth/cli-login/", get(login::consent))
+        .route("/auth/cli-login", get(login::consent))
+        .route("/auth/cli-login/authorize", get(login::authorize))
+        .route("/ws/{title}/", get(login::workspace_page))
+        .fallback(|| async { refuse(404, "not found") })
+        .layer(from_fn_with_state(Arc::clone(&app), record))
+        .with_state(app)
+}
+
+fn refuse(status: u16, message: &str) -> Response {
+    let code = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    (code, Json(json!({"error": true, "message": message}))).into_response()
+}
+
+impl IntoResponse for Refusal {
+    fn into_response(self) -> Response {
+        refuse(self.status, &self.message)
+    }
+}
+
+/// Records every request but the test controls' own.
+async fn record(State(app): State<AppState>, req: Request, next: Next) -> Response {
+    let method = req.method().to_string();
+    let path = req
+        .uri()
+        .path_and_query()
+        .map_or_else(|| req.uri().path().to_owned(), ToString::to_string);
+    let response = next.run(req).await;
+    if !path.starts_with("/_dev/") {
+        let status = response.status().as_u16();
+        app.lock().dev.log.push(Logged {
+            method,
+            path,
+            status,
+        });
+    }
+    response
+}
+
+/// Token auth for the API and the test controls, then injected faults.
+async fn guard(State(app): State<AppState>, req: Request, next: Next) -> Response {
+    let expected = format!("Token {}", app.token());
+    let given = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
+    if given != Some(expected.as_str()) {
+        return (
+            StatusCode::UNAUTHORIZED,
+            Json(json!({"detail": "Invalid token."})),
+        )
+            .into_response();
+    }
+    let path = req.uri().path().to_owned();
+    if path.starts_with("/api/") {
+        let fault = app.lock().dev.take_fault(&path);
+        if let Some(Fault {
+            status,
+            body,
+            delay_ms,
+            ..
+        }) = fault
+        {
+            tokio::time::sleep(Duration::from_millis(delay_ms)).await;
+            if status.is_some() || body.is_some() {
+                let code = StatusCode::from_u16(status.unwrap_or(200))
+                    .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+                let body =
+                    body.unwrap_or_else(|| json!({"message": "injected failure"}).to_string());
+                return (code, Body::from(body)).into_response();
+            }
+        }
+    }
+    next.run(req).await
+}
+
+#[derive(Deserialize)]
+struct Category {
+    category: Option<String>,
+}
+
+async fn list(State(app): State<AppState>, Query(q): Query<Category>) -> Response {
+    let shared = match q.category.as_deref() {
+        Some("active") => false,
+        Some("shared") => true,
+        _ => return refuse(400, "category must be active or shared"),
+    };
+    let mut inner = app.lock();
+    let mut entries: Vec<Value> = inner
+        .saved
+        .workspaces
+        .iter()
+        .filter(|w| w.shared == shared)
+        .map(|w| app.listing(w))
+        .collect();
+    if !entries.is_empty() && inner.dev.title_hostile() {
+        entries.iter_mut().for_each(dev::hostile_titles);
+    }
+    Json(json!({"data": {"workspaces": entries}})).into_response()
+}
+
+#[derive(Deserialize)]
+struct WorkspaceId {
+    workspace_id: Option<String>,
+}
+
+fn parse_id(raw: Option<&str>) -> Result<u64, Refusal> {
+    raw.and_then(|s| s.parse().ok())
+        .ok_or_else(|| Refusal::new(400, "workspace_id must be a number"))
+}
+
+async fn start(
+    State(app): State<AppState>,
+    Query(q): Query<WorkspaceId>,
+) -> Result<Response, Refusal> {
+    let id = parse_id(q.workspace_id.as_deref())?;
+    let message = app.start(id)?;
+    Ok(Json(json!({"error": false, "message": message})).into_response())
+}
+
+async fn stop(
+    State(app): State<AppState>,
+    Query(q): Query<WorkspaceId>,
+) -> Result<Response, Refusal> {
+    let id = parse_id(q.workspace_id.as_deref())?;
+    let message = app.stop(id).await?;
+    Ok(Json(json!({"error": false, "message": message})).into_response())
+}
+
+async fn mint(
+    State(app): State<AppState>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Response, Refusal> {
+    let id = parse_id(Some(&id))?;
+    let request: Value = serde_json::from_slice(&body)
+        .map_err(|_| Refusal::new(400, "the body must be a JSON object"))?;
+    let key = request["public_key"]
+        .as_str()
+        .filter(|k| !k.contains(['\n', '\r']));
+    let key =
+        key.ok_or_else(|| Refusal::new(400, "public_key must be one OpenSSH public key line"))?;
+    let ttl = request["ttl"].as_u64().unwrap_or(1800);
+    let client = request["client"].as_str().unwrap_or("unknown");
+    let bundle = app.mint(id, key, ttl, client)?;
+    Ok(Json(json!({"error": false, "bundle": bundle})).into_response())
+}
+
+async fn create(State(app): State<AppState>, body: Bytes) -> Result<Response, Refusal> {
+    let request: Value = if body.is_empty() {
+        json!({})
+    } else {
+        serde_json::from_slice(&body)
+            .map_err(|_| Refusal::new(400, "the body must be a JSON object"))?
+    };
+    let name = request["name"].as_str().map(str::to_owned);
+    if name
+        .as_deref()
+        .is_some_and(|n| n.trim().is_empty() || n.len() > 100)
+    {
+        return Err(Refusal::new(400, "name must be 1 to 100 characters"));
+    }
+    let workspace = app.create(name)?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({"error": false, "data": {"workspace": workspace}})),
+    )
+        .into_response())
+}
+
+async fn remove(State(app): State<AppState>, Path(id): Path<String>) -> Result<Response, Refusal> {
+    let id = parse_id(Some(&id))?;
+    let message = app.delete(id).await?;
+    Ok(Json(json!({"error": false, "message": message})).into_response())
+}
+
+async fn dev_revoke(
+    State(app): State<AppState>,
+    Query(q): Query<WorkspaceId>,
+) -> Result<Response, Refusal> {
+    let id = parse_id(q.workspace_id.as_deref())?;
+    sshd::revoke(&app.files(id)).map_err(|e| Refusal::new(500, e))?;
+    Ok(
+        Json(json!({"error": false, "message": format!("revoked every key of workspace {id}")}))
+            .into_response(),
+    )
+}
+
+#[derive(Deserialize)]
+struct HostileRequest {
+    mode: Hostile,
+    #[serde(default = "one")]
+    count: u32,
+}
+
+fn one() -> u32 {
+    1
+}
+
+async fn dev_hostile(State(app): State<AppState>, body: Bytes) -> Result<Response, Refusal> {
+    let req: HostileRequest =
+        serde_json::from_slice(&body).map_err(|e| Refusal::new(400, e.to_string()))?;
+    app.lock().dev.add_hostile(req.mode, req.count);
+    Ok(Json(json!({"error": false})).into_response())
+}
+
+async fn dev_fault(State(app): State<AppState>, body: Bytes) -> Result<Response, Refusal> {
+    let fault: Fault =
+        serde_json::from_slice(&body).map_err(|e| Refusal::new(400, e.to_string()))?;
+    app.lock().dev.add_fault(fault);
+    Ok(Json(json!({"error": false})).into_response())
+}
+
+async fn dev_reset(State(app): State<AppState>) -> Response {
+    app.lock().dev.reset();
+    Json(json!({"error": false})).into_response()
+}
+
+async fn dev_requests(State(app): State<AppState>) -> Response {
+    let inner = app.lock();
+    let mints = inner
+        .dev
+        .log
+        .iter()
+        .filter(|l| l.method == "POST" && l.path.ends_with("/ssh-session") && l.status == 200)
+        .count();
+    Json(json!({"requests": inner.dev.log, "mints": mints})).into_response()
+}
+
+async fn dev_gateway(
+    State(app): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, Refusal> {
+    let id = parse_id(Some(&id))?;
+    let files = app.files(id);
+    let keys = std::fs::read_to_string(files.authorized_keys())
+        .unwrap_or_default()
+        .lines()
+        .count();
+    let gateway = app.lock().gateway_pid(id);
+    let (pid, port) = gateway.map_or((None, None), |(pid, port)| (Some(pid), Some(port)));
+    Ok(
+        Json(
+            json!({"pid": pid, "port": port, "workdir": files.workdir(), "authorized_keys": keys}),
+        )
+        .into_response(),
+    )
+}

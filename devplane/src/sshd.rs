@@ -1,0 +1,330 @@
+//! The gateways: one real OpenSSH `sshd` per running workspace, on loopback,
+//! with its own port, ed25519 host key, managed `authorized_keys` (each key
+//! carrying `expiry-time`, so sshd itself ends the session window) and
+//! `workdir`. Everything of a workspace lives in `<data-dir>/ws-<id>/`.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::{clock, fsutil, procs};
+
+/// Finds `sshd` on PATH or in `/usr/sbin`.
+pub fn find() -> Result<PathBuf, String> {
+    let on_path = std::env::var_os("PATH").and_then(|p| {
+        std::env::split_paths(&p)
+            .map(|d| d.join("sshd"))
+            .find(|f| f.is_file())
+    });
+    on_path.or_else(|| Some(PathBuf::from("/usr/sbin/sshd")).filter(|p| p.is_file())).ok_or_else(|| {
+        "sshd (the OpenSSH server) is not installed: on Debian or Ubuntu run `sudo apt-get install openssh-server`; \
+         macOS ships it as /usr/sbin/sshd"
+            .to_owned()
+    })
+}
+
+/// The files of one workspace's gateway.
+pub struct Files {
+    pub dir: PathBuf,
+}
+
+impl Files {
+    pub fn new(data_dir: &Path, id: u64) -> Files {
+        Files {
+            dir: data_dir.join(format!("ws-{id}")),
+        }
+    }
+    pub fn host_key(&self) -> PathBuf {
+        self.dir.join("ssh_host_ed25519_key")
+    }
+    pub fn config(&self) -> PathBuf {
+        self.dir.join("sshd_config")
+    }
+    pub fn authorized_keys(&self) -> PathBuf {
+        self.dir.join("authorized_keys")
+    }
+    pub fn pid_file(&self) -> PathBuf {
+        self.dir.join("sshd.pid")
+    }
+    pub fn log(&self) -> PathBuf {
+        self.dir.join("sshd.log")
+    }
+    pub fn workdir(&self) -> PathBuf {
+        self.dir.join("workdir")
+    }
+
+    /// Creates the directory, the workdir and the host key (kept across
+    /// restarts, so the pinned key stays the same). Returns the public key
+    /// as `ssh-ed25519 <base64>`.
+    pub fn prepare(&self) -> Result<String, String> {
+        let io = |e: std::io::Error| format!("{}: {e}", self.dir.display());
+        fsutil::private_dir(&self.dir).map_err(io)?;
+        std::fs::create_dir_all(self.workdir()).map_err(io)?;
+        let key_path = self.host_key();
+        let key = match std::fs::read_to_string(&key_path) {
+            Ok(text) => ssh_key::PrivateKey::from_openssh(&text)
+                .map_err(|e| format!("{}: {e}", key_path.display()))?,
+            Err(_) => {
+                let key = ssh_key::PrivateKey::random(
+                    &mut ssh_key::rand_core::OsRng,
+                    ssh_key::Algorithm::Ed25519,
+                )
+                .map_err(|e| e.to_string())?;
+                let text = key
+                    .to_openssh(ssh_key::LineEnding::LF)
+                    .map_err(|e| e.to_string())?;
+                fsutil::write_atomic(&key_path, text.as_bytes(), 0o600).map_err(io)?;
+                key
+            }
+        };
+        let mut public = key.public_key().clone();
+        public.set_comment("");
+        public
+            .to_openssh()
+            .map(|s| s.trim().to_owned())
+            .map_err(|e| e.to_string())
+    }
+}
+
+/// The sshd configuration of one gateway. Paths are quoted so a data dir
+/// with spaces still works.
+pub fn render_config(files: &Files, port: u16, user: &str) -> String {
+    let q = |p: PathBuf| format!("\"{}\"", p.display());
+    format!(
+        "# Written by runcode-devplane at every start of this workspace.\n\
+         ListenAddress 127.0.0.1:{port}\n\
+         HostKey {host_key}\n\
+         PidFile {pid}\n\
+         AuthorizedKeysFile {keys}\n\
+         AllowUsers {user}\n\
+         PubkeyAuthentication yes\n\
+         PasswordAuthentication no\n\
+         KbdInteractiveAuthentication no\n\
+         PermitEmptyPasswords no\n\
+         PermitRootLogin prohibit-password\n\
+         UsePAM no\n\
+         StrictModes no\n\
+         AllowTcpForwarding yes\n\
+         AllowStreamLocalForwarding no\n\
+         AllowAgentForwarding no\n\
+         X11Forwarding no\n\
+         PermitTunnel no\n\
+         PermitUserEnvironment no\n\
+         GatewayPorts no\n\
+         UseDNS no\n\
+         PrintMotd no\n\
+         PrintLastLog no\n\
+         MaxStartups 64:30:128\n\
+         MaxSessions 64\n\
+         LogLevel VERBOSE\n\
+         Subsystem sftp internal-sftp\n",
+        host_key = q(files.host_key()),
+        pid = q(files.pid_file()),
+        keys = q(files.authorized_keys()),
+    )
+}
+
+/// A running sshd.
+pub struct Gateway {
+    pub port: u16,
+    child: Child,
+    pid_file: PathBuf,
+}
+
+impl Gateway {
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
+/// Starts the gateway of `files` for `user` and waits until it answers with
+/// an SSH banner. Retries with another port if the chosen one was taken.
+pub fn launch(sshd: &Path, files: &Files, user: &str) -> Result<Gateway, String> {
+    files.prepare()?;
+    ensure_keys_file(files)?;
+    let mut last = String::new();
+    for _ in 0..3 {
+        let port = free_port().map_err(|e| format!("no free port: {e}"))?;
+        std::fs::write(files.config(), render_config(files, port, user))
+            .map_err(|e| e.to_string())?;
+        if procs::is_root() {
+            ensure_privsep_dir(sshd, files)?;
+        }
+        let _ = std::fs::remove_file(files.log());
+        let child = Command::new(sshd)
+            .arg("-D")
+            .arg("-f")
+            .arg(files.config())
+            .arg("-E")
+            .arg(files.log())
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|e| format!("cannot start {}: {e}", sshd.display()))?;
+        let mut gateway = Gateway {
+            port,
+            child,
+            pid_file: files.pid_file(),
+        };
+        match wait_ready(&mut gateway, files) {
+            Ok(()) => return Ok(gateway),
+            Err(e) => {
+                stop(gateway);
+                last = e;
+                if !last.contains("Address already in use") {
+                    break;
+                }
+            }
+        }
+    }
+    Err(last)
+}
+
+fn wait_ready(gateway: &mut Gateway, files: &Files) -> Result<(), String> {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while Instant::now() < deadline {
+        if let Ok(Some(status)) = gateway.child.try_wait() {
+            let mut stderr = String::new();
+            if let Some(mut pipe) = gateway.child.stderr.take() {
+                let _ = pipe.read_to_string(&mut stderr);
+            }
+            let log = std::fs::read_to_string(files.log()).unwrap_or_default();
+            return Err(format!(
+                "sshd exited ({status}): {}{}",
+                stderr.trim(),
+                log.trim()
+            ));
+        }
+        if banner(gateway.port) {
+            return Ok(());
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    Err(format!(
+        "sshd did not answer on 127.0.0.1:{} within 20 s",
+        gateway.port
+    ))
+}
+
+fn banner(port: u16) -> bool {
+    let Ok(mut stream) = std::net::TcpStream::connect(("127.0.0.1", port)) else {
+        return false;
+    };
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
+    let mut buf = [0u8; 4];
+    stream.read_exact(&mut buf).is_ok() && &buf == b"SSH-"
+}
+
+fn free_port() -> std::io::Result<u16> {
+    Ok(std::net::TcpListener::bind(("127.0.0.1", 0))?
+        .local_addr()?
+        .port())
+}
+
+/// As root, sshd insists on its privilege-separation directory (Debian's
+/// is /run/sshd, which a fresh container lacks). sshd's own config test
+/// names the directory it wants; create it.
+fn ensure_privsep_dir(sshd: &Path, files: &Files) -> Result<(), String> {
+    let out = Command::new(sshd)
+        .arg("-t")
+        .arg("-f")
+        .arg(files.config())
+        .output()
+        .map_err(|e| e.to_string())?;
+    let text = String::from_utf8_lossy(&out.stderr);
+    if let Some(rest) = text
+        .split("Missing privilege separation directory: ")
+        .nth(1)
+    {
+        let dir = rest.lines().next().unwrap_or("").trim();
+        std::fs::create_dir_all(dir).map_err(|e| format!("{dir}: {e}"))?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let _ = std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755));
+        }
+    }
+    Ok(())
+}
+
+/// Stops a gateway and everything it started (per-connection processes
+/// call setsid, so they are found by parentage, not by process group).
+pub fn stop(mut gateway: Gateway) {
+    let pid = gateway.child.id();
+    let family = procs::descendants(pid);
+    procs::signal(pid, false);
+    for p in &family {
+        procs::signal(*p, false);
+    }
+    let deadline = Instant::now() + Duration::from_secs(3);
+    while Instant::now() < deadline && matches!(gateway.child.try_wait(), Ok(None)) {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    if matches!(gateway.child.try_wait(), Ok(None)) {
+        let _ = gateway.child.kill();
+    }
+    let _ = gateway.child.wait();
+    for p in procs::alive(&family) {
+        procs::signal(p, true);
+    }
+    let _ = std::fs::remove_file(&gateway.pid_file);
+}
+
+/// Kills an sshd left running by a devplane that was killed outright (its
+/// pid file is still there and the process runs our config).
+pub fn kill_stale(files: &Files) {
+    let Ok(text) = std::fs::read_to_string(files.pid_file()) else {
+        return;
+    };
+    if let Ok(pid) = text.trim().parse::<u32>()
+        && procs::cmdline_mentions(pid, &files.config())
+    {
+        let family = procs::descendants(pid);
+        procs::signal(pid, true);
+        for p in family {
+            procs::signal(p, true);
+        }
+    }
+    let _ = std::fs::remove_file(files.pid_file());
+}
+
+fn ensure_keys_file(files: &Files) -> Result<(), String> {
+    if !files.authorized_keys().exists() {
+        fsutil::write_atomic(&files.authorized_keys(), b"", 0o600).map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}
+
+/// Adds `public_key` valid until `expires` (seconds since the epoch), and
+/// drops lines that have expired.
+pub fn add_key(files: &Files, public_key: &str, comment: &str, expires: u64) -> Result<(), String> {
+    let now = clock::now();
+    let old = std::fs::read_to_string(files.authorized_keys()).unwrap_or_default();
+    let mut lines: Vec<String> = old
+        .lines()
+        .filter(|l| key_expiry(l).is_some_and(|e| e > now))
+        .map(str::to_owned)
+        .collect();
+    lines.push(format!(
+        "expiry-time=\"{}\" {public_key} {comment}",
+        clock::sshd_expiry(expires)
+    ));
+    let text = lines.join("\n") + "\n";
+    fsutil::write_atomic(&files.authorized_keys(), text.as_bytes(), 0o600)
+        .map_err(|e| e.to_string())
+}
+
+/// Removes every key: new connections are refused, open ones stay.
+pub fn revoke(files: &Files) -> Result<(), String> {
+    if files.dir.exists() {
+        fsutil::write_atomic(&files.authorized_keys(), b"", 0o600).map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}
+
+fn key_expiry(line: &str) -> Option<u64> {
+    let stamp = line.strip_prefix("expiry-time=\"")?.split('"').next()?;
+    clock::parse_sshd_expiry(stamp)
+}
