@@ -94,27 +94,24 @@ async fn stop_signal() {
     say("stopping every gateway");
 }
 
-/// The OS user the gateways log in as.
+/// The OS user the gateways log in as: the effective user's name (`$USER`
+/// can be stale, as under `runuser`), then the usual variables.
 fn current_user() -> String {
-    if procs_is_root() {
+    if procs::is_root() {
         return "root".to_owned();
     }
-    for var in ["USER", "LOGNAME"] {
-        if let Ok(name) = std::env::var(var)
-            && !name.is_empty()
-        {
-            return name;
-        }
-    }
-    std::process::Command::new("id")
+    let from_id = std::process::Command::new("id")
         .arg("-un")
         .output()
         .ok()
+        .filter(|o| o.status.success())
         .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
-        .filter(|n| !n.is_empty())
+        .filter(|n| !n.is_empty());
+    from_id
+        .or_else(|| {
+            ["USER", "LOGNAME"]
+                .iter()
+                .find_map(|v| std::env::var(v).ok().filter(|n| !n.is_empty()))
+        })
         .unwrap_or_else(|| "runcode".to_owned())
-}
-
-fn procs_is_root() -> bool {
-    procs::is_root()
 }

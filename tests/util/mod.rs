@@ -237,3 +237,19 @@ pub fn noise(n: usize) -> Vec<u8> {
         })
         .collect()
 }
+pub mod devplane;
+
+/// Says why a test cannot run here. Used only where the machine, not the
+/// product, decides (root-only namespaces, say); CI runs everything.
+#[allow(clippy::print_stderr)]
+pub fn skip(reason: &str) {
+    eprintln!("skipped: {reason}");
+}
+
+/// Is this process root? (Some tests need it to reach a code path.)
+pub fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| o.stdout.starts_with(b"0\n"))
+}

@@ -1,0 +1,327 @@
+//! A devplane per test: the real `runcode-devplane serve` on a temporary data
+//! dir and a free port, read from its ready line, stopped with SIGTERM when
+//! the test ends. Plus the plain-HTTP and OpenSSH helpers the suites use.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+pub struct Devplane {
+    pub child: Option<Child>,
+    pub api: String,
+    pub token: String,
+    pub data_dir: PathBuf,
+    pub ready: Value,
+    /// Keeps the temporary directory alive as long as the devplane.
+    _tmp: Option<tempfile::TempDir>,
+}
+
+impl Devplane {
+    /// Starts a devplane with `args` after `serve` on a fresh data dir.
+    pub fn start(args: &[&str]) -> Devplane {
+        let tmp = tempfile::Builder::new()
+            .prefix("rc-dp-")
+            .tempdir()
+            .expect("tempdir");
+        let data_dir = tmp.path().join("data");
+        let mut dp = Devplane::start_in(&data_dir, args);
+        dp._tmp = Some(tmp);
+        dp
+    }
+
+    /// Starts a devplane on an existing data dir (a restart).
+    pub fn start_in(data_dir: &Path, args: &[&str]) -> Devplane {
+        Devplane::spawn(
+            Command::new(super::built("runcode-devplane")),
+            data_dir,
+            args,
+        )
+    }
+
+    /// Starts a devplane as the ordinary user `user` (the caller is root).
+    pub fn start_as(user: &str, args: &[&str]) -> Devplane {
+        let tmp = tempfile::Builder::new()
+            .prefix("rc-dp-")
+            .tempdir()
+            .expect("tempdir");
+        let data_dir = tmp.path().join("data");
+        let status = Command::new("chown")
+            .arg(user)
+            .arg(tmp.path())
+            .status()
+            .unwrap();
+        assert!(status.success());
+        // setpriv execs the devplane (runuser would stay as its parent and
+        // get the signals meant for it).
+        let gid = Command::new("id").args(["-g", user]).output().unwrap();
+        let gid = String::from_utf8(gid.stdout).unwrap();
+        let mut setpriv = Command::new("setpriv");
+        setpriv
+            .arg(format!("--reuid={user}"))
+            .arg(format!("--regid={}", gid.trim()))
+            .arg("--clear-groups")
+            .arg("--")
+            .arg(super::built("runcode-devplane"));
+        let mut dp = Devplane::spawn(setpriv, &data_dir, args);
+        dp._tmp = Some(tmp);
+        dp
+    }
+
+    fn spawn(mut command: Command, data_dir: &Path, args: &[&str]) -> Devplane {
+        let mut child = command
+            .arg("serve")
+            .arg("--data-dir")
+            .arg(data_dir)
+            .arg("--port")
+            .arg("0")
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start runcode-devplane");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .expect("ready line");
+        let ready: Value =
+            serde_json::from_str(&line).unwrap_or_else(|e| panic!("ready line {line:?}: {e}"));
+        Devplane {
+            api: ready["api_base"].as_str().unwrap().to_owned(),
+            token: ready["token"].as_str().unwrap().to_owned(),
+            data_dir: data_dir.to_path_buf(),
+            ready,
+            child: Some(child),
+            _tmp: None,
+        }
+    }
+
+    /// SIGTERM, then wait for a clean exit.
+    pub fn stop(&mut self) -> std::process::ExitStatus {
+        let mut child = self.child.take().expect("running");
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(child.id().to_string())
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            if let Ok(Some(status)) = child.try_wait() {
+                return status;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("the devplane did not stop within 20 s of SIGTERM");
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.api)
+    }
+
+    /// A request with the token; the status is returned, never an error.
+    pub fn call(&self, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
+        call(method, &self.url(path), Some(&self.token), body)
+    }
+
+    pub fn get(&self, path: &str) -> Value {
+        let (status, body) = self.call("GET", path, None);
+        assert_eq!(status, 200, "GET {path}: {body}");
+        body
+    }
+
+    pub fn post(&self, path: &str, body: Value) -> Value {
+        let (status, answer) = self.call("POST", path, Some(body));
+        assert!(
+            (200..300).contains(&status),
+            "POST {path}: {status} {answer}"
+        );
+        answer
+    }
+
+    /// The workspace `id` as listed (active or shared).
+    pub fn workspace(&self, id: u64) -> Value {
+        for category in ["active", "shared"] {
+            let list = self.get(&format!("/api/rc/workspaces?category={category}"));
+            if let Some(ws) = list["data"]["workspaces"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|w| w["id"] == id)
+            {
+                return ws.clone();
+            }
+        }
+        panic!("no workspace {id}");
+    }
+
+    pub fn state(&self, id: u64) -> String {
+        let ws = self.workspace(id);
+        let interim = ws["interim_state"].as_str().unwrap_or("");
+        let state = if interim.is_empty() {
+            ws["current_state"].as_str().unwrap()
+        } else {
+            interim
+        };
+        state.to_lowercase()
+    }
+
+    pub fn wait_state(&self, id: u64, want: &str) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while self.state(id) != want {
+            assert!(
+                Instant::now() < deadline,
+                "workspace {id} never became {want}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// Mints a session for a fresh key; answers the bundle.
+    pub fn mint(&self, id: u64, key: &Key, ttl: u64) -> Value {
+        let body = serde_json::json!({"public_key": key.public, "ttl": ttl, "client": "tests"});
+        self.post(&format!("/api/rc/workspace/{id}/ssh-session"), body)["bundle"].clone()
+    }
+
+    /// The gateway's sshd pid and port (test control).
+    pub fn gateway(&self, id: u64) -> Value {
+        self.get(&format!("/_dev/gateway/{id}"))
+    }
+
+    pub fn mints(&self) -> u64 {
+        self.get("/_dev/requests")["mints"].as_u64().unwrap()
+    }
+}
+
+impl Drop for Devplane {
+    fn drop(&mut self) {
+        if self.child.is_some() {
+            self.stop();
+        }
+    }
+}
+
+pub fn call(method: &str, url: &str, token: Option<&str>, body: Option<Value>) -> (u16, Value) {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let mut req = http_request(method, url);
+    if let Some(token) = token {
+        req = req.header("Authorization", format!("Token {token}"));
+    }
+    let req = req
+        .header("Accept", "application/json")
+        .header("Content-Type", "application/json");
+    let body_text = body.map(|b| b.to_string()).unwrap_or_default();
+    let request = req.body(body_text).unwrap();
+    let mut response = agent.run(request).expect("request");
+    let status = response.status().as_u16();
+    let text = response.body_mut().read_to_string().unwrap_or_default();
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
+}
+
+fn http_request(method: &str, url: &str) -> ureq::http::request::Builder {
+    ureq::http::Request::builder().method(method).uri(url)
+}
+
+/// An ed25519 key made by the real `ssh-keygen`.
+pub struct Key {
+    pub path: PathBuf,
+    pub public: String,
+}
+
+impl Key {
+    pub fn new(dir: &Path) -> Key {
+        std::fs::create_dir_all(dir).unwrap();
+        let path = dir.join("id_ed25519");
+        let out = Command::new("ssh-keygen")
+            .args(["-q", "-t", "ed25519", "-N", "", "-f"])
+            .arg(&path)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "ssh-keygen: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let public = std::fs::read_to_string(path.with_extension("pub"))
+            .unwrap()
+            .trim()
+            .to_owned();
+        Key { path, public }
+    }
+}
+
+/// `ssh` options that pin the bundle's host key and offer only `key`.
+pub fn ssh_opts(bundle: &Value, key: &Key, dir: &Path) -> Vec<String> {
+    let known = dir.join("known_hosts");
+    std::fs::write(
+        &known,
+        format!("{}\n", bundle["known_hosts"].as_str().unwrap()),
+    )
+    .unwrap();
+    vec![
+        "-i".into(),
+        key.path.display().to_string(),
+        "-o".into(),
+        "IdentitiesOnly=yes".into(),
+        "-o".into(),
+        "StrictHostKeyChecking=yes".into(),
+        "-o".into(),
+        format!("UserKnownHostsFile={}", known.display()),
+        "-o".into(),
+        "GlobalKnownHostsFile=/dev/null".into(),
+        "-o".into(),
+        "BatchMode=yes".into(),
+        "-o".into(),
+        "ConnectTimeout=10".into(),
+        "-F".into(),
+        "/dev/null".into(),
+    ]
+}
+
+/// Runs `command` on the workspace over real ssh.
+pub fn ssh(bundle: &Value, key: &Key, dir: &Path, command: &str) -> Output {
+    Command::new("ssh")
+        .args(ssh_opts(bundle, key, dir))
+        .arg("-p")
+        .arg(bundle["port"].to_string())
+        .arg(format!(
+            "{}@{}",
+            bundle["user"].as_str().unwrap(),
+            bundle["host"].as_str().unwrap()
+        ))
+        .arg(command)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run ssh")
+}
+
+/// Every process whose command line mentions `needle` (from /proc).
+pub fn processes_mentioning(needle: &Path) -> Vec<String> {
+    let needle = needle.display().to_string();
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        if entry.file_name().to_string_lossy().parse::<u32>().is_err() {
+            continue;
+        }
+        if let Ok(raw) = std::fs::read(entry.path().join("cmdline")) {
+            let cmd = String::from_utf8_lossy(&raw).replace('\0', " ");
+            if cmd.contains(&needle) {
+                found.push(format!("{}: {cmd}", entry.file_name().to_string_lossy()));
+            }
+        }
+    }
+    found
+}
+
+pub fn pid_alive(pid: u64) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| !s.contains(") Z "))
+}
