@@ -1,17 +1,6 @@
-//! The `runcode` command line. For now it knows its version and how to ask for
-//! help; the commands of cli.md arrive with their own modules under `commands/`.
-
-use clap::Parser;
-
-/// Connect your own tools and coding agents to a RunCode workspace over SSH.
-#[derive(Debug, Parser)]
-#[command(name = "runcode", version, about, long_about = None)]
-struct Cli {
-    /// Print results as JSON on stdout.
-    #[arg(long, global = true)]
-    json: bool,
-}
+//! The `runcode` binary: everything lives in the library.
 
 fn main() {
-    let _cli = Cli::parse();
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    std::process::exit(runcode::run(&args));
 }

@@ -1,0 +1,331 @@
+//! The control-plane HTTP client (control-plane.md): `https://`, or `http://`
+//! to loopback only, checked before any request and at every redirect; 20 s
+//! timeouts; every status mapped to a stable code; bodies that are not JSON,
+//! or that say `{"error": true}`, reported as the failures they are.
+
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::error::{Error, Result};
+
+const TIMEOUT: Duration = Duration::from_secs(20);
+const MAX_REDIRECTS: usize = 5;
+
+/// May the token travel to `url`? `https://` anywhere; `http://` only to
+/// `localhost`, `127.0.0.0/8` or `::1`.
+pub fn is_safe_base(url: &str) -> bool {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return false;
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    if authority.contains('@') || authority.is_empty() {
+        return false;
+    }
+    match scheme.to_ascii_lowercase().as_str() {
+        "https" => true,
+        "http" => {
+            let host = match authority.strip_prefix('[') {
+                Some(v6) => v6.split(']').next().unwrap_or(""),
+                None => authority.split(':').next().unwrap_or(""),
+            };
+            host.eq_ignore_ascii_case("localhost")
+                || host
+                    .parse::<std::net::IpAddr>()
+                    .is_ok_and(|ip| ip.is_loopback())
+        }
+        _ => false,
+    }
+}
+
+pub fn check_base(url: &str) -> Result<()> {
+    if is_safe_base(url) {
+        Ok(())
+    } else {
+        Err(Error::InsecureBase {
+            url: crate::text::clean(url, false),
+        })
+    }
+}
+
+pub struct Api {
+    base: String,
+    token: String,
+    agent: ureq::Agent,
+}
+
+impl Api {
+    pub fn new(base: &str, token: String) -> Result<Api> {
+        check_base(base)?;
+        let config = ureq::Agent::config_builder()
+            .max_redirects(0)
+            .http_status_as_error(false)
+            .timeout_global(Some(TIMEOUT))
+            .user_agent(concat!("runcode/", env!("CARGO_PKG_VERSION")))
+            .proxy(ureq::Proxy::try_from_env())
+            .tls_config(ureq::tls::TlsConfig::builder().root_certs(roots()).build())
+            .build();
+        Ok(Api {
+            base: base.trim_end_matches('/').to_owned(),
+            token,
+            agent: config.new_agent(),
+        })
+    }
+
+    /// One request; the answer's JSON body on 2xx.
+    fn call(&self, method: &str, path: &str, body: Option<&Value>) -> Result<Value> {
+        let mut url = format!("{}{path}", self.base);
+        for _ in 0..=MAX_REDIRECTS {
+            let request = ureq::http::Request::builder()
+                .method(method)
+                .uri(&url)
+                .header("Authorization", format!("Token {}", self.token))
+                .header("Accept", "application/json")
+                .header("Content-Type", "application/json")
+                .body(body.map(Value::to_string).unwrap_or_default())
+                .map_err(|e| Error::Network(format!("{url}: {e}")))?;
+            let mut response = self
+                .agent
+                .run(request)
+                .map_err(|e| Error::Network(network_message(&url, &e)))?;
+            let status = response.status().as_u16();
+            if (300..400).contains(&status) {
+                let location = response
+                    .headers()
+                    .get("location")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("");
+                let next = join(&url, location);
+                check_base(&next)?;
+                url = next;
+                continue;
+            }
+            let text = response
+                .body_mut()
+                .with_config()
+                .limit(8 << 20)
+                .read_to_string()
+                .unwrap_or_default();
+            let json: Option<Value> = serde_json::from_str(&text).ok();
+            if (200..300).contains(&status) {
+                let json = json.ok_or_else(|| {
+                    Error::Http(format!(
+                        "{} answered {status} with a body that is not JSON",
+                        crate::text::clean(&url, false)
+                    ))
+                })?;
+                if json["error"] == Value::Bool(true) {
+                    return Err(Error::Http(
+                        server_message(Some(&json))
+                            .unwrap_or_else(|| "the server refused".to_owned()),
+                    ));
+                }
+                return Ok(json);
+            }
+            return Err(status_error(status, server_message(json.as_ref()), path));
+        }
+        Err(Error::Http(format!("too many redirects from {path}")))
+    }
+
+    pub fn workspaces(&self, category: &str) -> Result<Vec<Value>> {
+        let answer = self.call(
+            "GET",
+            &format!("/api/rc/workspaces?category={category}"),
+            None,
+        )?;
+        answer["data"]["workspaces"]
+            .as_array()
+            .cloned()
+            .ok_or_else(|| {
+                Error::Http("the workspace list has no data.workspaces array".to_owned())
+            })
+    }
+
+    /// Start or stop. A refusal in the body becomes `start_failed` / `stop_failed`.
+    pub fn power(&self, id: u64, on: bool) -> Result<String> {
+        let verb = if on { "start" } else { "stop" };
+        match self.call(
+            "GET",
+            &format!("/api/rc/workspace/{verb}?workspace_id={id}"),
+            None,
+        ) {
+            Ok(answer) => Ok(answer["message"].as_str().unwrap_or_default().to_owned()),
+            Err(Error::Http(message)) if on => Err(Error::StartFailed(message)),
+            Err(Error::Http(message)) => Err(Error::StopFailed(message)),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Registers a public key; answers the raw bundle (validated by the caller).
+    pub fn mint(&self, id: u64, public_key: &str, ttl: u64, client: &str) -> Result<Value> {
+        let body = serde_json::json!({"public_key": public_key, "ttl": ttl, "client": client});
+        let answer = self.call(
+            "POST",
+            &format!("/api/rc/workspace/{id}/ssh-session"),
+            Some(&body),
+        )?;
+        if answer["bundle"].is_object() {
+            Ok(answer["bundle"].clone())
+        } else {
+            Err(Error::Http("the session answer has no bundle".to_owned()))
+        }
+    }
+}
+
+/// The human text of an error body: `message`, else `detail`, else a string `error`.
+fn server_message(body: Option<&Value>) -> Option<String> {
+    let body = body?;
+    ["message", "detail", "error"]
+        .iter()
+        .find_map(|k| body[*k].as_str().filter(|s| !s.trim().is_empty()))
+        .map(|s| crate::text::clean(s, false))
+}
+
+fn status_error(status: u16, message: Option<String>, path: &str) -> Error {
+    let text = |default: &str| message.clone().unwrap_or_else(|| default.to_owned());
+    match status {
+        400 => Error::BadRequest(text("the server rejected the request (400)")),
+        401 => Error::Unauthorized(format!(
+            "{}: run `runcode login` again or check RUNCODE_TOKEN",
+            text("the token was refused (401)")
+        )),
+        403 => Error::Forbidden(text("not allowed (403)")),
+        404 => Error::NotFound(text("not found (404)")),
+        409 => Error::Conflict(text(
+            "the workspace is not running or cannot be reached over SSH (409)",
+        )),
+        429 => Error::RateLimited(format!(
+            "{}; wait a minute and try again",
+            text("too many requests (429)")
+        )),
+        503 if path.ends_with("/ssh-session") => Error::Unavailable(format!(
+            "SSH access is not enabled on the server yet (503){}",
+            message.map(|m| format!(": {m}")).unwrap_or_default()
+        )),
+        503 => Error::Unavailable(text(
+            "the control plane is unavailable (503); try again shortly",
+        )),
+        _ => Error::Http(format!(
+            "HTTP {status}{}",
+            message.map(|m| format!(": {m}")).unwrap_or_default()
+        )),
+    }
+}
+
+fn network_message(url: &str, err: &ureq::Error) -> String {
+    let url = crate::text::clean(url, false);
+    match err {
+        ureq::Error::Timeout(_) => format!("{url}: no answer within {} s", TIMEOUT.as_secs()),
+        ureq::Error::HostNotFound => {
+            format!("{url}: host not found (check --api-base and your network)")
+        }
+        ureq::Error::ConnectionFailed => {
+            format!("{url}: cannot connect (is the control plane up? check --api-base)")
+        }
+        other => format!("{url}: {other}"),
+    }
+}
+
+/// Resolves a `Location` header against the URL that answered.
+fn join(base: &str, location: &str) -> String {
+    if location.contains("://") {
+        return location.to_owned();
+    }
+    let (scheme, rest) = base.split_once("://").unwrap_or(("https", base));
+    let authority = rest.split('/').next().unwrap_or("");
+    if let Some(net) = location.strip_prefix("//") {
+        format!("{scheme}://{net}")
+    } else if location.starts_with('/') {
+        format!("{scheme}://{authority}{location}")
+    } else {
+        let dir = rest.rsplit_once('/').map_or(rest, |(d, _)| d);
+        format!("{scheme}://{dir}/{location}")
+    }
+}
+
+/// The OS trust store (corporate proxies re-sign TLS with their own CA), the
+/// standard web roots when the OS offers none. Loaded once per process.
+fn roots() -> ureq::tls::RootCerts {
+    static ROOTS: std::sync::OnceLock<ureq::tls::RootCerts> = std::sync::OnceLock::new();
+    ROOTS
+        .get_or_init(|| {
+            let native = rustls_native_certs::load_native_certs();
+            let certs: Vec<ureq::tls::Certificate<'static>> = native
+                .certs
+                .iter()
+                .map(|c| ureq::tls::Certificate::from_der(c.as_ref()).to_owned())
+                .collect();
+            if certs.is_empty() {
+                ureq::tls::RootCerts::WebPki
+            } else {
+                ureq::tls::RootCerts::new_with_certs(&certs)
+            }
+        })
+        .clone()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_https_or_loopback_http_carries_the_token() {
+        for ok in [
+            "https://app.runcode.io",
+            "http://127.0.0.1:8080",
+            "http://localhost",
+            "http://[::1]:1/x",
+            "http://127.2.3.4",
+        ] {
+            assert!(is_safe_base(ok), "{ok}");
+        }
+        for bad in [
+            "http://app.runcode.io",
+            "http://127.0.0.1.nip.io",
+            "http://localhost.evil",
+            "ftp://127.0.0.1",
+            "app.runcode.io",
+            "http://user@127.0.0.1",
+            "https://",
+            "file:///etc",
+        ] {
+            assert!(!is_safe_base(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn statuses_map_to_stable_codes() {
+        let cases = [
+            (400, "bad_request"),
+            (401, "unauthorized"),
+            (403, "forbidden"),
+            (404, "not_found"),
+            (409, "conflict"),
+            (429, "rate_limited"),
+            (503, "unavailable"),
+            (500, "http_error"),
+            (418, "http_error"),
+        ];
+        for (status, code) in cases {
+            assert_eq!(status_error(status, None, "/x").code(), code);
+        }
+        let msg = status_error(503, None, "/api/rc/workspace/1/ssh-session").to_string();
+        assert!(msg.contains("SSH access is not enabled"), "{msg}");
+    }
+
+    #[test]
+    fn messages_come_from_message_detail_or_error() {
+        let m = |v: Value| server_message(Some(&v));
+        assert_eq!(
+            m(serde_json::json!({"message": "a", "detail": "b"})).as_deref(),
+            Some("a")
+        );
+        assert_eq!(m(serde_json::json!({"detail": "b"})).as_deref(), Some("b"));
+        assert_eq!(m(serde_json::json!({"error": "c"})).as_deref(), Some("c"));
+        assert_eq!(m(serde_json::json!({"error": true})), None);
+        assert_eq!(
+            m(serde_json::json!({"message": "x\u{1b}[2Jy"})).as_deref(),
+            Some("x[2Jy")
+        );
+    }
+}

@@ -1,0 +1,366 @@
+//! The session bundle, validated before anything of it reaches ssh
+//! (security.md). Everything the server sent is treated as hostile: the
+//! values ssh will see are checked against allowlists, `known_hosts` is
+//! rewritten from the parts we accept, and `ssh_config` is never used, only
+//! scanned as a tripwire. Pure functions.
+
+use serde_json::Value;
+
+use crate::error::{Error, Result};
+use crate::text;
+
+pub const DEFAULT_WORKDIR: &str = "/home/ubuntu/workspace";
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Bundle {
+    pub host: String,
+    pub port: u16,
+    pub user: String,
+    /// Normalised: only `<pattern> <keytype> <base64>` lines.
+    pub known_hosts: String,
+    /// Seconds since the epoch.
+    pub expires_at: i64,
+    pub web_url: Option<String>,
+    pub workdir: String,
+}
+
+pub fn validate(bundle: &Value) -> Result<Bundle> {
+    let missing: Vec<&str> = ["host", "port", "user", "known_hosts", "expires_at"]
+        .into_iter()
+        .filter(|f| match &bundle[*f] {
+            Value::Null => true,
+            Value::String(s) => s.trim().is_empty(),
+            _ => false,
+        })
+        .collect();
+    if !missing.is_empty() {
+        return Err(Error::UnsafeBundle(format!(
+            "missing {}",
+            missing.join(", ")
+        )));
+    }
+    if let Some(cfg) = bundle["ssh_config"].as_str()
+        && let Some(line) = tripwire(cfg)
+    {
+        return Err(Error::UnsafeBundle(format!(
+            "its ssh_config asks for `{}`",
+            text::one_line(line)
+        )));
+    }
+    let user = bundle["user"].as_str().unwrap_or_default();
+    if !text::is_safe_name(user) {
+        return Err(Error::UnsafeBundle(
+            "the user name has characters ssh must not see".to_owned(),
+        ));
+    }
+    let host = bundle["host"].as_str().unwrap_or_default();
+    if !text::is_safe_host(host) {
+        return Err(Error::UnsafeBundle(
+            "the host name has characters ssh must not see".to_owned(),
+        ));
+    }
+    let port = port(&bundle["port"]).ok_or_else(|| {
+        Error::UnsafeBundle("the port is not a number from 1 to 65535".to_owned())
+    })?;
+    let known_hosts = normalise_known_hosts(bundle["known_hosts"].as_str().unwrap_or_default());
+    if known_hosts.is_empty() {
+        return Err(Error::UnsafeBundle(
+            "no usable host key in known_hosts".to_owned(),
+        ));
+    }
+    let expires_text = bundle["expires_at"].as_str().unwrap_or_default();
+    let expires_at = parse_time(expires_text)
+        .ok_or_else(|| Error::UnsafeBundle("expires_at is not an ISO 8601 time".to_owned()))?;
+    let workdir = bundle["workdir"]
+        .as_str()
+        .filter(|w| text::is_safe_workdir(w))
+        .unwrap_or(DEFAULT_WORKDIR);
+    Ok(Bundle {
+        host: host.to_owned(),
+        port,
+        user: user.to_owned(),
+        known_hosts,
+        expires_at,
+        web_url: bundle["web_url"].as_str().and_then(safe_web_url),
+        workdir: workdir.to_owned(),
+    })
+}
+
+/// An integer 1..=65535, or a string of digits with that value.
+fn port(value: &Value) -> Option<u16> {
+    let n = match value {
+        Value::Number(n) => n.as_u64()?,
+        Value::String(s)
+            if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) && s.len() <= 5 =>
+        {
+            s.parse().ok()?
+        }
+        _ => return None,
+    };
+    u16::try_from(n).ok().filter(|p| *p > 0)
+}
+
+/// The first `ssh_config` line that would run a command or pull in other
+/// configuration, if any.
+pub fn tripwire(config: &str) -> Option<&str> {
+    const DANGEROUS: [&str; 5] = [
+        "proxycommand",
+        "localcommand",
+        "permitlocalcommand",
+        "knownhostscommand",
+        "include",
+    ];
+    config.lines().find(|line| {
+        let line = line.trim();
+        let key = line
+            .split(|c: char| c.is_whitespace() || c == '=')
+            .next()
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        DANGEROUS.contains(&key.as_str())
+            || (key == "match" && line.to_ascii_lowercase().contains("exec"))
+    })
+}
+
+/// Keeps only lines `<hostpattern> <keytype> <base64>` with a key type of
+/// `ssh-*`, `ecdsa-*` or `sk-*`, each rewritten as exactly those three fields.
+pub fn normalise_known_hosts(text: &str) -> String {
+    let mut out = String::new();
+    for line in text.lines() {
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        let [pattern, keytype, blob, ..] = fields[..] else {
+            continue;
+        };
+        let pattern_ok = pattern
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"[]:.*?,!_-".contains(&b));
+        let type_ok = ["ssh-", "ecdsa-", "sk-"]
+            .iter()
+            .any(|p| keytype.starts_with(p))
+            && keytype
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-@.".contains(&b));
+        if pattern_ok && type_ok && is_base64(blob) {
+            out.push_str(&format!("{pattern} {keytype} {blob}\n"));
+        }
+    }
+    out
+}
+
+fn is_base64(blob: &str) -> bool {
+    let body = blob.trim_end_matches('=');
+    blob.len() >= 16
+        && blob.len().is_multiple_of(4)
+        && blob.len() - body.len() <= 2
+        && body
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'/')
+}
+
+/// `web_url` only when it is http(s) and carries no credential: a query
+/// with a `tkn` parameter is dropped, never printed or stored.
+fn safe_web_url(url: &str) -> Option<String> {
+    let lower = url.to_ascii_lowercase();
+    if !(lower.starts_with("https://") || lower.starts_with("http://"))
+        || url.chars().any(char::is_control)
+    {
+        return None;
+    }
+    let base = url.split(['?', '#']).next().unwrap_or(url);
+    let credential = url.split_once('?').is_some_and(|(_, q)| {
+        q.split('&')
+            .any(|kv| kv.to_ascii_lowercase().starts_with("tkn="))
+    });
+    Some(if credential {
+        base.to_owned()
+    } else {
+        url.to_owned()
+    })
+}
+
+/// ISO 8601 date-time to seconds since the epoch: `T` or space between date
+/// and time, optional fraction, then `Z`, `±HH:MM`, `±HHMM`, or nothing (UTC).
+pub fn parse_time(text: &str) -> Option<i64> {
+    let text = text.trim();
+    let (date, rest) = text.split_at_checked(10)?;
+    let rest = rest.strip_prefix(['T', 't', ' '])?;
+    let d: Vec<&str> = date.split('-').collect();
+    let [y, mo, da] = d[..] else { return None };
+    let num = |s: &str, len: usize| {
+        (s.len() == len && s.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| s.parse::<i64>().ok())
+            .flatten()
+    };
+    let (y, mo, da) = (num(y, 4)?, num(mo, 2)?, num(da, 2)?);
+    let (clock, zone) = match rest.find(['Z', 'z', '+', '-']) {
+        Some(i) => rest.split_at(i),
+        None => (rest, ""),
+    };
+    let clock = clock.split('.').next()?;
+    let c: Vec<&str> = clock.split(':').collect();
+    let (h, mi, s) = match c[..] {
+        [h, m] => (num(h, 2)?, num(m, 2)?, 0),
+        [h, m, s] => (num(h, 2)?, num(m, 2)?, num(s, 2)?),
+        _ => return None,
+    };
+    if !(1..=12).contains(&mo) || !(1..=31).contains(&da) || h > 23 || mi > 59 || s > 60 {
+        return None;
+    }
+    let offset = match zone {
+        "" | "Z" | "z" => 0,
+        _ => {
+            let sign = if zone.starts_with('-') { -1 } else { 1 };
+            let digits: String = zone[1..].chars().filter(|c| *c != ':').collect();
+            let (oh, om) = (num(digits.get(0..2)?, 2)?, num(digits.get(2..)?, 2)?);
+            sign * (oh * 3600 + om * 60)
+        }
+    };
+    // Days from the civil date (Howard Hinnant's algorithm).
+    let yy = if mo <= 2 { y - 1 } else { y };
+    let era = yy.div_euclid(400);
+    let yoe = yy.rem_euclid(400);
+    let doy = (153 * ((mo + 9) % 12) + 2) / 5 + da - 1;
+    let days = era * 146_097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719_468;
+    Some(days * 86_400 + h * 3600 + mi * 60 + s - offset)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    const KEY: &str = "AAAAC3NzaC1lZDI1NTE5AAAAIOIsU+9bzXHFMJdhh2T78KGMpsgNAJrx4HGhoGfGhMH7";
+
+    fn good() -> Value {
+        json!({"host": "ssh.ws.runcode.io", "port": 2222, "user": "royal-tree-08189931",
+               "known_hosts": format!("[ssh.ws.runcode.io]:2222 ssh-ed25519 {KEY}"),
+               "expires_at": "2026-11-22T10:30:00+00:00", "workdir": "/home/ubuntu/workspace",
+               "web_url": "https://royal-tree.ws.runcode.io", "ssh_config": "Host x\n  HostName y\n"})
+    }
+
+    #[test]
+    fn a_good_bundle_passes() {
+        let b = validate(&good()).unwrap();
+        assert_eq!(
+            (b.port, b.user.as_str(), b.expires_at),
+            (2222, "royal-tree-08189931", 1_795_343_400)
+        );
+        assert_eq!(
+            b.known_hosts,
+            format!("[ssh.ws.runcode.io]:2222 ssh-ed25519 {KEY}\n")
+        );
+        let mut s = good();
+        s["port"] = json!("22");
+        assert_eq!(validate(&s).unwrap().port, 22);
+    }
+
+    #[test]
+    fn every_hostile_field_is_refused() {
+        let cases: [(&str, Value); 9] = [
+            ("user", json!("dev\nProxyCommand touch x")),
+            ("user", json!("a b")),
+            ("host", json!("127.0.0.1 -oProxyCommand=x")),
+            ("port", json!("22 -oProxyCommand=sh")),
+            ("port", json!(0)),
+            ("port", json!(70000)),
+            ("port", json!(22.5)),
+            (
+                "known_hosts",
+                json!("# only a comment\n@cert-authority * ssh-ed25519 AAAA\n"),
+            ),
+            ("expires_at", json!("tomorrow")),
+        ];
+        for (field, value) in cases {
+            let mut b = good();
+            b[field] = value.clone();
+            let err = validate(&b).unwrap_err();
+            assert_eq!(err.code(), "unsafe_bundle", "{field} = {value}");
+        }
+        let mut b = good();
+        b.as_object_mut().unwrap().remove("host");
+        assert!(
+            validate(&b)
+                .unwrap_err()
+                .to_string()
+                .contains("missing host")
+        );
+    }
+
+    #[test]
+    fn the_ssh_config_tripwire_catches_every_command_directive() {
+        for line in [
+            "ProxyCommand sh",
+            "  proxycommand=sh",
+            "LocalCommand x",
+            "PermitLocalCommand yes",
+            "KnownHostsCommand /bin/x",
+            "Include /etc/x",
+            "Match exec \"true\"",
+            "match host x EXEC y",
+        ] {
+            let mut b = good();
+            b["ssh_config"] = json!(format!("Host a\n{line}\n"));
+            assert_eq!(validate(&b).unwrap_err().code(), "unsafe_bundle", "{line}");
+        }
+        assert_eq!(tripwire("Host a\n  ProxyJump b\n  Matchbox x\n"), None);
+    }
+
+    #[test]
+    fn known_hosts_keeps_only_the_three_fields() {
+        let text = format!(
+            "# comment\n@cert-authority * ssh-ed25519 {KEY}\ncommand=\"x\" ssh-ed25519 {KEY}\n[h]:22 ssh-ed25519 {KEY} trailing\n\
+             h2 ecdsa-sha2-nistp256 {KEY}\nh3 ssh-ed25519 not*base64\nh4 rsa {KEY}\nh5 ssh-ed25519 {KEY}\u{1b}]0;x\u{7}\n"
+        );
+        assert_eq!(
+            normalise_known_hosts(&text),
+            format!("[h]:22 ssh-ed25519 {KEY}\nh2 ecdsa-sha2-nistp256 {KEY}\n")
+        );
+    }
+
+    #[test]
+    fn unsafe_workdirs_fall_back_silently() {
+        for bad in ["/tmp/../etc", "relative", "/tmp/$(touch x)", ""] {
+            let mut b = good();
+            b["workdir"] = json!(bad);
+            assert_eq!(validate(&b).unwrap().workdir, DEFAULT_WORKDIR, "{bad}");
+        }
+    }
+
+    #[test]
+    fn web_urls_never_keep_a_credential() {
+        let mut b = good();
+        b["web_url"] = json!("https://x.ws.runcode.io/?tkn=secret&a=1");
+        assert_eq!(
+            validate(&b).unwrap().web_url.as_deref(),
+            Some("https://x.ws.runcode.io/")
+        );
+        b["web_url"] = json!("javascript:alert(1)");
+        assert_eq!(validate(&b).unwrap().web_url, None);
+    }
+
+    #[test]
+    fn expiry_times_in_every_form() {
+        let t = 1_795_343_400;
+        for form in [
+            "2026-11-22T10:30:00+00:00",
+            "2026-11-22T10:30:00Z",
+            "2026-11-22T10:30:00",
+            "2026-11-22 10:30:00.123456",
+            "2026-11-22T11:30:00+01:00",
+            "2026-11-22T05:00:00-0530",
+            "2026-11-22T10:30Z",
+        ] {
+            assert_eq!(parse_time(form), Some(t), "{form}");
+        }
+        for bad in [
+            "",
+            "2026-11-22",
+            "2026-13-01T00:00:00Z",
+            "20261122T103000Z",
+            "2026-11-22T10:30:00+1",
+            "é",
+        ] {
+            assert_eq!(parse_time(bad), None, "{bad}");
+        }
+    }
+}

@@ -1,0 +1,122 @@
+//! `runcode connect <ws> [--start] [--wait]`: resolve, power on if asked,
+//! reuse or mint a session, attach it with the current directory as scope,
+//! and optionally wait until ssh answers through it.
+
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+
+use crate::ctx::Ctx;
+use crate::error::{Error, Result};
+use crate::session::{self, Session};
+use crate::{attach, claude};
+
+use super::start::{poll_interval, power_on, wait_running};
+
+pub fn run(ctx: &Ctx, arg: &str, start: bool, wait: bool, timeout: u64) -> Result<i32> {
+    let deadline = Instant::now() + Duration::from_secs(timeout);
+    let ws = ctx.resolve(arg)?;
+    if !ws.ssh_capable {
+        return Err(Error::Conflict(format!(
+            "workspace #{} ({}) cannot be reached over SSH",
+            ws.id,
+            ws.display_name()
+        )));
+    }
+    let mut started = false;
+    if ws.state != "running" {
+        if !start {
+            return Err(Error::Conflict(format!(
+                "workspace #{} is {}; run again with --start to power it on",
+                ws.id, ws.state
+            )));
+        }
+        let api = ctx.api()?;
+        if ws.state != "starting" {
+            power_on(ctx, &api, &ws)?;
+        }
+        wait_running(ctx, &api, ws.id, deadline)?;
+        started = true;
+    }
+    // A workspace that was just started may have lost its keys while stopped.
+    let (session, reused) = session::ensure(ctx, ws.id, started)?;
+    attach::write(&ctx.paths, ws.id)?;
+    if wait {
+        wait_answering(ctx, &session, deadline)?;
+    }
+    let statusline_installed = claude::statusline_installed();
+    let left = session.seconds_left();
+    let m = &session.meta;
+    let value = json!({
+        "workspace_id": ws.id,
+        "alias": m.alias,
+        "config": m.config,
+        "command": ["ssh", "-F", m.config, m.alias],
+        "host": m.host,
+        "port": m.port,
+        "user": m.user,
+        "web_url": m.web_url,
+        "workdir": m.workdir,
+        "expires_at": m.expires_at,
+        "started": started,
+        "reused": reused,
+        "statusline_installed": statusline_installed,
+    });
+    let web = m.web_url.as_deref().map(|u| {
+        u.split("://")
+            .nth(1)
+            .unwrap_or(u)
+            .trim_end_matches('/')
+            .to_owned()
+    });
+    let mut human = format!(
+        "attached #{} {} ({} session, {} left{})\n",
+        ws.id,
+        ws.display_name(),
+        if reused { "reused" } else { "new" },
+        super::minutes(left),
+        web.map(|w| format!(", web {}", crate::text::clean(&w, false)))
+            .unwrap_or_default()
+    );
+    human.push_str(&format!(
+        "  run work:   runcode exec -- <command>   (in {})\n  plain ssh:  ssh -F {} {}\n  detach:     runcode disconnect",
+        m.workdir,
+        m.config.display(),
+        m.alias
+    ));
+    ctx.out.result(&value, &human);
+    Ok(0)
+}
+
+/// Polls `ssh ... true` until it succeeds: a box can answer the control
+/// plane before its sshd does.
+fn wait_answering(ctx: &Ctx, session: &Session, deadline: Instant) -> Result<()> {
+    let began = Instant::now();
+    loop {
+        let mut cmd = session.ssh();
+        cmd.args(["-o", "ConnectTimeout=10"])
+            .arg(session.alias())
+            .arg("true");
+        cmd.stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        let status = crate::remote::spawn_status(cmd)?;
+        if status.success() {
+            return Ok(());
+        }
+        if Instant::now() >= deadline {
+            return Err(Error::NotReady(format!(
+                "ssh to #{} did not answer within {} s; try `runcode connect` again in a minute",
+                session.meta.ws_id,
+                began.elapsed().as_secs()
+            )));
+        }
+        ctx.out.progress(&format!(
+            "waiting for #{} to answer over ssh ({}s)",
+            session.meta.ws_id,
+            began.elapsed().as_secs()
+        ));
+        std::thread::sleep(poll_interval(deadline));
+    }
+}

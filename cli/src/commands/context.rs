@@ -1,0 +1,237 @@
+//! `runcode context [ws]`: one remote POSIX-sh probe, fed on stdin, that
+//! prints a flat digest of the box; parsed into JSON or shown as text.
+
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use crate::ctx::Ctx;
+use crate::error::{Error, Result};
+use crate::workspaces::{self, Target};
+use crate::{attach, session, text};
+
+const MARKERS: &str = "package.json pyproject.toml requirements.txt go.mod Cargo.toml pom.xml build.gradle Gemfile \
+                       composer.json Makefile Dockerfile docker-compose.yml";
+
+/// The probe. It runs in the workdir (`$1`), prints `key=value` lines, and
+/// gives each tool /dev/null as stdin so nothing waits for input.
+const PROBE: &str = r#"cd "$1" 2>/dev/null || cd
+echo "cwd=$(pwd)"
+echo "os=$(uname -s)"
+echo "arch=$(uname -m)"
+echo "kernel=$(uname -r)"
+if [ -r /etc/os-release ]; then (. /etc/os-release; echo "distro=${PRETTY_NAME:-$NAME}"); fi
+if command -v git >/dev/null 2>&1 && git rev-parse --is-inside-work-tree >/dev/null 2>&1 </dev/null; then
+  echo "git.branch=$(git rev-parse --abbrev-ref HEAD 2>/dev/null </dev/null)"
+  if [ -n "$(git status --porcelain 2>/dev/null </dev/null | head -n 1)" ]; then echo git.dirty=yes; else echo git.dirty=no; fi
+  echo "git.remote=$(git remote get-url origin 2>/dev/null </dev/null)"
+  echo "git.head=$(git log -1 --format='%h %s' 2>/dev/null </dev/null)"
+fi
+for f in MARKERS; do [ -e "$f" ] && echo "marker=$f"; done
+for t in python3 node go rustc java ruby docker git pnpm npm make; do
+  command -v "$t" >/dev/null 2>&1 || continue
+  case $t in
+    go) v=$(go version </dev/null 2>&1) ;;
+    java) v=$(java -version </dev/null 2>&1) ;;
+    *) v=$("$t" --version </dev/null 2>&1) ;;
+  esac
+  echo "tool.$t=$(printf '%s\n' "$v" | head -n 1)"
+done
+echo "disk=$(df -hP . 2>/dev/null | awk 'NR==2 {print $4 " free of " $2}')"
+"#;
+
+pub fn run(ctx: &Ctx, arg: Option<&str>, timeout: u64) -> Result<i32> {
+    let id = match arg {
+        None => attach::require(&ctx.paths)?.id,
+        Some(a) => match workspaces::target(a)? {
+            Target::Id(id) => id,
+            Target::Name(_) => ctx.resolve(a)?.id,
+        },
+    };
+    let (s, _) = session::ensure(ctx, id, false)?;
+    let mut output = probe(&s, timeout)?;
+    if output.is_none() {
+        ctx.out
+            .progress("runcode: ssh failed (255): minting a fresh session and trying once more");
+        s.close_master();
+        output = probe(&session::mint(ctx, id)?, timeout)?;
+    }
+    let raw = output.ok_or_else(|| {
+        Error::Network(format!("ssh to #{id} failed (255): check `runcode doctor`"))
+    })?;
+    let value = digest(id, &s.meta.workdir, &raw);
+    ctx.out.result(&value, &human(&value));
+    Ok(0)
+}
+
+/// Runs the probe; `None` when ssh itself failed (255).
+fn probe(s: &session::Session, timeout: u64) -> Result<Option<String>> {
+    let mut cmd = s.ssh();
+    cmd.arg(s.alias())
+        .arg(format!("sh -s -- {}", text::shell_quote(&s.meta.workdir)));
+    cmd.stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    let mut child = cmd.spawn().map_err(|e| {
+        if e.kind() == std::io::ErrorKind::NotFound {
+            Error::SshMissing
+        } else {
+            Error::Io {
+                path: "ssh".into(),
+                source: e,
+            }
+        }
+    })?;
+    if let Some(mut stdin) = child.stdin.take() {
+        let _ = stdin.write_all(PROBE.replace("MARKERS", MARKERS).as_bytes());
+    }
+    let mut stdout = child.stdout.take().expect("piped");
+    let reader = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = stdout.read_to_string(&mut text);
+        text
+    });
+    let deadline = Instant::now() + Duration::from_secs(timeout);
+    let status = loop {
+        if let Some(status) = child.try_wait().map_err(|e| Error::Io {
+            path: "ssh".into(),
+            source: e,
+        })? {
+            break status;
+        }
+        if Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(Error::NotReady(format!(
+                "the probe did not finish within {timeout} s; try --timeout"
+            )));
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let text = reader.join().unwrap_or_default();
+    Ok((status.code() != Some(255)).then_some(text))
+}
+
+/// Parses the probe's lines; every value is cleaned of control characters
+/// and a git remote loses any credential in it.
+pub fn digest(id: u64, workdir: &str, raw: &str) -> Value {
+    let mut fields: BTreeMap<String, String> = BTreeMap::new();
+    let mut markers = Vec::new();
+    let mut tools = serde_json::Map::new();
+    let mut git = serde_json::Map::new();
+    for line in raw.lines() {
+        let Some((key, value)) = line.split_once('=') else {
+            continue;
+        };
+        let value = text::clean(value.trim(), false);
+        if key == "marker" {
+            markers.push(Value::String(value));
+        } else if let Some(tool) = key.strip_prefix("tool.") {
+            tools.insert(tool.to_owned(), Value::String(value));
+        } else if let Some(field) = key.strip_prefix("git.") {
+            let value = if field == "remote" {
+                strip_credentials(&value)
+            } else {
+                value
+            };
+            git.insert(
+                field.to_owned(),
+                if field == "dirty" {
+                    Value::Bool(value == "yes")
+                } else {
+                    Value::String(value)
+                },
+            );
+        } else {
+            fields.insert(key.to_owned(), value);
+        }
+    }
+    let field = |k: &str| fields.get(k).cloned().map_or(Value::Null, Value::String);
+    json!({
+        "workspace_id": id,
+        "workdir": workdir,
+        "cwd": field("cwd"),
+        "os": field("os"),
+        "arch": field("arch"),
+        "kernel": field("kernel"),
+        "distro": field("distro"),
+        "git": if git.is_empty() { Value::Null } else { Value::Object(git) },
+        "markers": markers,
+        "tools": tools,
+        "disk": field("disk"),
+    })
+}
+
+/// `https://user:token@host/x` -> `https://host/x`.
+fn strip_credentials(url: &str) -> String {
+    match url.split_once("://") {
+        Some((scheme, rest)) => {
+            let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+            let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+            format!("{scheme}://{host}{path}")
+        }
+        None => url.to_owned(),
+    }
+}
+
+fn human(v: &Value) -> String {
+    let s = |k: &str| v[k].as_str().unwrap_or("-").to_owned();
+    let mut out = format!(
+        "#{} {}\n  os      {} {} ({}), {}\n",
+        v["workspace_id"],
+        s("cwd"),
+        s("os"),
+        s("arch"),
+        s("kernel"),
+        s("distro")
+    );
+    if let Some(git) = v["git"].as_object() {
+        let g = |k: &str| git.get(k).and_then(Value::as_str).unwrap_or("-").to_owned();
+        let dirty = if git.get("dirty") == Some(&Value::Bool(true)) {
+            ", uncommitted changes"
+        } else {
+            ""
+        };
+        out.push_str(&format!(
+            "  git     {} at {}{dirty} ({})\n",
+            g("branch"),
+            g("head"),
+            g("remote")
+        ));
+    }
+    let markers: Vec<&str> = v["markers"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect();
+    if !markers.is_empty() {
+        out.push_str(&format!("  project {}\n", markers.join(" ")));
+    }
+    if let Some(tools) = v["tools"].as_object() {
+        for (name, version) in tools {
+            out.push_str(&format!("  {name:<7} {}\n", version.as_str().unwrap_or("")));
+        }
+    }
+    out.push_str(&format!("  disk    {}", s("disk")));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_digest_parses_and_cleans() {
+        let raw = "cwd=/w\nos=Linux\ngit.branch=main\ngit.dirty=yes\ngit.remote=https://bob:ghp_x@github.com/a/b.git\nmarker=Cargo.toml\ntool.git=git version 2.4\u{1b}[2J\ndisk=1G free of 2G\njunk\n";
+        let v = digest(7, "/w", raw);
+        assert_eq!(v["git"]["dirty"], true);
+        assert_eq!(v["git"]["remote"], "https://github.com/a/b.git");
+        assert_eq!(v["markers"], json!(["Cargo.toml"]));
+        assert_eq!(v["tools"]["git"], "git version 2.4[2J");
+        assert_eq!(v["distro"], Value::Null);
+    }
+}

@@ -1,0 +1,144 @@
+//! `runcode doctor`: preflight checks, each ok / warn / fail with a detail.
+
+use std::process::{Command, Stdio};
+
+use serde_json::{Value, json};
+
+use crate::ctx::Ctx;
+use crate::error::Result;
+use crate::{api, claude, session, sshconfig, token, workspaces};
+
+struct Check {
+    name: &'static str,
+    status: &'static str,
+    detail: String,
+}
+
+fn check(name: &'static str, status: &'static str, detail: impl Into<String>) -> Check {
+    Check {
+        name,
+        status,
+        detail: detail.into(),
+    }
+}
+
+pub fn run(ctx: &Ctx) -> Result<i32> {
+    let mut checks = Vec::new();
+    let ssh = Command::new("ssh").arg("-V").stdin(Stdio::null()).output();
+    match &ssh {
+        Ok(out) => {
+            let version = String::from_utf8_lossy(if out.stderr.is_empty() {
+                &out.stdout
+            } else {
+                &out.stderr
+            })
+            .trim()
+            .to_owned();
+            checks.push(check("ssh", "ok", version));
+        }
+        Err(_) => checks.push(check(
+            "ssh",
+            "fail",
+            "ssh is not on PATH: install the OpenSSH client",
+        )),
+    }
+    let tok = token::lookup(ctx.token.as_deref(), &ctx.paths);
+    match &tok {
+        Ok((_, token::Source::File)) => checks.push(check(
+            "token",
+            "ok",
+            format!("from {}", ctx.paths.token().display()),
+        )),
+        Ok((_, token::Source::Flag)) => {
+            let from = if std::env::var_os("RUNCODE_TOKEN").is_some() {
+                "from RUNCODE_TOKEN"
+            } else {
+                "from --token"
+            };
+            checks.push(check("token", "ok", from));
+        }
+        Err(e) => checks.push(check("token", "warn", e.to_string())),
+    }
+    let base_ok = api::is_safe_base(&ctx.api_base);
+    if base_ok {
+        checks.push(check(
+            "api_base",
+            "ok",
+            crate::text::clean(&ctx.api_base, false),
+        ));
+    } else {
+        checks.push(check(
+            "api_base",
+            "fail",
+            format!(
+                "{} is not https:// (http:// is allowed only to loopback)",
+                crate::text::clean(&ctx.api_base, false)
+            ),
+        ));
+    }
+    checks.push(check(
+        "platform",
+        "ok",
+        format!(
+            "{}/{}; config {}; cache {}",
+            std::env::consts::OS,
+            std::env::consts::ARCH,
+            ctx.paths.config.display(),
+            ctx.paths.cache.display()
+        ),
+    ));
+    if claude::statusline_installed() {
+        checks.push(check("statusline", "ok", "wired into Claude Code"));
+    } else {
+        checks.push(check(
+            "statusline",
+            "warn",
+            "not wired into Claude Code: `runcode install-statusline`",
+        ));
+    }
+    if let (true, Ok((t, _))) = (base_ok, &tok) {
+        let reached = api::Api::new(&ctx.api_base, t.clone()).and_then(|a| workspaces::fetch(&a));
+        match reached {
+            Ok(list) => checks.push(check(
+                "api",
+                "ok",
+                format!("{} workspaces visible", list.len()),
+            )),
+            Err(e) => checks.push(check("api", "warn", e.to_string())),
+        }
+    }
+    let probe = ctx.paths.session_dir(99_999_999).join("ctl");
+    let socket = if probe.as_os_str().len() <= sshconfig::CONTROL_PATH_MAX {
+        check(
+            "socket",
+            "ok",
+            format!("session sockets fit ({} bytes)", probe.as_os_str().len()),
+        )
+    } else {
+        match session::short_dir() {
+            Ok(dir) => check(
+                "socket",
+                "ok",
+                format!("the cache path is long: sockets go to {}", dir.display()),
+            ),
+            Err(e) => check("socket", "fail", e.to_string()),
+        }
+    };
+    checks.push(socket);
+
+    let ok = !checks.iter().any(|c| c.status == "fail");
+    let value = json!({"ok": ok, "checks": checks.iter().map(|c| json!({"name": c.name, "status": c.status, "detail": c.detail})).collect::<Vec<Value>>()});
+    let human: String = checks
+        .iter()
+        .map(|c| {
+            format!(
+                "{:<4}  {:<10} {}\n",
+                c.status,
+                c.name,
+                crate::text::clean(&c.detail, false)
+            )
+        })
+        .collect();
+    ctx.out.result(&value, &human);
+    Ok(if ok { 0 } else { 1 })
+}

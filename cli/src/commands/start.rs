@@ -1,0 +1,93 @@
+//! `runcode start <ws> [--no-wait]`: power on without attaching.
+
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+
+use crate::api::Api;
+use crate::ctx::Ctx;
+use crate::error::{Error, Result};
+use crate::workspaces::{self, Workspace};
+
+pub fn run(ctx: &Ctx, arg: &str, wait: bool, timeout: u64) -> Result<i32> {
+    let ws = ctx.resolve(arg)?;
+    let api = ctx.api()?;
+    let started = if ws.state == "running" {
+        false
+    } else {
+        power_on(ctx, &api, &ws)?;
+        true
+    };
+    let state = if wait && started {
+        wait_running(
+            ctx,
+            &api,
+            ws.id,
+            Instant::now() + Duration::from_secs(timeout),
+        )?;
+        "running".to_owned()
+    } else if started {
+        "starting".to_owned()
+    } else {
+        ws.state.clone()
+    };
+    let human = if started {
+        format!("#{} is {state}", ws.id)
+    } else {
+        format!("#{} is already running", ws.id)
+    };
+    ctx.out.result(
+        &json!({"workspace_id": ws.id, "state": state, "started": started}),
+        &human,
+    );
+    Ok(0)
+}
+
+pub fn power_on(ctx: &Ctx, api: &Api, ws: &Workspace) -> Result<()> {
+    ctx.out
+        .progress(&format!("starting workspace #{}...", ws.id));
+    api.power(ws.id, true).map(|_| ())
+}
+
+/// Polls the listing every few seconds until `id` is running or `deadline`.
+pub fn wait_running(ctx: &Ctx, api: &Api, id: u64, deadline: Instant) -> Result<()> {
+    let began = Instant::now();
+    loop {
+        let list = workspaces::fetch(api)?;
+        let state = list
+            .iter()
+            .find(|w| w.id == id)
+            .map(|w| w.state.clone())
+            .unwrap_or_default();
+        if state == "running" {
+            return Ok(());
+        }
+        if Instant::now() >= deadline {
+            return Err(Error::NotReady(format!(
+                "workspace #{id} is still {} after {} s; try again with a longer --timeout",
+                if state.is_empty() {
+                    "not listed"
+                } else {
+                    &state
+                },
+                began.elapsed().as_secs()
+            )));
+        }
+        ctx.out.progress(&format!(
+            "waiting for #{id} to start ({}s)",
+            began.elapsed().as_secs()
+        ));
+        std::thread::sleep(poll_interval(deadline));
+    }
+}
+
+/// Every few seconds, never past the deadline.
+pub fn poll_interval(deadline: Instant) -> Duration {
+    let every = std::env::var("RUNCODE_POLL_MS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .map_or(Duration::from_secs(3), Duration::from_millis);
+    every
+        .min(deadline.saturating_duration_since(Instant::now()))
+        .max(Duration::from_millis(50))
+}

@@ -1,0 +1,80 @@
+//! The `runcode` CLI as a library: `run` parses the command line, dispatches
+//! to the command, and turns the outcome into output and an exit status.
+
+mod api;
+mod attach;
+mod bundle;
+mod claude;
+mod cli;
+mod commands;
+mod ctx;
+mod error;
+mod output;
+mod paths;
+mod remote;
+mod session;
+mod sshconfig;
+mod text;
+mod token;
+mod workspaces;
+
+use std::ffi::OsString;
+
+use clap::Parser;
+
+pub use error::{CODES, Error};
+
+/// Runs the CLI with `args` (the first being the program name); returns the
+/// process exit status.
+pub fn run(args: &[OsString]) -> i32 {
+    let json = args
+        .iter()
+        .skip(1)
+        .take_while(|a| *a != "--")
+        .any(|a| a == "--json");
+    let out = output::Output { json };
+    let cli = match cli::Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => return usage_error(&e, out),
+    };
+    remote::install_interrupt_handler();
+    let result = paths::Paths::from_env().and_then(|paths| {
+        let mut ctx = ctx::Ctx {
+            out,
+            paths,
+            api_base: cli.global.api_base,
+            web_base: cli.global.web_base,
+            token: cli.global.token,
+            ttl: 1800,
+            force: false,
+        };
+        commands::dispatch(&mut ctx, cli.command)
+    });
+    match result {
+        Ok(code) => code,
+        Err(err) => {
+            out.failure(&err);
+            err.exit_status()
+        }
+    }
+}
+
+/// Help and version go where clap puts them; a usage error under `--json`
+/// is JSON too.
+fn usage_error(e: &clap::Error, out: output::Output) -> i32 {
+    use clap::error::ErrorKind;
+    let informational = matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion);
+    if informational || !out.json {
+        let _ = e.print();
+        return if informational { 0 } else { 2 };
+    }
+    let text = e.render().to_string();
+    let first = text
+        .lines()
+        .next()
+        .unwrap_or("usage error")
+        .trim_start_matches("error: ")
+        .to_owned();
+    out.failure(&Error::Usage(format!("{first} (see `runcode --help`)")));
+    2
+}

@@ -1,0 +1,114 @@
+//! Where the CLI keeps things (cli.md "Files on disk"), and how they are
+//! written: private files created with their final mode, replaced atomically.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+
+#[derive(Debug, Clone)]
+pub struct Paths {
+    /// `<config>`: the token.
+    pub config: PathBuf,
+    /// `<cache>`: sessions, the attachment, the launcher's binaries.
+    pub cache: PathBuf,
+}
+
+fn var(name: &str) -> Option<PathBuf> {
+    std::env::var_os(name)
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .filter(|p| p.is_absolute())
+}
+
+fn home() -> Result<PathBuf> {
+    var("HOME")
+        .or_else(|| {
+            if cfg!(windows) {
+                var("USERPROFILE")
+            } else {
+                None
+            }
+        })
+        .ok_or_else(|| {
+            Error::Usage(
+                "HOME is not set: set HOME, or XDG_CONFIG_HOME and XDG_CACHE_HOME".to_owned(),
+            )
+        })
+}
+
+impl Paths {
+    /// `$XDG_CONFIG_HOME/runcode` or `~/.config/runcode` (Windows `%APPDATA%`),
+    /// `$XDG_CACHE_HOME/runcode` or `~/.cache/runcode` (Windows `%LOCALAPPDATA%`).
+    /// Not the macOS `~/Library` defaults: users expect `~/.config` there too.
+    pub fn from_env() -> Result<Paths> {
+        let config = match var("XDG_CONFIG_HOME") {
+            Some(dir) => dir.join("runcode"),
+            None if cfg!(windows) => var("APPDATA")
+                .map(|d| d.join("runcode"))
+                .map_or_else(|| home().map(|h| h.join(".config/runcode")), Ok)?,
+            None => home()?.join(".config").join("runcode"),
+        };
+        let cache = match var("XDG_CACHE_HOME") {
+            Some(dir) => dir.join("runcode"),
+            None if cfg!(windows) => var("LOCALAPPDATA")
+                .map(|d| d.join("runcode"))
+                .map_or_else(|| home().map(|h| h.join(".cache/runcode")), Ok)?,
+            None => home()?.join(".cache").join("runcode"),
+        };
+        Ok(Paths { config, cache })
+    }
+
+    pub fn token(&self) -> PathBuf {
+        self.config.join("token")
+    }
+
+    pub fn session_dir(&self, id: u64) -> PathBuf {
+        self.cache.join(format!("ws-{id}"))
+    }
+
+    pub fn current(&self) -> PathBuf {
+        self.cache.join("current")
+    }
+}
+
+/// Creates `dir` (and parents) and makes it private (0700).
+pub fn private_dir(dir: &Path) -> Result<()> {
+    std::fs::create_dir_all(dir).map_err(Error::io(dir))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+            .map_err(Error::io(dir))?;
+    }
+    Ok(())
+}
+
+/// Writes `bytes` to `path` atomically, the file being created with `mode`
+/// from its first byte (a temporary file in the same directory, renamed).
+pub fn write_private(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = path.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, mode);
+    #[cfg(not(unix))]
+    let _ = mode;
+    let _ = std::fs::remove_file(&tmp);
+    let result = options.open(&tmp).and_then(|mut f| {
+        f.write_all(bytes)?;
+        f.sync_all()
+    });
+    if let Err(e) = result.and_then(|()| std::fs::rename(&tmp, path)) {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(Error::Io {
+            path: path.to_path_buf(),
+            source: e,
+        });
+    }
+    Ok(())
+}

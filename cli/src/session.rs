@@ -1,0 +1,321 @@
+//! Sessions: a fresh ed25519 key per mint, made in-process; the bundle
+//! validated; the session directory (`<cache>/ws-<id>/`) written with final
+//! modes and atomic replacement; reuse while it has more than 90 s left; and
+//! the multiplexing master closed before its material goes.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use serde::{Deserialize, Serialize};
+
+use crate::bundle::{self, Bundle};
+use crate::ctx::Ctx;
+use crate::error::{Error, Result};
+use crate::paths::{self, Paths};
+use crate::sshconfig;
+
+/// A cached session is reused only with more than this many seconds left.
+pub const REUSE_MARGIN: i64 = 90;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Meta {
+    pub ws_id: u64,
+    pub alias: String,
+    pub config: PathBuf,
+    pub host: String,
+    pub port: u16,
+    pub user: String,
+    pub web_url: Option<String>,
+    pub workdir: String,
+    /// ISO 8601, UTC.
+    pub expires_at: String,
+    pub expires_epoch: i64,
+    pub control_path: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub meta: Meta,
+}
+
+pub fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
+impl Session {
+    pub fn seconds_left(&self) -> i64 {
+        self.meta.expires_epoch - now()
+    }
+
+    pub fn config(&self) -> &Path {
+        &self.meta.config
+    }
+
+    pub fn alias(&self) -> &str {
+        &self.meta.alias
+    }
+
+    /// `ssh -F <config>` plus a ControlPersist capped by the time left.
+    pub fn ssh(&self) -> Command {
+        let mut cmd = Command::new("ssh");
+        cmd.arg("-F").arg(self.config());
+        if self.meta.control_path.is_some() {
+            cmd.arg("-o").arg(format!(
+                "ControlPersist={}",
+                sshconfig::persist_secs(self.seconds_left())
+            ));
+        }
+        cmd
+    }
+
+    /// Tells a running master to exit (its socket goes with it).
+    pub fn close_master(&self) {
+        let Some(socket) = &self.meta.control_path else {
+            return;
+        };
+        if !socket.exists() {
+            return;
+        }
+        let _ = Command::new("ssh")
+            .arg("-F")
+            .arg(self.config())
+            .args(["-O", "exit"])
+            .arg(self.alias())
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+        let _ = std::fs::remove_file(socket);
+    }
+}
+
+/// The cached session of workspace `id`, if its files are all there.
+pub fn load(paths: &Paths, id: u64) -> Option<Session> {
+    let dir = paths.session_dir(id);
+    let meta: Meta = serde_json::from_slice(&std::fs::read(dir.join("meta.json")).ok()?).ok()?;
+    let complete = ["id_ed25519", "id_ed25519.pub", "known_hosts", "config"]
+        .iter()
+        .all(|f| dir.join(f).is_file());
+    (complete && meta.ws_id == id).then_some(Session { meta })
+}
+
+/// Every cached session, by id.
+pub fn all(paths: &Paths) -> Vec<Session> {
+    let Ok(entries) = std::fs::read_dir(&paths.cache) else {
+        return Vec::new();
+    };
+    let mut sessions: Vec<Session> = entries
+        .flatten()
+        .filter_map(|e| {
+            e.file_name()
+                .to_str()?
+                .strip_prefix("ws-")?
+                .parse::<u64>()
+                .ok()
+        })
+        .filter_map(|id| load(paths, id))
+        .collect();
+    sessions.sort_by_key(|s| s.meta.ws_id);
+    sessions
+}
+
+/// Reuses the cached session when it has more than 90 s left (and `fresh`
+/// is false), else mints. Returns the session and whether it was reused.
+pub fn ensure(ctx: &Ctx, id: u64, fresh: bool) -> Result<(Session, bool)> {
+    if !fresh
+        && !ctx.force
+        && let Some(s) = load(&ctx.paths, id)
+        && s.seconds_left() > REUSE_MARGIN
+    {
+        return Ok((s, true));
+    }
+    Ok((mint(ctx, id)?, false))
+}
+
+/// The `client` field: `RUNCODE_CLIENT`, else `codex` under Codex, else `claude-code`.
+pub fn client_name() -> String {
+    if let Some(name) = std::env::var("RUNCODE_CLIENT")
+        .ok()
+        .filter(|n| !n.trim().is_empty())
+    {
+        return name.trim().to_owned();
+    }
+    let codex = [
+        "CODEX_HOME",
+        "CODEX_THREAD_ID",
+        "CODEX_MANAGED_PACKAGE_ROOT",
+        "CODEX_CI",
+    ]
+    .iter()
+    .any(|v| std::env::var_os(v).is_some());
+    if codex { "codex" } else { "claude-code" }.to_owned()
+}
+
+/// Mints a fresh session for workspace `id` and writes its directory.
+pub fn mint(ctx: &Ctx, id: u64) -> Result<Session> {
+    let key =
+        ssh_key::PrivateKey::random(&mut ssh_key::rand_core::OsRng, ssh_key::Algorithm::Ed25519)
+            .map_err(|e| Error::Io {
+                path: PathBuf::from("ed25519 key"),
+                source: std::io::Error::other(e.to_string()),
+            })?;
+    let mut public = key.public_key().clone();
+    public.set_comment("runcode");
+    let public_line = public
+        .to_openssh()
+        .map_err(|e| Error::Usage(e.to_string()))?;
+    let raw = ctx.api()?.mint(id, &public_line, ctx.ttl, &client_name())?;
+    let bundle = bundle::validate(&raw)?;
+    write(&ctx.paths, id, &key, &public_line, &bundle)
+}
+
+fn write(
+    paths: &Paths,
+    id: u64,
+    key: &ssh_key::PrivateKey,
+    public_line: &str,
+    b: &Bundle,
+) -> Result<Session> {
+    let dir = paths.session_dir(id);
+    if let Some(old) = load(paths, id) {
+        old.close_master();
+    }
+    paths::private_dir(&paths.cache)?;
+    paths::private_dir(&dir)?;
+    let private = key
+        .to_openssh(ssh_key::LineEnding::LF)
+        .map_err(|e| Error::Usage(e.to_string()))?;
+    paths::write_private(&dir.join("id_ed25519"), private.as_bytes(), 0o600)?;
+    paths::write_private(
+        &dir.join("id_ed25519.pub"),
+        format!("{public_line}\n").as_bytes(),
+        0o600,
+    )?;
+    paths::write_private(&dir.join("known_hosts"), b.known_hosts.as_bytes(), 0o600)?;
+    let control_path = control_path(&dir, id)?;
+    let alias = format!("runcode-{}", b.user);
+    let config = dir.join("config");
+    let left = b.expires_at - now();
+    let text = sshconfig::render(&sshconfig::Spec {
+        alias: &alias,
+        host: &b.host,
+        port: b.port,
+        user: &b.user,
+        identity: &dir.join("id_ed25519"),
+        known_hosts: &dir.join("known_hosts"),
+        control_path: control_path.as_deref(),
+        persist: sshconfig::persist_secs(left),
+    })?;
+    paths::write_private(&config, text.as_bytes(), 0o600)?;
+    let meta = Meta {
+        ws_id: id,
+        alias,
+        config,
+        host: b.host.clone(),
+        port: b.port,
+        user: b.user.clone(),
+        web_url: b.web_url.clone(),
+        workdir: b.workdir.clone(),
+        expires_at: iso8601(b.expires_at),
+        expires_epoch: b.expires_at,
+        control_path,
+    };
+    let json = serde_json::to_vec_pretty(&meta).map_err(|e| Error::Usage(e.to_string()))?;
+    paths::write_private(&dir.join("meta.json"), &json, 0o600)?;
+    Ok(Session { meta })
+}
+
+/// The control socket: in the session directory when the path fits the
+/// socket length budget, else in a short private directory
+/// (`/tmp/runcode-<uid>`, 0700, owned by the user, not a symlink). None on
+/// Windows, where ssh has no multiplexing.
+fn control_path(dir: &Path, id: u64) -> Result<Option<PathBuf>> {
+    if cfg!(windows) {
+        return Ok(None);
+    }
+    let near = dir.join("ctl");
+    if near.as_os_str().len() <= sshconfig::CONTROL_PATH_MAX {
+        return Ok(Some(near));
+    }
+    let short = short_dir()?;
+    Ok(Some(short.join(format!("ws-{id}"))))
+}
+
+#[cfg(unix)]
+pub fn short_dir() -> Result<PathBuf> {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let uid = rustix::process::getuid().as_raw();
+    let dir = PathBuf::from(format!("/tmp/runcode-{uid}"));
+    match std::fs::create_dir(&dir) {
+        Ok(()) => std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700))
+            .map_err(Error::io(&dir))?,
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+        Err(e) => {
+            return Err(Error::Io {
+                path: dir,
+                source: e,
+            });
+        }
+    }
+    let meta = std::fs::symlink_metadata(&dir).map_err(Error::io(&dir))?;
+    if !meta.file_type().is_dir() || meta.uid() != uid || meta.mode() & 0o077 != 0 {
+        return Err(Error::Io {
+            path: dir,
+            source: std::io::Error::other(
+                "not a private directory of yours (owner, mode 0700, no symlink); remove it",
+            ),
+        });
+    }
+    Ok(dir)
+}
+
+#[cfg(not(unix))]
+pub fn short_dir() -> Result<PathBuf> {
+    Ok(std::env::temp_dir())
+}
+
+/// Removes a workspace's session material, closing its master first.
+pub fn remove(paths: &Paths, id: u64) -> Result<bool> {
+    let dir = paths.session_dir(id);
+    if let Some(s) = load(paths, id) {
+        s.close_master();
+    }
+    if !dir.exists() {
+        return Ok(false);
+    }
+    std::fs::remove_dir_all(&dir).map_err(Error::io(&dir))?;
+    Ok(true)
+}
+
+/// `2026-11-22T10:30:00+00:00` for seconds since the epoch.
+pub fn iso8601(secs: i64) -> String {
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}+00:00",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn iso8601_round_trips_through_the_parser() {
+        for t in [0, 951_782_400, 1_795_343_400, 4_102_444_799] {
+            assert_eq!(crate::bundle::parse_time(&super::iso8601(t)), Some(t));
+        }
+    }
+}
