@@ -18,6 +18,9 @@ mod text;
 mod token;
 mod workspaces;
 
+#[cfg(test)]
+mod props;
+
 use std::ffi::OsString;
 
 use clap::Parser;

@@ -253,3 +253,4 @@ pub fn is_root() -> bool {
         .output()
         .is_ok_and(|o| o.stdout.starts_with(b"0\n"))
 }
+pub mod cli;
