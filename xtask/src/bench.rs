@@ -2,6 +2,7 @@
 //! ratio against a baseline doing the same work in the same run (machines
 //! here are shared and noisy), and written into `docs/benchmarks.md`.
 
+mod cli;
 mod launcher;
 
 use std::path::Path;
@@ -10,8 +11,12 @@ use std::time::{Duration, Instant};
 
 pub fn run(args: &[String]) -> Result<(), String> {
     match args.first().map(String::as_str) {
-        Some("launcher") | None => launcher::run(),
-        Some(other) => Err(format!("unknown benchmark {other:?}; known: launcher")),
+        Some("launcher") => launcher::run(),
+        Some("cli") => cli::run(),
+        None | Some("all") => launcher::run().and_then(|()| cli::run()),
+        Some(other) => Err(format!(
+            "unknown benchmark {other:?}; known: launcher, cli, all"
+        )),
     }
 }
 

@@ -27,7 +27,9 @@ fn main() -> ExitCode {
             println!("usage: cargo xtask <test|demo|bench> [args]\n");
             println!("  test            install what the suites need, build, lint, run every test");
             println!("  demo            the main job end to end on this machine");
-            println!("  bench launcher  launcher figures (P2, P6, P7, P9) into docs/benchmarks.md");
+            println!("  bench [all]     every figure below, into docs/benchmarks.md");
+            println!("  bench launcher  launcher figures (P1, P2, P6, P7, P9)");
+            println!("  bench cli       CLI figures (P4, P8)");
             return ExitCode::SUCCESS;
         }
         other => Err(format!("unknown task {other:?}; try `cargo xtask help`")),
