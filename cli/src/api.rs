@@ -172,6 +172,19 @@ impl Api {
     }
 }
 
+impl Api {
+    pub fn create(&self, name: Option<&str>) -> Result<Value> {
+        let body = name.map_or_else(|| serde_json::json!({}), |n| serde_json::json!({"name": n}));
+        let answer = self.call("POST", "/api/rc/workspaces", Some(&body))?;
+        Ok(answer["data"]["workspace"].clone())
+    }
+
+    pub fn delete(&self, id: u64) -> Result<String> {
+        let answer = self.call("DELETE", &format!("/api/rc/workspace/{id}"), None)?;
+        Ok(answer["message"].as_str().unwrap_or_default().to_owned())
+    }
+}
+
 /// The human text of an error body: `message`, else `detail`, else a string `error`.
 fn server_message(body: Option<&Value>) -> Option<String> {
     let body = body?;

@@ -35,3 +35,114 @@ pub fn is_ours(command: &str) -> bool {
             .next()
             .is_some_and(|p| p.trim_matches('"').ends_with("runcode"))
 }
+
+/// The status line entry for `exe`.
+pub fn statusline_entry(exe: &str) -> serde_json::Value {
+    let command = if exe.contains(' ') {
+        format!("\"{exe}\" statusline")
+    } else {
+        format!("{exe} statusline")
+    };
+    serde_json::json!({"type": "command", "command": command, "padding": 0})
+}
+
+/// What `install-statusline` did, or would refuse.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Edit {
+    /// The new settings text.
+    Write(String),
+    /// Nothing to change.
+    Same,
+    /// A different status line is configured (and no --force).
+    Foreign(String),
+}
+
+/// Edits the settings text (pure): installs or removes our status line,
+/// keeping every other setting and its order. `Err` when the text is not a
+/// JSON object: such a file is never overwritten.
+pub fn edit(text: &str, exe: &str, remove: bool, force: bool) -> Result<Edit, String> {
+    let mut settings: serde_json::Value = if text.trim().is_empty() {
+        serde_json::json!({})
+    } else {
+        serde_json::from_str(text).map_err(|e| format!("it is not valid JSON ({e})"))?
+    };
+    let Some(map) = settings.as_object_mut() else {
+        return Err("it is not a JSON object".to_owned());
+    };
+    let current = map.get("statusLine").cloned();
+    let ours = current
+        .as_ref()
+        .and_then(|c| c["command"].as_str())
+        .is_some_and(is_ours);
+    if remove {
+        if !ours {
+            return Ok(Edit::Same);
+        }
+        map.remove("statusLine");
+    } else {
+        let wanted = statusline_entry(exe);
+        if current.as_ref() == Some(&wanted) {
+            return Ok(Edit::Same);
+        }
+        if let Some(other) = current.filter(|_| !ours && !force) {
+            return Ok(Edit::Foreign(
+                other["command"]
+                    .as_str()
+                    .unwrap_or("another status line")
+                    .to_owned(),
+            ));
+        }
+        map.insert("statusLine".to_owned(), wanted);
+    }
+    let mut out = serde_json::to_string_pretty(&settings).map_err(|e| e.to_string())?;
+    out.push('\n');
+    Ok(Edit::Write(out))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settings_edits_keep_everything_else() {
+        let text = r#"{"model": "opus", "hooks": {"a": [1, 2]}, "zeta": true}"#;
+        let Edit::Write(new) = edit(text, "/bin/runcode", false, false).unwrap() else {
+            panic!()
+        };
+        assert!(
+            new.find("\"model\"").unwrap() < new.find("\"hooks\"").unwrap()
+                && new.find("\"hooks\"").unwrap() < new.find("\"zeta\"").unwrap(),
+            "order kept: {new}"
+        );
+        assert!(new.contains("/bin/runcode statusline"));
+        assert_eq!(
+            edit(&new, "/bin/runcode", false, false).unwrap(),
+            Edit::Same,
+            "idempotent"
+        );
+        let Edit::Write(back) = edit(&new, "/bin/runcode", true, false).unwrap() else {
+            panic!()
+        };
+        assert_eq!(
+            serde_json::from_str::<serde_json::Value>(&back).unwrap(),
+            serde_json::from_str::<serde_json::Value>(text).unwrap()
+        );
+        let foreign = r#"{"statusLine": {"type": "command", "command": "ccline"}}"#;
+        assert_eq!(
+            edit(foreign, "/bin/runcode", false, false).unwrap(),
+            Edit::Foreign("ccline".into())
+        );
+        assert!(matches!(
+            edit(foreign, "/bin/runcode", false, true).unwrap(),
+            Edit::Write(_)
+        ));
+        assert_eq!(
+            edit(foreign, "/bin/runcode", true, false).unwrap(),
+            Edit::Same,
+            "--remove leaves a foreign line"
+        );
+        assert!(edit("{not json", "/bin/runcode", false, false).is_err());
+        assert!(edit("[1]", "/bin/runcode", false, false).is_err());
+        assert!(is_ours("\"/a b/runcode\" statusline") && !is_ours("/bin/other statusline"));
+    }
+}

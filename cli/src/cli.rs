@@ -1,6 +1,7 @@
 //! Every command and flag, with its help, in one place (clap derive).
 
 use std::ffi::OsString;
+use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
@@ -172,6 +173,120 @@ pub enum Command {
         timeout: u64,
         #[command(flatten)]
         session: SessionFlags,
+    },
+    /// Copy a local file or directory to the attached workspace.
+    Put {
+        /// Local file or directory.
+        local: PathBuf,
+        /// Remote destination (relative to the project directory).
+        remote: String,
+        #[command(flatten)]
+        session: SessionFlags,
+    },
+    /// Copy a remote file (to stdout by default) or directory from the attached workspace.
+    Get {
+        /// Remote file or directory (relative to the project directory).
+        remote: String,
+        /// Local destination; `-` or none writes a file to stdout.
+        #[arg(long, short, value_name = "PATH")]
+        out: Option<PathBuf>,
+        #[command(flatten)]
+        session: SessionFlags,
+    },
+    /// Write stdin (or --file) to a remote file on the attached workspace.
+    Write {
+        /// Remote file (relative to the project directory).
+        remote: String,
+        /// Read this local file instead of stdin.
+        #[arg(long, value_name = "PATH")]
+        file: Option<PathBuf>,
+        #[command(flatten)]
+        session: SessionFlags,
+    },
+    /// Forward a workspace port to localhost through the session.
+    #[command(visible_alias = "port-forward")]
+    Forward {
+        /// The port on the workspace.
+        port: Option<u16>,
+        /// Local port (default: the same as the remote one).
+        #[arg(long, value_name = "PORT")]
+        local: Option<u16>,
+        /// Host to reach from the workspace (default: localhost).
+        #[arg(long, value_name = "HOST", default_value = "localhost")]
+        to: String,
+        /// Remove the forward instead.
+        #[arg(long)]
+        cancel: bool,
+        /// Show the forwards this CLI added.
+        #[arg(long)]
+        list: bool,
+        #[command(flatten)]
+        session: SessionFlags,
+    },
+    /// Write (or remove) the managed block of `runcode.<title>` hosts in ~/.ssh/config.
+    ConfigSsh {
+        /// Take the managed block out again.
+        #[arg(long)]
+        remove: bool,
+        /// Show what would change, write nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// The ProxyCommand of the managed ssh hosts (not for direct use).
+    #[command(hide = true)]
+    Proxy {
+        /// Workspace id (digits only).
+        id: String,
+        #[command(flatten)]
+        session: SessionFlags,
+    },
+    /// Print the Claude Code status line for the attached workspace.
+    Statusline {
+        /// `working-on:<name> ~<n>m`, without colours.
+        #[arg(long)]
+        plain: bool,
+    },
+    /// Wire the status line into Claude Code's settings.json.
+    InstallStatusline {
+        /// Remove our status line instead.
+        #[arg(long)]
+        remove: bool,
+        /// Replace a different status line.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Put `runcode` on your own PATH (a link in ~/.local/bin).
+    InstallPath {
+        /// Remove our link instead.
+        #[arg(long)]
+        remove: bool,
+    },
+    /// Open a workspace in the browser (or print its address).
+    Open {
+        /// Workspace title, custom title, or id (default: the attached one).
+        workspace: Option<String>,
+        /// Print the address instead of opening a browser.
+        #[arg(long)]
+        print: bool,
+    },
+    /// Create a workspace (it starts at once).
+    Create {
+        /// Its name (custom title).
+        #[arg(long, value_name = "NAME")]
+        name: Option<String>,
+    },
+    /// Delete a workspace (asks first unless --yes or --json).
+    Delete {
+        /// Workspace title, custom title, or id.
+        workspace: String,
+        /// Do not ask.
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
     },
     /// Check this machine: ssh, token, API base, directories, status line.
     Doctor,

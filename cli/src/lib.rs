@@ -16,6 +16,7 @@ mod session;
 mod sshconfig;
 mod text;
 mod token;
+mod transfer;
 mod workspaces;
 
 #[cfg(test)]

@@ -161,6 +161,25 @@ pub fn mint(ctx: &Ctx, id: u64) -> Result<Session> {
                 path: PathBuf::from("ed25519 key"),
                 source: std::io::Error::other(e.to_string()),
             })?;
+    mint_with(ctx, id, &key)
+}
+
+/// Registers the workspace's cached key again for a new window (a fresh key
+/// when there is none). The proxy of `config-ssh` hosts needs this: ssh reads
+/// the public half of `IdentityFile` as soon as it starts the ProxyCommand,
+/// before the proxy can mint, so the key on disk must stay the one that works.
+pub fn renew(ctx: &Ctx, id: u64) -> Result<Session> {
+    let existing = std::fs::read_to_string(ctx.paths.session_dir(id).join("id_ed25519"))
+        .ok()
+        .and_then(|text| ssh_key::PrivateKey::from_openssh(text).ok())
+        .filter(|k| k.algorithm() == ssh_key::Algorithm::Ed25519);
+    match existing {
+        Some(key) => mint_with(ctx, id, &key),
+        None => mint(ctx, id),
+    }
+}
+
+fn mint_with(ctx: &Ctx, id: u64, key: &ssh_key::PrivateKey) -> Result<Session> {
     let mut public = key.public_key().clone();
     public.set_comment("runcode");
     let public_line = public
@@ -168,7 +187,7 @@ pub fn mint(ctx: &Ctx, id: u64) -> Result<Session> {
         .map_err(|e| Error::Usage(e.to_string()))?;
     let raw = ctx.api()?.mint(id, &public_line, ctx.ttl, &client_name())?;
     let bundle = bundle::validate(&raw)?;
-    write(&ctx.paths, id, &key, &public_line, &bundle)
+    write(&ctx.paths, id, key, &public_line, &bundle)
 }
 
 fn write(

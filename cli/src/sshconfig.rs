@@ -92,3 +92,144 @@ mod tests {
         assert_eq!(persist_secs(-5), 1);
     }
 }
+
+/// The managed block in `~/.ssh/config`, delimited by these exact lines.
+pub const BEGIN: &str = "# >>> runcode managed block (do not edit) >>>";
+pub const END: &str = "# <<< runcode managed block <<<";
+
+/// Where the block is: the byte range of its lines, end marker's newline
+/// included. `Err` when the markers are broken (an end without a begin, a
+/// begin without an end, or two blocks): such a file is never touched.
+pub fn find_block(text: &str) -> std::result::Result<Option<(usize, usize)>, String> {
+    let mut begin = None;
+    let mut found = None;
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        let bare = line.trim_end_matches(['\n', '\r']);
+        if bare == BEGIN {
+            if begin.is_some() || found.is_some() {
+                return Err("two runcode managed blocks".to_owned());
+            }
+            begin = Some(offset);
+        } else if bare == END {
+            match begin.take() {
+                Some(b) => found = Some((b, offset + line.len())),
+                None => return Err("an end marker without its begin marker".to_owned()),
+            }
+        }
+        offset += line.len();
+    }
+    if begin.is_some() {
+        return Err("a begin marker without its end marker".to_owned());
+    }
+    Ok(found)
+}
+
+/// One workspace host of the managed block.
+pub struct ManagedHost {
+    pub title: String,
+    pub display: String,
+    pub id: u64,
+    pub user: String,
+    pub proxy_command: String,
+    pub identity: std::path::PathBuf,
+    pub pins: std::path::PathBuf,
+}
+
+/// The synthetic gateway name the pins are written for.
+pub fn synthetic_host(id: u64) -> String {
+    format!("ws-{id}.runcode.invalid")
+}
+
+/// The block's text. It ends with `Host *` so lines that follow it in the
+/// user's file keep applying to every host, as they did before it was added.
+pub fn render_block(hosts: &[ManagedHost]) -> Result<String> {
+    let null = if cfg!(windows) { "NUL" } else { "/dev/null" };
+    let mut out = format!(
+        "{BEGIN}\n# RunCode workspaces, written by `runcode config-ssh`; `runcode config-ssh --remove` takes them out.\n"
+    );
+    for h in hosts {
+        out.push_str(&format!(
+            "Host runcode.{title}\n  # {display}\n  HostName {synthetic}\n  User {user}\n  ProxyCommand {proxy}\n  \
+             IdentityFile {identity}\n  IdentitiesOnly yes\n  UserKnownHostsFile {pins}\n  GlobalKnownHostsFile {null}\n  \
+             StrictHostKeyChecking yes\n  CheckHostIP no\n  ForwardAgent no\n  ForwardX11 no\n",
+            title = h.title,
+            display = crate::text::one_line(&h.display),
+            synthetic = synthetic_host(h.id),
+            user = h.user,
+            proxy = h.proxy_command.replace('%', "%%"),
+            identity = quote(&h.identity)?,
+            pins = quote(&h.pins)?,
+        ));
+    }
+    out.push_str(&format!("Host *\n{END}\n"));
+    Ok(out)
+}
+
+/// `text` with `block` in place of the old block, or at the top when there
+/// was none (so the block's values come first: ssh keeps the first value).
+pub fn insert_block(text: &str, block: &str) -> std::result::Result<String, String> {
+    Ok(match find_block(text)? {
+        Some((start, end)) => format!("{}{block}{}", &text[..start], &text[end..]),
+        None => format!("{block}{text}"),
+    })
+}
+
+/// `text` without the block (byte for byte what it was before the block was
+/// added at the top), or `None` when there is no block.
+pub fn remove_block(text: &str) -> std::result::Result<Option<String>, String> {
+    Ok(find_block(text)?.map(|(start, end)| format!("{}{}", &text[..start], &text[end..])))
+}
+
+#[cfg(test)]
+mod block_tests {
+    use super::*;
+
+    fn block() -> String {
+        render_block(&[ManagedHost {
+            title: "royal-tree".into(),
+            display: "My\napp".into(),
+            id: 7,
+            user: "dev".into(),
+            proxy_command: "'/usr/bin/runcode' proxy 7".into(),
+            identity: "/h/.cache/runcode/ws-7/id_ed25519".into(),
+            pins: "/h/.cache/runcode/ws-7/pins".into(),
+        }])
+        .unwrap()
+    }
+
+    #[test]
+    fn insert_then_remove_restores_every_byte() {
+        for original in [
+            "",
+            "Host a\n  User b",
+            "Host a\n  User b\n",
+            "\n\n",
+            "Include x\r\nHost *\r\n",
+            "no newline at end",
+        ] {
+            let with = insert_block(original, &block()).unwrap();
+            assert!(with.contains("Host runcode.royal-tree\n  # My app\n"));
+            let again = insert_block(&with, &block()).unwrap();
+            assert_eq!(again, with, "re-running replaces in place");
+            assert_eq!(remove_block(&with).unwrap().as_deref(), Some(original));
+        }
+        assert_eq!(remove_block("Host a\n").unwrap(), None);
+    }
+
+    #[test]
+    fn broken_blocks_are_refused() {
+        let b = block();
+        let cut = &b[..b.len() - END.len() - 1];
+        for broken in [
+            format!("x\n{cut}"),
+            format!("{END}\n"),
+            format!("{b}{b}"),
+            format!("{BEGIN}\n{BEGIN}\n{END}\n"),
+        ] {
+            assert!(find_block(&broken).is_err(), "{broken}");
+            assert!(insert_block(&broken, &b).is_err());
+            assert!(remove_block(&broken).is_err());
+        }
+    }
+}

@@ -2,19 +2,32 @@
 //! command line to its handler. Handlers return the process exit status.
 
 mod clean;
+mod completions;
+mod config_ssh;
 mod connect;
 mod context;
+mod create;
 mod current;
+mod delete;
 mod disconnect;
 mod doctor;
 mod exec;
+mod forward;
+mod get;
+mod install_path;
+mod install_statusline;
 mod list;
 mod login;
 mod logout;
+mod open;
+mod proxy;
+mod put;
 mod ssh;
 mod start;
 mod status;
+mod statusline;
 mod stop;
+mod write;
 
 use crate::cli::Command;
 use crate::ctx::Ctx;
@@ -72,6 +85,53 @@ pub fn dispatch(ctx: &mut Ctx, command: Command) -> Result<i32> {
             ctx.set_session(session);
             context::run(ctx, workspace.as_deref(), timeout)
         }
+        Command::Put {
+            local,
+            remote,
+            session,
+        } => {
+            ctx.set_session(session);
+            put::run(ctx, &local, &remote)
+        }
+        Command::Get {
+            remote,
+            out,
+            session,
+        } => {
+            ctx.set_session(session);
+            get::run(ctx, &remote, out.as_deref())
+        }
+        Command::Write {
+            remote,
+            file,
+            session,
+        } => {
+            ctx.set_session(session);
+            write::run(ctx, &remote, file.as_deref())
+        }
+        Command::Forward {
+            port,
+            local,
+            to,
+            cancel,
+            list,
+            session,
+        } => {
+            ctx.set_session(session);
+            forward::run(ctx, port, local, &to, cancel, list)
+        }
+        Command::ConfigSsh { remove, dry_run } => config_ssh::run(ctx, remove, dry_run),
+        Command::Proxy { id, session } => {
+            ctx.set_session(session);
+            proxy::run(ctx, &id)
+        }
+        Command::Statusline { plain } => statusline::run(ctx, plain),
+        Command::InstallStatusline { remove, force } => install_statusline::run(ctx, remove, force),
+        Command::InstallPath { remove } => install_path::run(ctx, remove),
+        Command::Open { workspace, print } => open::run(ctx, workspace.as_deref(), print),
+        Command::Create { name } => create::run(ctx, name.as_deref()),
+        Command::Delete { workspace, yes } => delete::run(ctx, &workspace, yes),
+        Command::Completions { shell } => completions::run(shell),
         Command::Doctor => doctor::run(ctx),
         Command::Clean { workspace, all } => clean::run(ctx, workspace.as_deref(), all),
     }

@@ -1,0 +1,176 @@
+//! `runcode config-ssh [--remove] [--dry-run]`: one managed block of
+//! `Host runcode.<title>` entries in `~/.ssh/config`, so editors, git and
+//! rsync reach workspaces by name through `runcode proxy`. Only the block is
+//! ever touched; the old file is copied to `config.bak`; writes are atomic.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::json;
+
+use crate::ctx::Ctx;
+use crate::error::{Error, Result};
+use crate::sshconfig::{self, ManagedHost};
+use crate::{paths, text, workspaces};
+
+const DEFAULT_API: &str = "https://app.runcode.io";
+
+fn ssh_dir() -> Result<PathBuf> {
+    let home = std::env::var_os("HOME")
+        .filter(|h| !h.is_empty())
+        .ok_or_else(|| Error::Usage("HOME is not set".to_owned()))?;
+    Ok(PathBuf::from(home).join(".ssh"))
+}
+
+pub fn run(ctx: &Ctx, remove: bool, dry_run: bool) -> Result<i32> {
+    let dir = ssh_dir()?;
+    let file = dir.join("config");
+    let old = match std::fs::read(&file) {
+        Ok(bytes) => String::from_utf8(bytes).map_err(|_| Error::Io {
+            path: file.clone(),
+            source: std::io::Error::other("not UTF-8 text; left untouched"),
+        })?,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(e) => {
+            return Err(Error::Io {
+                path: file,
+                source: e,
+            });
+        }
+    };
+    let broken = |why: String| Error::Io {
+        path: file.clone(),
+        source: std::io::Error::other(format!(
+            "{why}; fix or remove the runcode lines by hand, the file was left untouched"
+        )),
+    };
+    let (new, hosts) = if remove {
+        match sshconfig::remove_block(&old).map_err(broken)? {
+            Some(text) => (text, Vec::new()),
+            None => {
+                ctx.out.result(
+                    &json!({"path": file, "changed": false, "hosts": []}),
+                    "no runcode block in ~/.ssh/config",
+                );
+                return Ok(0);
+            }
+        }
+    } else {
+        sshconfig::find_block(&old).map_err(broken)?;
+        let hosts = managed_hosts(ctx)?;
+        let block = sshconfig::render_block(&hosts)?;
+        (
+            sshconfig::insert_block(&old, &block).map_err(broken)?,
+            hosts,
+        )
+    };
+    let names: Vec<String> = hosts
+        .iter()
+        .map(|h| format!("runcode.{}", h.title))
+        .collect();
+    let changed = new != old;
+    if dry_run {
+        let value =
+            json!({"path": file, "changed": changed, "hosts": names, "diff": diff(&old, &new)});
+        ctx.out.result(
+            &value,
+            &if changed {
+                diff(&old, &new)
+            } else {
+                "no change".to_owned()
+            },
+        );
+        return Ok(0);
+    }
+    if changed {
+        paths::private_dir(&dir)?;
+        if file.exists() {
+            paths::write_private(&dir.join("config.bak"), old.as_bytes(), 0o600)?;
+        }
+        paths::write_private(&file, new.as_bytes(), 0o600)?;
+    }
+    let human = if remove {
+        format!("removed the runcode block from {}", file.display())
+    } else if names.is_empty() {
+        format!(
+            "no workspace reachable over SSH; wrote an empty block to {}",
+            file.display()
+        )
+    } else {
+        format!(
+            "{} now has: {}\n  try: ssh {} 'pwd'",
+            file.display(),
+            names.join(", "),
+            names[0]
+        )
+    };
+    ctx.out.result(
+        &json!({"path": file, "changed": changed, "hosts": names}),
+        &human,
+    );
+    Ok(0)
+}
+
+/// One host per SSH-capable workspace whose title is safe to write.
+fn managed_hosts(ctx: &Ctx) -> Result<Vec<ManagedHost>> {
+    let exe = std::env::current_exe().map_err(Error::io("runcode"))?;
+    let exe = std::fs::canonicalize(&exe).unwrap_or(exe);
+    let exe_text = exe.display().to_string();
+    if exe_text.chars().any(|c| c.is_control() || c == '\'') {
+        return Err(Error::Usage(format!(
+            "cannot write {exe_text:?} into a ProxyCommand"
+        )));
+    }
+    let base = ctx.api_base.trim_end_matches('/');
+    let api = if base == DEFAULT_API {
+        String::new()
+    } else {
+        format!(" --api-base {}", text::shell_quote(base))
+    };
+    let list = workspaces::fetch(&ctx.api()?)?;
+    let mut hosts = Vec::new();
+    for w in list.iter().filter(|w| w.ssh_capable) {
+        if !text::is_safe_name(&w.title) {
+            ctx.out.warn(&format!(
+                "skipping workspace #{}: its title is not safe to write into ~/.ssh/config",
+                w.id
+            ));
+            continue;
+        }
+        let user = w
+            .ssh_user
+            .as_deref()
+            .filter(|u| text::is_safe_name(u))
+            .unwrap_or(&w.title)
+            .to_owned();
+        let dir = ctx.paths.session_dir(w.id);
+        hosts.push(ManagedHost {
+            title: w.title.clone(),
+            display: w.display_name(),
+            id: w.id,
+            user,
+            proxy_command: format!("{} proxy {}{api}", text::shell_quote(&exe_text), w.id),
+            identity: dir.join("id_ed25519"),
+            pins: pins_file(&dir),
+        });
+    }
+    Ok(hosts)
+}
+
+/// The host-key pins the proxy keeps for one workspace.
+pub fn pins_file(session_dir: &Path) -> PathBuf {
+    session_dir.join("pinned_known_hosts")
+}
+
+/// A line diff good enough to review a block change.
+fn diff(old: &str, new: &str) -> String {
+    let old_lines: Vec<&str> = old.lines().collect();
+    let new_lines: Vec<&str> = new.lines().collect();
+    let mut out = String::from("--- ~/.ssh/config\n+++ ~/.ssh/config (runcode)\n");
+    for line in old_lines.iter().filter(|l| !new_lines.contains(l)) {
+        out.push_str(&format!("-{line}\n"));
+    }
+    for line in new_lines.iter().filter(|l| !old_lines.contains(l)) {
+        out.push_str(&format!("+{line}\n"));
+    }
+    out
+}

@@ -1,0 +1,102 @@
+//! `runcode proxy <id>`: the ProxyCommand of the managed ssh hosts. Under a
+//! per-workspace lock (so editors opening many connections mint at most
+//! once) it reuses or renews the session, pins the gateway's host key for
+//! the host entry, then relays raw bytes between stdin/stdout and the
+//! gateway. stdout carries nothing but SSH; it exits as soon as either side
+//! closes.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+
+use crate::ctx::Ctx;
+use crate::error::{Error, Result};
+use crate::session::{self, Session};
+use crate::sshconfig::synthetic_host;
+use crate::{bundle, paths};
+
+/// Renew when less than this is left, so ssh's whole handshake fits in.
+const MARGIN: i64 = 60;
+
+pub fn run(ctx: &Ctx, arg: &str) -> Result<i32> {
+    if arg.is_empty() || !arg.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(Error::Usage(format!(
+            "proxy takes a numeric workspace id, not {:?}",
+            crate::text::clean(arg, false)
+        )));
+    }
+    let id: u64 = arg
+        .parse()
+        .map_err(|_| Error::Usage(format!("{arg} is not a workspace id")))?;
+    let s = locked_session(ctx, id)?;
+    let stream = TcpStream::connect((s.meta.host.as_str(), s.meta.port)).map_err(|e| {
+        Error::Network(format!(
+            "cannot reach the gateway of #{id} at {}:{}: {e}",
+            s.meta.host, s.meta.port
+        ))
+    })?;
+    relay(stream)
+}
+
+fn locked_session(ctx: &Ctx, id: u64) -> Result<Session> {
+    paths::private_dir(&ctx.paths.cache)?;
+    let lock_path = ctx.paths.cache.join(format!(".ws-{id}.lock"));
+    let lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .map_err(Error::io(&lock_path))?;
+    lock.lock().map_err(Error::io(&lock_path))?;
+    let s = match session::load(&ctx.paths, id).filter(|s| s.seconds_left() > MARGIN && !ctx.force)
+    {
+        Some(s) => s,
+        None => session::renew(ctx, id)?,
+    };
+    pin(ctx, &s)?;
+    drop(lock);
+    Ok(s)
+}
+
+/// Writes the gateway's host keys under the synthetic host name the managed
+/// block gives ssh, so StrictHostKeyChecking can hold.
+fn pin(ctx: &Ctx, s: &Session) -> Result<()> {
+    let dir = ctx.paths.session_dir(s.meta.ws_id);
+    let known = std::fs::read_to_string(dir.join("known_hosts"))
+        .map_err(Error::io(dir.join("known_hosts")))?;
+    let host = synthetic_host(s.meta.ws_id);
+    let pins: String = bundle::normalise_known_hosts(&known)
+        .lines()
+        .filter_map(|l| l.split_once(' ').map(|(_, key)| format!("{host} {key}\n")))
+        .collect();
+    paths::write_private(&super::config_ssh::pins_file(&dir), pins.as_bytes(), 0o600)
+}
+
+/// Copies bytes both ways until either side closes, then exits the process
+/// at once (a thread blocked on stdin must not keep it alive).
+fn relay(stream: TcpStream) -> Result<i32> {
+    let mut from_gateway = stream.try_clone().map_err(Error::io("gateway"))?;
+    let mut to_gateway = stream;
+    std::thread::spawn(move || {
+        let mut stdin = std::io::stdin().lock();
+        let _ = std::io::copy(&mut stdin, &mut to_gateway);
+        let _ = to_gateway.shutdown(std::net::Shutdown::Write);
+        std::process::exit(0);
+    });
+    let mut stdout = std::io::stdout().lock();
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        match from_gateway.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => {
+                if stdout
+                    .write_all(&buf[..n])
+                    .and_then(|()| stdout.flush())
+                    .is_err()
+                {
+                    break;
+                }
+            }
+        }
+    }
+    std::process::exit(0);
+}
