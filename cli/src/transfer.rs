@@ -73,12 +73,17 @@ fn failed(what: &str, status: std::process::ExitStatus) -> Error {
 }
 
 /// Remote shell that writes its stdin to `dest` (into it, if it is a
-/// directory) through a temporary file, then prints the final path.
-fn receive_file_script(dest: &str, name: &str) -> String {
+/// directory) through a temporary file, then prints the final path. With
+/// `size`, a short stream (the client died half way: the remote side only
+/// sees the input end) is refused instead of renamed into place.
+fn receive_file_script(dest: &str, name: &str, size: Option<u64>) -> String {
+    let check = size
+        .map(|n| format!("[ \"$(wc -c < \"$t\" | tr -d ' ')\" = {n} ] || exit 1; "))
+        .unwrap_or_default();
     format!(
         "d={d}; if [ -d \"$d\" ]; then d=\"$d\"/{n}; fi; mkdir -p -- \"$(dirname -- \"$d\")\" || exit 1; \
-         t=\"$d.runcode-tmp.$$\"; trap 'rm -f -- \"$t\"' EXIT HUP INT TERM; cat > \"$t\" && mv -f -- \"$t\" \"$d\" || exit 1; \
-         trap - EXIT; printf '%s' \"$d\"",
+         t=\"$d.runcode-tmp.$$\"; trap 'rm -f -- \"$t\"' EXIT HUP INT TERM; cat > \"$t\" || exit 1; {check}\
+         mv -f -- \"$t\" \"$d\" || exit 1; trap - EXIT; printf '%s' \"$d\"",
         d = shell_quote(dest),
         n = shell_quote(name)
     )
@@ -90,7 +95,11 @@ pub fn send_file(s: &Session, source: Option<&Path>, dest: &str) -> Result<(Stri
     let name = source
         .and_then(Path::file_name)
         .map_or_else(|| "stdin".to_owned(), |n| n.to_string_lossy().into_owned());
-    let script = receive_file_script(dest, &name);
+    let size = match source {
+        Some(p) => Some(std::fs::metadata(p).map_err(Error::io(p))?.len()),
+        None => None,
+    };
+    let script = receive_file_script(dest, &name, size);
     let (stdin, mut counter) = match source {
         Some(p) => (Stdio::from(File::open(p).map_err(Error::io(p))?), None),
         None => (Stdio::piped(), Some(0u64)),
@@ -164,8 +173,11 @@ fn count(dir: &Path, files: &mut u64, bytes: &mut u64) {
         if meta.is_dir() {
             count(&entry.path(), files, bytes);
         } else {
+            // Links count as entries; only regular files carry bytes.
             *files += 1;
-            *bytes += meta.len();
+            if meta.is_file() {
+                *bytes += meta.len();
+            }
         }
     }
 }
@@ -182,7 +194,7 @@ pub enum Fetched {
 pub fn fetch(s: &Session, remote: &str, out: Option<&Path>) -> Result<Fetched> {
     let script = format!(
         "d={d}; if [ -d \"$d\" ]; then printf D; cd -- \"$d\" && exec tar -cf - .; \
-         elif [ -r \"$d\" ] && [ ! -d \"$d\" ]; then printf F; exec cat -- \"$d\"; \
+         elif [ -r \"$d\" ] && [ ! -d \"$d\" ]; then printf 'F%s\\n' \"$(wc -c < \"$d\" | tr -d ' ')\"; exec cat -- \"$d\"; \
          else echo \"runcode: no readable file or directory at $d\" >&2; exit 2; fi",
         d = shell_quote(remote)
     );
@@ -198,6 +210,11 @@ pub fn fetch(s: &Session, remote: &str, out: Option<&Path>) -> Result<Fetched> {
         .unwrap_or("download")
         .to_owned();
     let to_stdout = out.is_none_or(|p| p == Path::new("-"));
+    let expected = if marker == Some(b'F') {
+        read_size(&mut stream)
+    } else {
+        None
+    };
     let result = match (marker, to_stdout) {
         (Some(b'F'), true) => {
             let mut so = std::io::stdout().lock();
@@ -210,6 +227,9 @@ pub fn fetch(s: &Session, remote: &str, out: Option<&Path>) -> Result<Fetched> {
             let mut file = create_new(tmp)?;
             let n = std::io::copy(&mut stream, &mut file).map_err(Error::io(tmp))?;
             file.sync_all().map_err(Error::io(tmp))?;
+            if expected.is_some_and(|e| e != n) {
+                return Err(Error::Network(format!("the transfer of {remote} was cut off after {n} bytes; nothing was left at the destination")));
+            }
             Ok((1, n))
         })
         .map(|(p, _, n)| Fetched::File(p, n)),
@@ -278,6 +298,16 @@ fn receive_local(
             Err(e)
         }
     }
+}
+
+/// The size line after the `F` marker.
+fn read_size(stream: &mut impl Read) -> Option<u64> {
+    let mut digits = Vec::new();
+    let mut byte = [0u8; 1];
+    while stream.read_exact(&mut byte).is_ok() && byte[0] != b'\n' && digits.len() < 20 {
+        digits.push(byte[0]);
+    }
+    std::str::from_utf8(&digits).ok()?.parse().ok()
 }
 
 fn create_new(path: &Path) -> Result<File> {

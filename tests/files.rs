@@ -1,0 +1,357 @@
+//! put / get / write / forward through the real CLI, sshd and ssh: bytes
+//! moved exactly, trees both ways, awkward names, transfers cut half way,
+//! memory that does not grow with the file, and a dev server reached through
+//! a forward.
+
+mod util;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use util::cli::Cli;
+use util::devplane::Devplane;
+
+fn attached() -> (Devplane, Cli, PathBuf) {
+    let dp = Devplane::start(&[]);
+    let cli = Cli::new(&dp);
+    let workdir = PathBuf::from(cli.ok(&["connect", "1001"])["workdir"].as_str().unwrap());
+    (dp, cli, workdir)
+}
+
+#[test]
+fn files_of_every_size_round_trip_byte_for_byte() {
+    let (_dp, cli, workdir) = attached();
+    for (i, size) in [0usize, 1, 1000, 64 << 20].into_iter().enumerate() {
+        let local = cli.tmp.path().join(format!("in-{i}.bin"));
+        let bytes = util::noise(size);
+        std::fs::write(&local, &bytes).unwrap();
+        let sent = cli.ok(&["put", local.to_str().unwrap(), &format!("up/{i}.bin")]);
+        assert_eq!(sent["bytes"], size);
+        assert!(
+            std::fs::read(workdir.join(format!("up/{i}.bin"))).unwrap() == bytes,
+            "put of {size} bytes"
+        );
+        let back = cli.tmp.path().join(format!("back-{i}.bin"));
+        let got = cli.ok(&[
+            "get",
+            &format!("up/{i}.bin"),
+            "--out",
+            back.to_str().unwrap(),
+        ]);
+        assert_eq!(got["bytes"], size);
+        assert!(
+            std::fs::read(&back).unwrap() == bytes,
+            "get of {size} bytes"
+        );
+        let out = cli.run(&["get", &format!("up/{i}.bin")]);
+        assert!(
+            out.status.success() && out.stdout == bytes,
+            "get to stdout of {size} bytes"
+        );
+    }
+}
+
+#[test]
+fn awkward_names_and_write_from_stdin_or_file() {
+    let (_dp, cli, workdir) = attached();
+    let name = "it's a \"name\" with $HOME and `ticks`.txt";
+    let local = cli.tmp.path().join(name);
+    std::fs::write(&local, b"awkward\n").unwrap();
+    cli.ok(&[
+        "put",
+        local.to_str().unwrap(),
+        &format!("dir with space/{name}"),
+    ]);
+    assert_eq!(
+        std::fs::read(workdir.join("dir with space").join(name)).unwrap(),
+        b"awkward\n"
+    );
+    // Into an existing directory: the file keeps its name.
+    cli.ok(&["put", local.to_str().unwrap(), "dir with space"]);
+    let mut child = cli
+        .cmd()
+        .args(["--json", "write", "notes/$(touch pwned).txt"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"from stdin\0\xff")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    assert_eq!(
+        std::fs::read(workdir.join("notes/$(touch pwned).txt")).unwrap(),
+        b"from stdin\0\xff"
+    );
+    assert!(
+        !workdir.join("notes/pwned").exists() && !workdir.join("pwned").exists(),
+        "metacharacters stay literal"
+    );
+    cli.ok(&[
+        "write",
+        "/tmp/../tmp/runcode-abs-test.txt",
+        "--file",
+        local.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        std::fs::read("/tmp/runcode-abs-test.txt").unwrap(),
+        b"awkward\n"
+    );
+    let _ = std::fs::remove_file("/tmp/runcode-abs-test.txt");
+    cli.fails(&["get", "no/such/file"], "not_found", 2);
+    cli.fails(&["put", "/no/such/local", "x"], "io", 1);
+}
+
+#[test]
+fn directory_trees_travel_both_ways() {
+    let (_dp, cli, workdir) = attached();
+    let tree = cli.tmp.path().join("project");
+    std::fs::create_dir_all(tree.join("src/deep/er")).unwrap();
+    std::fs::write(tree.join("src/deep/er/a.bin"), util::noise(100_000)).unwrap();
+    std::fs::write(tree.join("it's $x.txt"), "x").unwrap();
+    std::fs::create_dir_all(tree.join("empty")).unwrap();
+    std::os::unix::fs::symlink("src/deep", tree.join("link")).unwrap();
+    let sent = cli.ok(&["put", tree.to_str().unwrap(), "copy"]);
+    assert_eq!(
+        (sent["files"].as_u64(), sent["bytes"].as_u64()),
+        (Some(3), Some(100_001))
+    );
+    assert_eq!(
+        std::fs::read(workdir.join("copy/src/deep/er/a.bin")).unwrap(),
+        util::noise(100_000)
+    );
+    assert!(workdir.join("copy/empty").is_dir());
+    assert_eq!(
+        std::fs::read_link(workdir.join("copy/link")).unwrap(),
+        Path::new("src/deep"),
+        "links stay links"
+    );
+    // Into an existing directory, as cp -r and scp -r do: copy/project.
+    std::fs::remove_file(tree.join("it's $x.txt")).unwrap();
+    let nested = cli.ok(&["put", tree.to_str().unwrap(), "copy"]);
+    assert_eq!(
+        nested["path"],
+        workdir.join("copy/project").display().to_string()
+    );
+    assert!(workdir.join("copy/project/src/deep/er/a.bin").is_file());
+    assert!(!workdir.join("copy/project/it's $x.txt").exists());
+    std::fs::remove_dir_all(workdir.join("copy/project")).unwrap();
+
+    let back = cli.tmp.path().join("back");
+    let got = cli.ok(&["get", "copy", "--out", back.to_str().unwrap()]);
+    assert_eq!(got["files"], 3, "two files and the link");
+    assert_eq!(
+        std::fs::read(back.join("src/deep/er/a.bin")).unwrap(),
+        util::noise(100_000)
+    );
+    assert!(back.join("empty").is_dir());
+    cli.fails(&["get", "copy"], "usage", 2);
+    assert!(
+        std::fs::read_dir(cli.tmp.path())
+            .unwrap()
+            .flatten()
+            .all(|e| !e.file_name().to_string_lossy().contains("runcode-tmp"))
+    );
+}
+
+/// The ssh process a runcode process started.
+fn ssh_child_of(pid: u32) -> Option<u32> {
+    std::fs::read_dir("/proc").ok()?.flatten().find_map(|e| {
+        let child: u32 = e.file_name().to_str()?.parse().ok()?;
+        let stat = std::fs::read_to_string(e.path().join("stat")).ok()?;
+        let ppid: u32 = stat
+            .rsplit_once(')')?
+            .1
+            .split_whitespace()
+            .nth(1)?
+            .parse()
+            .ok()?;
+        (ppid == pid && stat.contains("(ssh)")).then_some(child)
+    })
+}
+
+fn kill_ssh_when(cli_pid: u32, ready: impl Fn() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !ready() {
+        assert!(Instant::now() < deadline, "the transfer never started");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let ssh = ssh_child_of(cli_pid).expect("ssh is running");
+    Command::new("kill")
+        .args(["-9", &ssh.to_string()])
+        .status()
+        .unwrap();
+}
+
+#[test]
+fn a_transfer_cut_half_way_leaves_nothing_at_the_destination() {
+    let (_dp, cli, workdir) = attached();
+    let local = cli.tmp.path().join("big.bin");
+    std::fs::write(&local, util::noise(64 << 20)).unwrap();
+    let child = cli
+        .cmd()
+        .args(["put", local.to_str().unwrap(), "cut.bin"])
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    kill_ssh_when(pid, || {
+        std::fs::read_dir(&workdir).unwrap().flatten().any(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .starts_with("cut.bin.runcode-tmp")
+                && e.metadata().is_ok_and(|m| m.len() > 1 << 20)
+        })
+    });
+    let out = child.wait_with_output().unwrap();
+    assert!(!out.status.success());
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(
+        !workdir.join("cut.bin").exists(),
+        "no half file under the destination name"
+    );
+
+    std::fs::copy(&local, workdir.join("whole.bin")).unwrap();
+    let dest = cli.tmp.path().join("whole-back.bin");
+    let child = cli
+        .cmd()
+        .args(["get", "whole.bin", "--out", dest.to_str().unwrap()])
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let tmp_dir = cli.tmp.path().to_path_buf();
+    kill_ssh_when(pid, || {
+        std::fs::read_dir(&tmp_dir).unwrap().flatten().any(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .contains("whole-back.bin.runcode-tmp")
+                && e.metadata().is_ok_and(|m| m.len() > 1 << 20)
+        })
+    });
+    let out = child.wait_with_output().unwrap();
+    assert!(!out.status.success());
+    assert!(!dest.exists(), "no half file under the destination name");
+    assert!(
+        std::fs::read_dir(cli.tmp.path())
+            .unwrap()
+            .flatten()
+            .all(|e| !e.file_name().to_string_lossy().contains("runcode-tmp")),
+        "the temporary file was removed"
+    );
+}
+
+/// Runs `cmd` and reports the child's peak resident memory (VmHWM, polled;
+/// the high-water mark only grows) in KiB.
+fn peak_kib(cmd: &mut Command) -> (bool, u64) {
+    let mut child = cmd
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let status_file = format!("/proc/{}/status", child.id());
+    let mut peak = 0;
+    loop {
+        if let Ok(text) = std::fs::read_to_string(&status_file)
+            && let Some(line) = text.lines().find(|l| l.starts_with("VmHWM:"))
+        {
+            peak = peak.max(line.split_whitespace().nth(1).unwrap().parse().unwrap());
+        }
+        if let Some(status) = child.try_wait().unwrap() {
+            return (status.success(), peak);
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn memory_does_not_grow_with_the_file() {
+    let (_dp, cli, workdir) = attached();
+    let local = cli.tmp.path().join("huge.bin");
+    {
+        let mut f = std::fs::File::create(&local).unwrap();
+        let chunk = util::noise(1 << 20);
+        for _ in 0..256 {
+            f.write_all(&chunk).unwrap();
+        }
+    }
+    let (ok, put_kib) = peak_kib(cli.cmd().args(["put", local.to_str().unwrap(), "huge.bin"]));
+    assert!(ok);
+    assert_eq!(
+        std::fs::metadata(workdir.join("huge.bin")).unwrap().len(),
+        256 << 20
+    );
+    let back = cli.tmp.path().join("huge-back.bin");
+    let (ok, get_kib) =
+        peak_kib(
+            cli.cmd()
+                .args(["get", "huge.bin", "--out", back.to_str().unwrap()]),
+        );
+    assert!(ok);
+    assert_eq!(std::fs::metadata(&back).unwrap().len(), 256 << 20);
+    assert!(
+        put_kib > 0 && put_kib < 32 * 1024,
+        "put peaked at {put_kib} KiB"
+    );
+    assert!(
+        get_kib > 0 && get_kib < 32 * 1024,
+        "get peaked at {get_kib} KiB"
+    );
+}
+
+#[test]
+fn a_dev_server_on_the_workspace_is_reached_through_a_forward() {
+    let (_dp, cli, workdir) = attached();
+    let free = || {
+        std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port()
+    };
+    let (remote, local) = (free(), free());
+    std::fs::write(workdir.join("index.html"), "served from the workspace\n").unwrap();
+    let start = format!(
+        "(python3 -m http.server {remote} --bind 127.0.0.1 &) </dev/null >/dev/null 2>&1; echo started"
+    );
+    assert!(cli.run(&["exec", "--", &start]).status.success());
+    let fwd = cli.ok(&[
+        "forward",
+        &remote.to_string(),
+        "--local",
+        &local.to_string(),
+    ]);
+    assert_eq!(fwd["url"], format!("http://localhost:{local}"));
+    let url = format!("http://127.0.0.1:{local}/index.html");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let body = loop {
+        let (status, body) = util::devplane::call("GET", &url, None, None);
+        if status == 200 {
+            break body;
+        }
+        assert!(Instant::now() < deadline, "the forward never answered");
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    assert_eq!(body.as_str(), Some("served from the workspace\n"));
+    let listed = cli.ok(&["forward", "--list"]);
+    assert_eq!(listed["forwards"][0]["port"], remote);
+    cli.ok(&["forward", &remote.to_string(), "--cancel"]);
+    assert!(
+        std::net::TcpStream::connect(("127.0.0.1", local)).is_err(),
+        "the forward is gone"
+    );
+    assert_eq!(
+        cli.ok(&["forward", "--list"])["forwards"],
+        serde_json::json!([])
+    );
+    let _ = cli.run(&["exec", "--", &format!("pkill -f 'http.server {remote}'")]);
+    cli.fails(&["forward"], "usage", 2);
+    cli.fails(&["forward", "80", "--to", "a;b"], "usage", 2);
+    cli.ok(&["disconnect"]);
+}
