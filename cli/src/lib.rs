@@ -42,7 +42,12 @@ pub fn run(args: &[OsString]) -> i32 {
         Err(e) => return usage_error(&e, out),
     };
     remote::install_interrupt_handler();
-    let result = paths::Paths::from_env().and_then(|paths| {
+    let paths = paths::Paths::from_env();
+    // The status line never fails, even without a home directory.
+    if paths.is_err() && matches!(cli.command, cli::Command::Statusline { .. }) {
+        return 0;
+    }
+    let result = paths.and_then(|paths| {
         let mut ctx = ctx::Ctx {
             out,
             paths,

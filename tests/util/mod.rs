@@ -254,3 +254,10 @@ pub fn is_root() -> bool {
         .is_ok_and(|o| o.stdout.starts_with(b"0\n"))
 }
 pub mod cli;
+
+/// Is `program` on the usual PATH?
+pub fn is_installed(program: &str) -> bool {
+    ["/usr/bin", "/bin", "/usr/local/bin"]
+        .iter()
+        .any(|d| Path::new(d).join(program).is_file())
+}
