@@ -26,14 +26,16 @@ pub fn statusline_installed() -> bool {
         .is_some_and(is_ours)
 }
 
-/// A status line command that runs this CLI's `statusline`.
+/// A status line command that runs a runcode binary's `statusline` (the
+/// program may be quoted, and the cached binary is `runcode-<version>-...`).
 pub fn is_ours(command: &str) -> bool {
-    let command = command.trim();
-    command.ends_with(" statusline")
-        && command
-            .split_whitespace()
-            .next()
-            .is_some_and(|p| p.trim_matches('"').ends_with("runcode"))
+    let Some(rest) = command.trim().strip_suffix(" statusline") else {
+        return false;
+    };
+    let program = rest.trim().trim_matches('"');
+    std::path::Path::new(program)
+        .file_name()
+        .is_some_and(|n| n.to_string_lossy().starts_with("runcode"))
 }
 
 /// The status line entry for `exe`.
@@ -144,5 +146,9 @@ mod tests {
         assert!(edit("{not json", "/bin/runcode", false, false).is_err());
         assert!(edit("[1]", "/bin/runcode", false, false).is_err());
         assert!(is_ours("\"/a b/runcode\" statusline") && !is_ours("/bin/other statusline"));
+        assert!(is_ours(
+            "/h/.cache/runcode/bin/runcode-v0.1.0-linux-amd64 statusline"
+        ));
+        assert!(!is_ours("/bin/runcode-helper") && !is_ours("runcode statusline --plain"));
     }
 }
