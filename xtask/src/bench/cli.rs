@@ -1,6 +1,8 @@
-//! CLI figures: P4 (`runcode exec -- true` on a warm session vs `ssh -F
-//! <config> <alias> 'cd <workdir> && true'` over the same master) and P8
-//! (the CLI's stripped size), against a devplane on this machine.
+//! CLI figures against a devplane on this machine: P3 (`statusline` with a
+//! session attached), P4 (`runcode exec -- true` on a warm session vs `ssh -F
+//! <config> <alias> 'cd <workdir> && true'` over the same master), P5 (put and
+//! get of 256 MiB vs `ssh 'cat > f'` and `ssh 'cat f'` over the same master,
+//! and the CLI's peak memory) and P8 (the CLI's stripped size).
 
 use std::fmt::Write as _;
 use std::io::{BufRead, BufReader};
@@ -92,6 +94,66 @@ pub fn run() -> Result<(), String> {
     };
     eprintln!("xtask: exec on a warm session, {RUNS} runs of each");
     let s = interleaved(RUNS, &mut [&mut exec, &mut ssh], &mut || {})?;
+
+    // P3: the status line, attached, with Claude Code's JSON on stdin.
+    let stdin_json = dir.join("statusline.json");
+    std::fs::write(&stdin_json, format!("{{\"cwd\": \"{}\"}}", home.display()))
+        .map_err(|e| e.to_string())?;
+    let mut statusline = || {
+        let mut c = runcode(&["statusline"]);
+        c.stdin(std::fs::File::open(&stdin_json).expect("stdin file"));
+        c
+    };
+    let mut noop = || Command::new("true");
+    eprintln!("xtask: statusline, {RUNS} runs");
+    let st = interleaved(RUNS * 2, &mut [&mut statusline, &mut noop], &mut || {})?;
+
+    // P5: 256 MiB each way.
+    let big = dir.join("big.bin");
+    {
+        use std::io::Write;
+        let mut f = std::fs::File::create(&big).map_err(|e| e.to_string())?;
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut chunk = vec![0u8; 1 << 20];
+        for _ in 0..256 {
+            for b in &mut chunk {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                *b = x.to_le_bytes()[0];
+            }
+            f.write_all(&chunk).map_err(|e| e.to_string())?;
+        }
+    }
+    let back = dir.join("back.bin");
+    let big_path = big.display().to_string();
+    let back_path = back.display().to_string();
+    let mut put = || runcode(&["put", &big_path, "big.bin"]);
+    let mut ssh_put = || {
+        let mut c = Command::new("ssh");
+        c.arg("-F")
+            .arg(&config)
+            .arg(&alias)
+            .arg(format!("cat > '{workdir}/big-ssh.bin'"));
+        c.stdin(std::fs::File::open(&big).expect("big file"));
+        c
+    };
+    let mut get = || runcode(&["get", "big.bin", "--out", &back_path]);
+    let mut ssh_get = || {
+        let mut c = Command::new("ssh");
+        c.arg("-F")
+            .arg(&config)
+            .arg(&alias)
+            .arg(format!("cat '{workdir}/big.bin'"))
+            .stdin(Stdio::null());
+        c.stdout(std::fs::File::create(&back).expect("out file"));
+        c
+    };
+    eprintln!("xtask: 256 MiB put and get, 5 runs of each");
+    let puts = interleaved(5, &mut [&mut put, &mut ssh_put], &mut || {})?;
+    let gets = interleaved(5, &mut [&mut get, &mut ssh_get], &mut || {})?;
+    let put_peak = peak_kib(&mut put())?;
+    let get_peak = peak_kib(&mut get())?;
     let _ = runcode(&["disconnect"]).status();
 
     let size = super::file_size(&cli)?;
@@ -118,6 +180,34 @@ pub fn run() -> Result<(), String> {
     );
     let _ = writeln!(
         report,
+        "| P3 | `runcode statusline`, attached, JSON on stdin | {} median (range {}–{}; spawning `true`: {}) | ≤ 2 ms |",
+        ms(st[0].median()),
+        ms(st[0].min()),
+        ms(st[0].max()),
+        ms(st[1].median())
+    );
+    let _ = writeln!(
+        report,
+        "| P5 | `put` of 256 MiB vs `ssh <alias> 'cat > f' < file` | {} ({} vs {}) | ≤ 1.25× |",
+        ratio(puts[0].median(), puts[1].median()),
+        ms(puts[0].median()),
+        ms(puts[1].median())
+    );
+    let _ = writeln!(
+        report,
+        "| P5 | `get` of 256 MiB vs `ssh <alias> 'cat f' > file` | {} ({} vs {}) | ≤ 1.25× |",
+        ratio(gets[0].median(), gets[1].median()),
+        ms(gets[0].median()),
+        ms(gets[1].median())
+    );
+    #[allow(clippy::cast_precision_loss)]
+    let (put_mib, get_mib) = (put_peak as f64 / 1024.0, get_peak as f64 / 1024.0);
+    let _ = writeln!(
+        report,
+        "| P5 | CLI peak memory (VmHWM) during the 256 MiB put / get | {put_mib:.1} MiB / {get_mib:.1} MiB | ≤ 32 MiB |"
+    );
+    let _ = writeln!(
+        report,
         "| P8 | CLI binary, stripped (release) | {mib:.2} MiB ({size} bytes) | ≤ 10 MiB |"
     );
     let _ = writeln!(
@@ -126,4 +216,29 @@ pub fn run() -> Result<(), String> {
     );
     print!("{report}");
     super::write_section("cli", report.trim_end())
+}
+
+/// Peak resident memory (VmHWM, polled; it only grows) of `cmd`, in KiB.
+fn peak_kib(cmd: &mut Command) -> Result<u64, String> {
+    let mut child = cmd
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|e| e.to_string())?;
+    let status = format!("/proc/{}/status", child.id());
+    let mut peak = 0;
+    loop {
+        if let Ok(text) = std::fs::read_to_string(&status)
+            && let Some(kib) = text
+                .lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        {
+            peak = peak.max(kib);
+        }
+        if child.try_wait().map_err(|e| e.to_string())?.is_some() {
+            return Ok(peak);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
 }
