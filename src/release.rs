@@ -108,3 +108,26 @@ pub fn file_url(dir: &Path) -> String {
         format!("file:///{text}")
     }
 }
+
+/// The published archive for this machine: `runcode` (`runcode.exe`),
+/// `LICENSE` and `README.md` from `root`, sorted, mtime 0, uid/gid 0, fixed
+/// modes, so the same inputs always give the same bytes.
+pub fn release_archive(root: &Path, cli: &[u8]) -> Result<Vec<u8>, String> {
+    let bin = if cfg!(windows) {
+        "runcode.exe"
+    } else {
+        "runcode"
+    };
+    let read = |name: &str| std::fs::read(root.join(name)).map_err(|e| format!("{name}: {e}"));
+    let mut entries = vec![
+        Entry::file("LICENSE", read("LICENSE")?, 0o644),
+        Entry::file("README.md", read("README.md")?, 0o644),
+        Entry::file(bin, cli.to_vec(), 0o755),
+    ];
+    entries.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(if cfg!(windows) {
+        archive::zip(&entries)
+    } else {
+        archive::tar_gz(&entries)
+    })
+}

@@ -2,11 +2,13 @@
 //!
 //! - `test`: installs what the suites need, builds, lints, runs every test.
 //! - `demo`: the main job end to end, printed step by step.
+//! - `dist`: release archives, checksums, Homebrew formula, plugin bundle.
 //! - `bench <what>`: the figures of quality.md, as ratios measured in one run.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod bench;
 mod demo;
+mod dist;
 mod prereq;
 mod sh;
 mod stage;
@@ -22,11 +24,15 @@ fn main() -> ExitCode {
     let result = match task {
         "test" => test::run(rest),
         "demo" => demo::run(rest),
+        "dist" => dist::run(rest),
         "bench" => bench::run(rest),
         "help" | "-h" | "--help" => {
             println!("usage: cargo xtask <test|demo|bench> [args]\n");
             println!("  test            install what the suites need, build, lint, run every test");
             println!("  demo            the main job end to end on this machine");
+            println!(
+                "  dist            release archives, checksums, Homebrew formula, plugin bundle into dist/"
+            );
             println!("  bench [all]     every figure below, into docs/benchmarks.md");
             println!("  bench launcher  launcher figures (P1, P2, P6, P7, P9)");
             println!("  bench cli       CLI figures (P4, P8)");

@@ -42,3 +42,71 @@ pub fn openssh() -> Result<(), String> {
 pub fn find_sshd() -> Option<PathBuf> {
     sh::on_path("sshd").or_else(|| Some(PathBuf::from("/usr/sbin/sshd")).filter(|p| p.is_file()))
 }
+
+/// Where the real agent clients are installed for the plugin tests: outside
+/// the repository, so a rerun reuses them.
+pub fn npm_prefix() -> PathBuf {
+    if let Some(dir) = std::env::var_os("RUNCODE_TEST_NPM").filter(|d| !d.is_empty()) {
+        return PathBuf::from(dir);
+    }
+    let cache = std::env::var_os("XDG_CACHE_HOME")
+        .filter(|d| !d.is_empty())
+        .map_or_else(
+            || PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache"),
+            PathBuf::from,
+        );
+    cache.join("runcode-test-npm")
+}
+
+/// Claude Code and Codex from the npm registry, installed once.
+pub fn agent_clients() -> Result<PathBuf, String> {
+    let prefix = npm_prefix();
+    let bin = prefix.join("node_modules/.bin");
+    if bin.join("claude").is_file() && bin.join("codex").is_file() {
+        return Ok(prefix);
+    }
+    if sh::on_path("npm").is_none() {
+        return Err(
+            "the plugin tests need npm (Node.js 18 or newer) to install Claude Code and Codex"
+                .to_owned(),
+        );
+    }
+    eprintln!(
+        "xtask: installing @anthropic-ai/claude-code and @openai/codex into {}",
+        prefix.display()
+    );
+    std::fs::create_dir_all(&prefix).map_err(|e| e.to_string())?;
+    sh::run(
+        Command::new("npm")
+            .args(["install", "--no-audit", "--no-fund", "--prefix"])
+            .arg(&prefix)
+            .args(["@anthropic-ai/claude-code", "@openai/codex"]),
+    )?;
+    Ok(prefix)
+}
+
+/// Ruby, for `ruby -c` on the Homebrew formula.
+pub fn ruby() -> Result<(), String> {
+    if sh::on_path("ruby").is_some() {
+        return Ok(());
+    }
+    let root = Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| o.stdout.starts_with(b"0"));
+    if root && sh::on_path("apt-get").is_some() {
+        let install = |args: &[&str]| {
+            sh::run(
+                Command::new("apt-get")
+                    .args(args)
+                    .env("DEBIAN_FRONTEND", "noninteractive"),
+            )
+        };
+        if install(&["install", "-y", "-qq", "--no-install-recommends", "ruby"]).is_err() {
+            install(&["update", "-qq"])?;
+            install(&["install", "-y", "-qq", "--no-install-recommends", "ruby"])?;
+        }
+        return Ok(());
+    }
+    Err("the release tests check the Homebrew formula with `ruby -c`: install Ruby (`sudo apt-get install ruby`; macOS has it)".to_owned())
+}
