@@ -154,3 +154,39 @@ fn copy_tree(from: &Path, to: &Path) -> Result<(), String> {
     }
     Ok(())
 }
+
+/// The value after `flag` in `args`.
+fn flag<'a>(args: &'a [String], flag: &str) -> Result<&'a str, String> {
+    args.iter()
+        .position(|a| a == flag)
+        .and_then(|i| args.get(i + 1))
+        .map(String::as_str)
+        .ok_or_else(|| format!("missing {flag} <value>"))
+}
+
+/// `cargo xtask package --target T --out FILE`: the release archive of the
+/// CLI built for `T` (the release workflow runs it on each runner).
+pub fn package(args: &[String]) -> Result<(), String> {
+    let target = flag(args, "--target")?;
+    let out = PathBuf::from(flag(args, "--out")?);
+    let exe = if target.contains("windows") {
+        ".exe"
+    } else {
+        ""
+    };
+    let root = sh::root();
+    let cli = std::fs::read(root.join(format!("target/{target}/release/runcode{exe}")))
+        .map_err(|e| format!("the CLI for {target}: {e}"))?;
+    write(&out, &release::release_archive(&root, &cli)?)
+}
+
+/// `cargo xtask formula --checksums FILE --out FILE`: the Homebrew formula
+/// for the pinned version from a release's checksums.txt.
+pub fn formula(args: &[String]) -> Result<(), String> {
+    let sums = read(Path::new(flag(args, "--checksums")?))?;
+    let version = read(&sh::root().join("RUNCODE_VERSION"))?.trim().to_owned();
+    write(
+        Path::new(flag(args, "--out")?),
+        homebrew(&version, &sums)?.as_bytes(),
+    )
+}

@@ -25,6 +25,8 @@ fn main() -> ExitCode {
         "test" => test::run(rest),
         "demo" => demo::run(rest),
         "dist" => dist::run(rest),
+        "package" => dist::package(rest),
+        "formula" => dist::formula(rest),
         "bench" => bench::run(rest),
         "help" | "-h" | "--help" => {
             println!("usage: cargo xtask <test|demo|bench> [args]\n");
@@ -32,6 +34,12 @@ fn main() -> ExitCode {
             println!("  demo            the main job end to end on this machine");
             println!(
                 "  dist            release archives, checksums, Homebrew formula, plugin bundle into dist/"
+            );
+            println!(
+                "  package         --target T --out F: one release archive (release workflow)"
+            );
+            println!(
+                "  formula         --checksums F --out F: the Homebrew formula (release workflow)"
             );
             println!("  bench [all]     every figure below, into docs/benchmarks.md");
             println!("  bench launcher  launcher figures (P1, P2, P6, P7, P9)");
