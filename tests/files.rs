@@ -350,7 +350,7 @@ fn a_dev_server_on_the_workspace_is_reached_through_a_forward() {
         cli.ok(&["forward", "--list"])["forwards"],
         serde_json::json!([])
     );
-    let _ = cli.run(&["exec", "--", &format!("pkill -f 'http.server {remote}'")]);
+    let _ = cli.run(&["exec", "--", &format!("pkill -f 'http[.]server {remote}'")]);
     cli.fails(&["forward"], "usage", 2);
     cli.fails(&["forward", "80", "--to", "a;b"], "usage", 2);
     cli.ok(&["disconnect"]);

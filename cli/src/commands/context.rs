@@ -196,10 +196,14 @@ fn human(v: &Value) -> String {
             ""
         };
         out.push_str(&format!(
-            "  git     {} at {}{dirty} ({})\n",
+            "  git     {} at {}{dirty}{}\n",
             g("branch"),
             g("head"),
-            g("remote")
+            git.get("remote")
+                .and_then(Value::as_str)
+                .filter(|r| !r.is_empty())
+                .map(|r| format!(" ({r})"))
+                .unwrap_or_default()
         ));
     }
     let markers: Vec<&str> = v["markers"]

@@ -1,87 +1,106 @@
-//! Demo, part two: a workspace on the devplane. Start the devplane, list the
-//! workspaces, power one on, register a throwaway key for a short window,
-//! reach the workspace with the real ssh and its pinned host key, stop it,
-//! and shut the devplane down leaving no sshd behind.
+//! Demo, part two: a whole working session through the plugin's
+//! `bin/runcode` against the devplane, as an agent or a person runs it:
+//! login (the consent page driven as a browser would), list, connect with
+//! --start --wait, exec, context, put and get, a forward to a dev server,
+//! config-ssh with the real ssh, the status line, disconnect; then the
+//! devplane stops and nothing it or the CLI started is left running.
 
 use std::io::{BufRead, BufReader};
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use serde_json::{Value, json};
+use runcode_e2e::serve::Server;
+use serde_json::Value;
 
 use super::{indent, step};
-use crate::sh;
+use crate::{sh, stage};
 
-struct Plane {
-    child: Child,
-    api: String,
-    token: String,
-}
+struct Plane(Child);
 
 impl Drop for Plane {
     fn drop(&mut self) {
         let _ = Command::new("kill")
             .arg("-TERM")
-            .arg(self.child.id().to_string())
+            .arg(self.0.id().to_string())
             .status();
-        let _ = self.child.wait();
+        let _ = self.0.wait();
     }
 }
 
-impl Plane {
-    fn call(&self, method: &str, path: &str, body: Option<Value>) -> Result<(u16, Value), String> {
-        let agent: ureq::Agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .build()
-            .into();
-        let request = ureq::http::Request::builder()
-            .method(method)
-            .uri(format!("{}{path}", self.api))
-            .header("Authorization", format!("Token {}", self.token))
-            .header("Content-Type", "application/json")
-            .body(body.map(|b| b.to_string()).unwrap_or_default())
-            .map_err(|e| e.to_string())?;
-        let mut response = agent
-            .run(request)
-            .map_err(|e| format!("{method} {path}: {e}"))?;
-        let status = response.status().as_u16();
-        let text = response.body_mut().read_to_string().unwrap_or_default();
-        Ok((
-            status,
-            serde_json::from_str(&text).unwrap_or(Value::String(text)),
-        ))
-    }
+struct Session<'a> {
+    shim: &'a Path,
+    home: PathBuf,
+    env: Vec<(&'static str, String)>,
+}
 
-    fn state(&self, id: u64) -> Result<String, String> {
-        let (_, list) = self.call("GET", "/api/rc/workspaces?category=active", None)?;
-        let ws = list["data"]["workspaces"]
-            .as_array()
-            .and_then(|l| l.iter().find(|w| w["id"] == id))
-            .cloned();
-        let ws = ws.ok_or_else(|| format!("workspace {id} is not listed"))?;
-        let interim = ws["interim_state"].as_str().unwrap_or("");
-        Ok(if interim.is_empty() {
-            ws["current_state"].as_str().unwrap_or("")
-        } else {
-            interim
+impl Session<'_> {
+    fn cmd(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(self.shim);
+        c.env_clear()
+            .env("PATH", "/usr/bin:/bin")
+            .env("HOME", &self.home)
+            .args(args)
+            .stdin(Stdio::null());
+        for (k, v) in &self.env {
+            c.env(k, v);
         }
-        .to_lowercase())
+        c
+    }
+
+    /// Runs `runcode <args>`, echoing the command and its output.
+    fn show(&self, args: &[&str]) -> Result<Output, String> {
+        println!("    $ runcode {}", args.join(" "));
+        let out = self.cmd(args).output().map_err(|e| e.to_string())?;
+        print!("{}", indent(&String::from_utf8_lossy(&out.stderr)));
+        print!("{}", indent(&String::from_utf8_lossy(&out.stdout)));
+        if out.status.success() {
+            Ok(out)
+        } else {
+            Err(format!(
+                "runcode {} failed ({})",
+                args.join(" "),
+                out.status
+            ))
+        }
+    }
+
+    fn json(&self, args: &[&str]) -> Result<Value, String> {
+        let mut all = vec!["--json"];
+        all.extend_from_slice(args);
+        let out = self.show(&all)?;
+        serde_json::from_slice(&out.stdout).map_err(|e| format!("runcode {}: {e}", args.join(" ")))
     }
 }
 
-pub fn run(dir: &Path) -> Result<(), String> {
+fn get(url: &str) -> Result<(u16, String), String> {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let mut r = agent.get(url).call().map_err(|e| format!("{url}: {e}"))?;
+    Ok((
+        r.status().as_u16(),
+        r.body_mut().read_to_string().unwrap_or_default(),
+    ))
+}
+
+pub fn run(dir: &Path, staged: &stage::Staged, release: &Server) -> Result<(), String> {
     sh::run(sh::cargo().args(["build", "--quiet", "--release", "-p", "runcode-devplane"]))?;
     crate::prereq::openssh()?;
     let data = dir.join("devplane");
-    let _ = std::fs::remove_dir_all(&data);
+    let home = dir.join("home");
+    for d in [&data, &home] {
+        let _ = std::fs::remove_dir_all(d);
+    }
+    std::fs::create_dir_all(&home).map_err(|e| e.to_string())?;
 
     step(
         5,
         "a local control plane whose workspaces are real sshd servers",
     );
     let mut child = Command::new(sh::root().join("target/release/runcode-devplane"))
-        .args(["serve", "--boot-delay", "2", "--data-dir"])
+        .args(["serve", "--boot-delay", "3", "--data-dir"])
         .arg(&data)
         .stdout(Stdio::piped())
         .spawn()
@@ -90,148 +109,207 @@ pub fn run(dir: &Path) -> Result<(), String> {
     BufReader::new(child.stdout.take().expect("stdout"))
         .read_line(&mut line)
         .map_err(|e| e.to_string())?;
+    let plane = Plane(child);
     let ready: Value =
         serde_json::from_str(&line).map_err(|e| format!("ready line {line:?}: {e}"))?;
-    let plane = Plane {
-        child,
-        api: ready["api_base"].as_str().unwrap_or_default().to_owned(),
-        token: ready["token"].as_str().unwrap_or_default().to_owned(),
+    let api = ready["api_base"].as_str().unwrap_or_default().to_owned();
+    println!("    api and web {api}, data {}", data.display());
+    let s = Session {
+        shim: &staged.shim,
+        home: home.clone(),
+        env: vec![
+            ("RUNCODE_API_BASE", api.clone()),
+            ("RUNCODE_WEB_BASE", api.clone()),
+            ("RUNCODE_DOWNLOAD_BASE", release.url("")),
+            (
+                "RUNCODE_CACHE",
+                home.join(".cache/runcode").display().to_string(),
+            ),
+        ],
     };
-    println!("    api {}  data {}", plane.api, data.display());
 
-    step(6, "the account's workspaces");
-    for category in ["active", "shared"] {
-        let (_, list) = plane.call(
-            "GET",
-            &format!("/api/rc/workspaces?category={category}"),
-            None,
-        )?;
-        for ws in list["data"]["workspaces"].as_array().into_iter().flatten() {
-            println!(
-                "    #{} {:<28} {:<10} {:<8} {}",
-                ws["id"],
-                ws["title"].as_str().unwrap_or(""),
-                ws["custom_title"].as_str().unwrap_or(""),
-                ws["current_state"].as_str().unwrap_or(""),
-                if category == "shared" { "(shared)" } else { "" }
-            );
-        }
-    }
-
-    step(7, "power on #1002 and wait until it runs");
-    plane.call("GET", "/api/rc/workspace/start?workspace_id=1002", None)?;
-    let started = Instant::now();
-    let mut last = String::new();
-    loop {
-        let state = plane.state(1002)?;
-        if state != last {
-            println!("    {:>4.1}s  {state}", started.elapsed().as_secs_f64());
-            last.clone_from(&state);
-        }
-        if state == "running" {
-            break;
-        }
-        if started.elapsed() > Duration::from_secs(60) {
-            return Err("workspace 1002 never started".to_owned());
-        }
-        std::thread::sleep(Duration::from_millis(200));
-    }
-
-    step(8, "a throwaway key, registered for 5 minutes");
-    let keys = dir.join("keys");
-    let _ = std::fs::remove_dir_all(&keys);
-    std::fs::create_dir_all(&keys).map_err(|e| e.to_string())?;
-    let key = keys.join("id_ed25519");
-    sh::run(
-        Command::new("ssh-keygen")
-            .args(["-q", "-t", "ed25519", "-N", "", "-f"])
-            .arg(&key),
-    )?;
-    let public = std::fs::read_to_string(key.with_extension("pub")).map_err(|e| e.to_string())?;
-    let body = json!({"public_key": public.trim(), "ttl": 300, "client": "demo"});
-    let (status, answer) = plane.call("POST", "/api/rc/workspace/1002/ssh-session", Some(body))?;
-    if status != 200 {
-        return Err(format!("mint failed: {status} {answer}"));
-    }
-    let bundle = &answer["bundle"];
-    println!(
-        "    gateway {}:{} as {}, expires {}",
-        bundle["host"].as_str().unwrap_or(""),
-        bundle["port"],
-        bundle["user"].as_str().unwrap_or(""),
-        bundle["expires_at"].as_str().unwrap_or("")
+    step(
+        6,
+        "log in: the CLI waits on a loopback port; the browser authorizes",
     );
+    println!("    $ runcode login --no-browser");
+    let mut login = s
+        .cmd(&["login", "--no-browser"])
+        .stderr(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .map_err(|e| e.to_string())?;
+    let mut err = BufReader::new(login.stderr.take().expect("stderr"));
+    let url = loop {
+        let mut l = String::new();
+        if err.read_line(&mut l).map_err(|e| e.to_string())? == 0 {
+            return Err("login printed no URL".to_owned());
+        }
+        print!("    {l}");
+        if let Some(i) = l.find("http://") {
+            break l[i..].trim().to_owned();
+        }
+    };
+    let (status, page) = get(&url)?;
     println!(
-        "    pinned  {}",
-        bundle["known_hosts"].as_str().unwrap_or("")
+        "    (browser) consent page: {status}, {}",
+        if page.contains("Authorize") {
+            "Authorize button"
+        } else {
+            "?"
+        }
     );
+    let (status, done) = get(&url.replace("/auth/cli-login/?", "/auth/cli-login/authorize?"))?;
+    println!(
+        "    (browser) Authorize -> callback: {status} {}",
+        done.lines().last().unwrap_or("").trim()
+    );
+    let out = login.wait_with_output().map_err(|e| e.to_string())?;
+    print!("{}", indent(&String::from_utf8_lossy(&out.stdout)));
+    if !out.status.success() {
+        return Err("login failed".to_owned());
+    }
+
+    step(7, "the workspaces this account can reach over SSH");
+    s.show(&["list"])?;
+
+    step(
+        8,
+        "connect: power #1002 on, mint a throwaway key, wait for ssh",
+    );
+    let session = s.json(&["connect", "Project 2", "--start", "--wait"])?;
+    let workdir = session["workdir"].as_str().unwrap_or_default().to_owned();
 
     step(
         9,
-        "ssh into the workspace: host key pinned, only this key offered",
+        "run commands there (exit status and streams are the remote's own)",
     );
-    let known = keys.join("known_hosts");
+    s.show(&["exec", "--", "echo", "hello from $(hostname) in $(pwd)"])?;
+    let status = s
+        .cmd(&["exec", "--", "exit", "3"])
+        .status()
+        .map_err(|e| e.to_string())?;
+    println!(
+        "    $ runcode exec -- exit 3   ->  exit status {}",
+        status.code().unwrap_or(-1)
+    );
+    if status.code() != Some(3) {
+        return Err("exec must pass the remote status on".to_owned());
+    }
+
+    step(
+        10,
+        "orient: one round trip for OS, git, project markers, tools",
+    );
+    s.show(&["context"])?;
+
+    step(11, "move files: put, get back, compare");
+    let local = dir.join("demo-file.txt");
+    std::fs::write(&local, "written on this machine\n").map_err(|e| e.to_string())?;
+    s.show(&["put", &local.display().to_string(), "notes/demo-file.txt"])?;
+    let back = s
+        .cmd(&["get", "notes/demo-file.txt"])
+        .output()
+        .map_err(|e| e.to_string())?;
+    println!(
+        "    $ runcode get notes/demo-file.txt\n    {}",
+        String::from_utf8_lossy(&back.stdout).trim()
+    );
+    if back.stdout != std::fs::read(&local).map_err(|e| e.to_string())? {
+        return Err("get did not bring the same bytes back".to_owned());
+    }
+
+    step(
+        12,
+        "a dev server on the workspace, reached through a forward",
+    );
     std::fs::write(
-        &known,
-        format!("{}\n", bundle["known_hosts"].as_str().unwrap_or("")),
+        Path::new(&workdir).join("index.html"),
+        "served from the workspace\n",
     )
     .map_err(|e| e.to_string())?;
-    let workdir = bundle["workdir"].as_str().unwrap_or("/");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map_err(|e| e.to_string())?
+        .port();
+    s.show(&[
+        "exec",
+        "--",
+        &format!("(python3 -m http.server {port} --bind 127.0.0.1 &) </dev/null >/dev/null 2>&1"),
+    ])?;
+    let fwd = s.json(&["forward", &port.to_string()])?;
+    let url = format!(
+        "{}/index.html",
+        fwd["url"]
+            .as_str()
+            .unwrap_or_default()
+            .replace("localhost", "127.0.0.1")
+    );
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let body = loop {
+        if let Ok((200, body)) = get(&url) {
+            break body;
+        }
+        if Instant::now() > deadline {
+            return Err("the forward never answered".to_owned());
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    println!("    GET {url} -> {}", body.trim());
+    s.show(&[
+        "exec",
+        "--",
+        &format!("pkill -f 'http[.]server {port}'; true"),
+    ])?;
+
+    step(13, "editors and your own tools: config-ssh, then plain ssh");
+    s.show(&["config-ssh"])?;
+    let title = ready["workspaces"][1]["title"].as_str().unwrap_or_default();
     let out = Command::new("ssh")
+        .arg("-F")
+        .arg(home.join(".ssh/config"))
         .args([
-            "-F",
-            "/dev/null",
-            "-o",
-            "IdentitiesOnly=yes",
-            "-o",
-            "StrictHostKeyChecking=yes",
             "-o",
             "BatchMode=yes",
+            &format!("runcode.{title}"),
+            "echo ok from $(pwd)",
         ])
-        .arg("-o")
-        .arg(format!("UserKnownHostsFile={}", known.display()))
-        .arg("-i")
-        .arg(&key)
-        .arg("-p")
-        .arg(bundle["port"].to_string())
-        .arg(format!(
-            "{}@{}",
-            bundle["user"].as_str().unwrap_or(""),
-            bundle["host"].as_str().unwrap_or("")
-        ))
-        .arg(format!(
-            "cd '{workdir}' && echo \"cwd: $(pwd)\" && uname -sr"
-        ))
+        .env_clear()
+        .env("PATH", "/usr/bin:/bin")
+        .env("HOME", &home)
+        .envs(s.env.iter().map(|(k, v)| (*k, v.as_str())))
         .stdin(Stdio::null())
         .output()
         .map_err(|e| e.to_string())?;
-    print!("{}", indent(&String::from_utf8_lossy(&out.stdout)));
+    println!(
+        "    $ ssh runcode.{title} 'echo ok from $(pwd)'\n    {}",
+        String::from_utf8_lossy(&out.stdout).trim()
+    );
     if !out.status.success() {
         return Err(format!(
-            "ssh failed: {}",
+            "ssh through the managed block failed: {}",
             String::from_utf8_lossy(&out.stderr)
         ));
     }
 
-    step(10, "power off: the gateway goes, a new session is refused");
-    plane.call("GET", "/api/rc/workspace/stop?workspace_id=1002", None)?;
-    let body = json!({"public_key": public.trim(), "ttl": 300});
-    let (status, answer) = plane.call("POST", "/api/rc/workspace/1002/ssh-session", Some(body))?;
-    println!(
-        "    mint -> {status} {}",
-        answer["message"].as_str().unwrap_or("")
-    );
-    if status != 409 {
-        return Err("a stopped workspace must refuse a session".to_owned());
-    }
+    step(14, "the status line Claude Code would show");
+    s.show(&["statusline", "--plain"])?;
 
-    step(11, "shut the devplane down: no sshd is left behind");
+    step(
+        15,
+        "detach (the workspace keeps running), then shut the devplane down",
+    );
+    s.show(&["config-ssh", "--remove"])?;
+    s.show(&["disconnect"])?;
     drop(plane);
-    let left = processes_mentioning(&data.display().to_string());
+    let left: Vec<String> = processes_mentioning(&data.display().to_string())
+        .into_iter()
+        .chain(processes_mentioning(&home.display().to_string()))
+        .collect();
     if !left.is_empty() {
         return Err(format!("processes left behind: {left:?}"));
     }
-    println!("    no process mentions {}", data.display());
+    println!("    nothing left running");
     Ok(())
 }
 

@@ -12,9 +12,7 @@ use runcode_e2e::serve::Server;
 use super::{indent, step};
 use crate::stage;
 
-pub fn run(dir: &Path) -> Result<(), String> {
-    let staged = stage::stage(dir)?;
-    let server = Server::start(&staged.release);
+pub fn run(dir: &Path, staged: &stage::Staged, server: &Server) -> Result<(), String> {
     let cache = dir.join("cache");
 
     step(
