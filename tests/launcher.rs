@@ -698,3 +698,31 @@ fn debug_output_tells_each_decision() {
     let out = run(w.launcher().env("RUNCODE_LAUNCHER_DEBUG", "1"));
     assert!(stderr(&out).contains("cache: running"));
 }
+
+#[test]
+fn running_from_the_cache_marks_the_binary_as_used() {
+    let w = World::new();
+    let rel = w.release("rel", &payload("used"));
+    assert_ok(&run(w
+        .launcher()
+        .env("RUNCODE_DOWNLOAD_BASE", release::file_url(&rel))));
+    let cached = w.cache.join("bin").join(release::cached_name(VERSION));
+    let long_ago = std::time::SystemTime::now() - Duration::from_secs(40 * 24 * 3600);
+    std::fs::File::options()
+        .write(true)
+        .open(&cached)
+        .unwrap()
+        .set_modified(long_ago)
+        .unwrap();
+    assert_ok(&run(&mut w.launcher()));
+    let age = std::fs::metadata(&cached)
+        .unwrap()
+        .modified()
+        .unwrap()
+        .elapsed()
+        .unwrap();
+    assert!(
+        age < Duration::from_secs(24 * 3600),
+        "a run refreshes the last-use time, so tidying keeps it"
+    );
+}

@@ -49,3 +49,29 @@ proptest! {
         prop_assert_eq!(String::from_utf8_lossy(&out.stdout), s);
     }
 }
+
+proptest! {
+    #[test]
+    fn the_managed_block_round_trips_any_config(original in any::<String>()) {
+        let block = crate::sshconfig::render_block(&[]).unwrap();
+        match crate::sshconfig::insert_block(&original, &block) {
+            Ok(with) => prop_assert_eq!(crate::sshconfig::remove_block(&with).unwrap(), Some(original)),
+            Err(_) => prop_assert!(crate::sshconfig::find_block(&original).is_err()),
+        }
+    }
+
+    #[test]
+    fn settings_edits_never_panic_and_keep_other_keys(text in any::<String>(), key in "[a-z]{1,8}") {
+        let _ = crate::claude::edit(&text, "/bin/runcode", false, false);
+        let doc = serde_json::json!({ key.clone(): 1 }).to_string();
+        if let Ok(crate::claude::Edit::Write(new)) = crate::claude::edit(&doc, "/bin/runcode", false, false) {
+            let v: serde_json::Value = serde_json::from_str(&new).unwrap();
+            prop_assert_eq!(&v[key.as_str()], &serde_json::json!(1));
+        }
+    }
+
+    #[test]
+    fn status_line_stdin_of_any_shape_is_survived(raw in proptest::collection::vec(any::<u8>(), 0..256)) {
+        let _ = crate::commands::statusline_dirs_from(&raw);
+    }
+}

@@ -85,6 +85,15 @@ mod tests {
         assert!(find(&format!("{A}  x\n{A}  x\n"), "x").unwrap().is_some());
     }
 
+    proptest::proptest! {
+        #[test]
+        fn any_text_is_survived_and_a_found_digest_is_listed(text in proptest::prelude::any::<String>(), name in "[a-z_.]{1,20}") {
+            if let Ok(Some(digest)) = find(&text, &name) {
+                proptest::prop_assert!(text.to_lowercase().contains(&to_hex(&digest)));
+            }
+        }
+    }
+
     #[test]
     fn no_input_panics() {
         for text in [

@@ -63,9 +63,11 @@ fn launch(report: &Report, args: &[OsString]) -> Result<i32> {
     let pin = knobs::pin(&start_dirs(exe.as_deref()))?;
     let bin_dir = knobs::cache_root()?.join("bin");
     let target = bin_dir.join(platform.cached_name(&pin.version));
-    if target.is_file() {
+    if let Ok(meta) = std::fs::metadata(&target)
+        && meta.is_file()
+    {
         report.debug(format_args!("cache: running {}", target.display()));
-        mark_used(&target);
+        mark_used(&target, &meta);
         return handover::run(&target, args, None);
     }
 
@@ -111,12 +113,10 @@ fn start_dirs(exe: Option<&Path>) -> Vec<PathBuf> {
 }
 
 /// Records that the cached binary was used (its mtime), so that tidying
-/// keeps it. Written at most once a day; failures do not matter.
-fn mark_used(target: &Path) {
+/// keeps it. Written at most once a day (from the one stat the cached path
+/// already made); failures do not matter.
+fn mark_used(target: &Path, meta: &std::fs::Metadata) {
     let day = Duration::from_secs(24 * 3600);
-    let Ok(meta) = std::fs::metadata(target) else {
-        return;
-    };
     let fresh = meta
         .modified()
         .ok()

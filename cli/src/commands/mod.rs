@@ -137,6 +137,9 @@ pub fn dispatch(ctx: &mut Ctx, command: Command) -> Result<i32> {
     }
 }
 
+#[cfg(test)]
+pub use statusline::dirs_from as statusline_dirs_from;
+
 /// "12 min" / "45 s" for a number of seconds left.
 pub fn minutes(seconds: i64) -> String {
     if seconds >= 120 {
