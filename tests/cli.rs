@@ -242,6 +242,10 @@ fn exec_needs_no_control_plane_while_the_session_is_valid() {
     let out = cli.run(&["exec", "--", "echo", "still here"]);
     let current = cli.json(&["current"]);
     let status = cli.json(&["status"]);
+    let local = cli.tmp.path().join("offline.txt");
+    std::fs::write(&local, "no control plane needed\n").unwrap();
+    let put = cli.run(&["put", local.to_str().unwrap(), "offline.txt"]);
+    let get = cli.run(&["get", "offline.txt"]);
     assert!(
         Command::new("kill")
             .args(["-CONT", &pid])
@@ -249,6 +253,12 @@ fn exec_needs_no_control_plane_while_the_session_is_valid() {
             .unwrap()
             .success()
     );
+    assert!(
+        put.status.success(),
+        "put: {}",
+        String::from_utf8_lossy(&put.stderr)
+    );
+    assert_eq!(get.stdout, b"no control plane needed\n");
     assert_eq!(
         String::from_utf8_lossy(&out.stdout).trim(),
         "still here",

@@ -224,6 +224,45 @@ mod tests {
         assert!(abs.unwrap_err().contains("outside"));
     }
 
+    proptest::proptest! {
+        /// Whatever entries an archive holds, extraction never panics, and it
+        /// succeeds only with exactly one regular `runcode` at the top level
+        /// and no entry that escapes.
+        #[test]
+        fn any_archive_shape_is_refused_or_yields_the_one_binary(
+            shape in proptest::collection::vec((0u8..6, 0u8..4), 0..6)
+        ) {
+            let names = ["runcode", "./runcode", "../runcode", "sub/runcode", "/runcode", "LICENSE"];
+            let entries: Vec<Entry> = shape.iter().map(|(n, kind)| {
+                let name = names[usize::from(*n)];
+                match kind {
+                    0 | 1 => Entry::file(name, "bin", 0o755),
+                    2 => Entry::symlink(name, "/bin/sh"),
+                    _ => Entry::hard_link(name, "LICENSE"),
+                }
+            }).collect();
+            let regular_top = shape.iter().filter(|(n, k)| *n < 2 && *k < 2).count();
+            let linked_top = shape.iter().any(|(n, k)| *n < 2 && *k >= 2);
+            let escapes = shape.iter().any(|(n, _)| *n == 2 || *n == 4);
+            let ok = regular_top == 1 && !linked_top && !escapes;
+            let mut formats = vec![(tar_gz(&entries), Format::TarGz)];
+            let mut seen: Vec<u8> = shape.iter().map(|(n, _)| *n).collect();
+            seen.sort_unstable();
+            seen.dedup();
+            // The zip writer refuses duplicate names, so such shapes are tar only.
+            if seen.len() == shape.len() {
+                formats.push((zip(&entries), Format::Zip));
+            }
+            for (bytes, format) in formats {
+                let got = run(&bytes, format, "runcode");
+                proptest::prop_assert_eq!(got.is_ok(), ok, "{:?} {:?}: {:?}", format, shape, got);
+                if let Ok(out) = got {
+                    proptest::prop_assert_eq!(out, b"bin".to_vec());
+                }
+            }
+        }
+    }
+
     #[test]
     fn size_and_damage_are_caught() {
         let big = vec![0u8; (1 << 20) + 1];
