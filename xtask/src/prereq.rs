@@ -110,3 +110,22 @@ pub fn ruby() -> Result<(), String> {
     }
     Err("the release tests check the Homebrew formula with `ruby -c`: install Ruby (`sudo apt-get install ruby`; macOS has it)".to_owned())
 }
+
+/// rsync, so the editors suite can drive it through a managed host too.
+/// Best effort: without it that one leg says it was skipped.
+pub fn rsync() {
+    if sh::on_path("rsync").is_some() {
+        return;
+    }
+    let root = Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| o.stdout.starts_with(b"0"));
+    if root && sh::on_path("apt-get").is_some() {
+        let _ = sh::run(
+            Command::new("apt-get")
+                .args(["install", "-y", "-qq", "--no-install-recommends", "rsync"])
+                .env("DEBIAN_FRONTEND", "noninteractive"),
+        );
+    }
+}

@@ -1,5 +1,5 @@
 //! `cargo xtask test`: the README's test command and what `.ci/run` calls.
-//! Installs what is missing (OpenSSH, Ruby, and Claude Code and Codex from
+//! Installs what is missing (OpenSSH, Ruby, rsync, and Claude Code and Codex from
 //! npm into a cache outside the repository), checks formatting and lints,
 //! builds every binary and `dist/` (the suites run the real ones), then runs
 //! every test.
@@ -9,6 +9,7 @@ use crate::{prereq, sh};
 pub fn run(args: &[String]) -> Result<(), String> {
     prereq::openssh()?;
     prereq::ruby()?;
+    prereq::rsync();
     let npm = prereq::agent_clients()?;
     sh::run(sh::cargo().args(["fmt", "--all", "--", "--check"]))?;
     sh::run(sh::cargo().args([
@@ -35,5 +36,69 @@ pub fn run(args: &[String]) -> Result<(), String> {
     }
     // The plugin suite finds the clients through this variable.
     cmd.env("RUNCODE_TEST_NPM", &npm);
-    sh::run(cmd.args(args))
+    let before = leftovers();
+    sh::run(cmd.args(args))?;
+    let new: Vec<String> = leftovers()
+        .into_iter()
+        .filter(|l| !before.contains(l))
+        .collect();
+    if new.is_empty() {
+        eprintln!("xtask: nothing the suites started is left running");
+        Ok(())
+    } else {
+        Err(format!(
+            "the suites left things behind (R11):\n  {}",
+            new.join("\n  ")
+        ))
+    }
+}
+
+/// R11: once the suites are done, no sshd, ssh master or proxy started from
+/// a test's scratch directory may still run, and no control socket may be
+/// left in the short socket directory. This lists what there is; the caller
+/// compares before and after, so leftovers of an earlier, aborted run are not
+/// blamed on this one.
+fn leftovers() -> Vec<String> {
+    let markers = [
+        "/rc-dp-",
+        "/rc-cli-",
+        "/rc-plugin-",
+        "/rc-test-",
+        "/rc-ssh-",
+    ];
+    let mut found = Vec::new();
+    if let Ok(dir) = std::fs::read_dir("/proc") {
+        for entry in dir.flatten() {
+            if !entry
+                .file_name()
+                .to_string_lossy()
+                .bytes()
+                .all(|b| b.is_ascii_digit())
+            {
+                continue;
+            }
+            let Ok(raw) = std::fs::read(entry.path().join("cmdline")) else {
+                continue;
+            };
+            let cmd = String::from_utf8_lossy(&raw).replace('\0', " ");
+            if markers.iter().any(|m| cmd.contains(m)) {
+                found.push(format!(
+                    "process {}: {cmd}",
+                    entry.file_name().to_string_lossy()
+                ));
+            }
+        }
+    }
+    let uid = std::process::Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .unwrap_or_default();
+    if let Ok(dir) = std::fs::read_dir(format!("/tmp/runcode-{uid}")) {
+        found.extend(
+            dir.flatten()
+                .map(|e| format!("socket {}", e.path().display())),
+        );
+    }
+    found
 }
