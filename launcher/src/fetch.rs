@@ -215,7 +215,7 @@ impl<'a> Fetcher<'a> {
         }) else {
             return Ok(None);
         };
-        let host = host_of(target);
+        let host = url::host_of(target).to_ascii_lowercase();
         let no_proxy = std::env::var("no_proxy")
             .or_else(|_| std::env::var("NO_PROXY"))
             .unwrap_or_default();
@@ -252,17 +252,6 @@ fn load_roots(report: &Report) -> RootCerts {
         report.debug(format_args!("trusting {} OS certificates", certs.len()));
         RootCerts::new_with_certs(&certs)
     }
-}
-
-fn host_of(target: &str) -> String {
-    let rest = target.split_once("://").map_or(target, |(_, r)| r);
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
-    let authority = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
-    let host = match authority.strip_prefix('[') {
-        Some(v6) => v6.split(']').next().unwrap_or(""),
-        None => authority.split(':').next().unwrap_or(""),
-    };
-    host.to_ascii_lowercase()
 }
 
 /// `NO_PROXY` as curl reads it: `*`, or comma-separated hosts and domain
@@ -397,12 +386,5 @@ mod tests {
         assert!(bypasses("[::1]", "::1"));
         assert!(!bypasses("corp.example", "notcorp.example"));
         assert!(!bypasses("", "127.0.0.1"));
-    }
-
-    #[test]
-    fn hosts_are_found_behind_userinfo_and_ports() {
-        assert_eq!(host_of("http://u:p@127.0.0.1:80/x"), "127.0.0.1");
-        assert_eq!(host_of("https://[::1]:443/"), "::1");
-        assert_eq!(host_of("https://GitHub.com/a"), "github.com");
     }
 }

@@ -7,6 +7,11 @@ fn split(url: &str) -> Option<(String, &str)> {
     Some((scheme.to_ascii_lowercase(), rest))
 }
 
+/// The host of a URL, without user info, port or IPv6 brackets.
+pub fn host_of(url: &str) -> &str {
+    host(url.split_once("://").map_or(url, |(_, r)| r))
+}
+
 /// The host of the authority in `rest` (what follows `scheme://`), without
 /// user info, port or IPv6 brackets.
 fn host(rest: &str) -> &str {
@@ -127,6 +132,13 @@ mod tests {
         }
         assert!(!allowed_redirect("file:///etc/passwd"));
         assert!(allowed_redirect("https://objects.example.net/a?sig=1"));
+    }
+
+    #[test]
+    fn hosts_are_found_behind_userinfo_and_ports() {
+        assert_eq!(host_of("http://u:p@127.0.0.1:80/x"), "127.0.0.1");
+        assert_eq!(host_of("https://[::1]:443/"), "::1");
+        assert_eq!(host_of("https://GitHub.com/a"), "GitHub.com");
     }
 
     #[test]
