@@ -41,16 +41,20 @@ pub fn spawn_status(mut cmd: Command) -> Result<ExitStatus> {
     CHILD.store(true, Ordering::SeqCst);
     let status = cmd.status();
     CHILD.store(false, Ordering::SeqCst);
-    status.map_err(|e| {
-        if e.kind() == std::io::ErrorKind::NotFound {
-            Error::SshMissing
-        } else {
-            Error::Io {
-                path: "ssh".into(),
-                source: e,
-            }
+    status.map_err(ssh_error)
+}
+
+/// An ssh that could not be started: not installed (`ssh_missing`), or
+/// another local failure.
+pub fn ssh_error(e: std::io::Error) -> Error {
+    if e.kind() == std::io::ErrorKind::NotFound {
+        Error::SshMissing
+    } else {
+        Error::Io {
+            path: "ssh".into(),
+            source: e,
         }
-    })
+    }
 }
 
 /// The process exit code for a child's status (128 + signal when killed).

@@ -44,16 +44,7 @@ fn spawn(s: &Session, script: &str, stdin: Stdio, stdout: Stdio) -> Result<Child
         .stdin(stdin)
         .stdout(stdout)
         .stderr(Stdio::inherit());
-    cmd.spawn().map_err(|e| {
-        if e.kind() == std::io::ErrorKind::NotFound {
-            Error::SshMissing
-        } else {
-            Error::Io {
-                path: "ssh".into(),
-                source: e,
-            }
-        }
-    })
+    cmd.spawn().map_err(crate::remote::ssh_error)
 }
 
 fn failed(what: &str, status: std::process::ExitStatus) -> Error {

@@ -75,16 +75,7 @@ fn probe(s: &session::Session, timeout: u64) -> Result<Option<String>> {
     cmd.stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::null());
-    let mut child = cmd.spawn().map_err(|e| {
-        if e.kind() == std::io::ErrorKind::NotFound {
-            Error::SshMissing
-        } else {
-            Error::Io {
-                path: "ssh".into(),
-                source: e,
-            }
-        }
-    })?;
+    let mut child = cmd.spawn().map_err(crate::remote::ssh_error)?;
     if let Some(mut stdin) = child.stdin.take() {
         let _ = stdin.write_all(PROBE.replace("MARKERS", MARKERS).as_bytes());
     }

@@ -159,16 +159,7 @@ pub fn run(
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::piped());
-    let out = cmd.output().map_err(|e| {
-        if e.kind() == std::io::ErrorKind::NotFound {
-            Error::SshMissing
-        } else {
-            Error::Io {
-                path: "ssh".into(),
-                source: e,
-            }
-        }
-    })?;
+    let out = cmd.output().map_err(crate::remote::ssh_error)?;
     if !out.status.success() {
         let why = text::clean(String::from_utf8_lossy(&out.stderr).trim(), false);
         return Err(Error::Conflict(format!(

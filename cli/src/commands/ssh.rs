@@ -5,7 +5,7 @@ use std::ffi::OsString;
 use std::io::IsTerminal;
 
 use crate::ctx::Ctx;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::remote;
 use crate::session;
 use crate::workspaces::{self, Target};
@@ -35,14 +35,7 @@ pub fn run(ctx: &Ctx, arg: &str, command: &[OsString]) -> Result<i32> {
     {
         use std::os::unix::process::CommandExt;
         let err = cmd.exec();
-        Err(if err.kind() == std::io::ErrorKind::NotFound {
-            Error::SshMissing
-        } else {
-            Error::Io {
-                path: "ssh".into(),
-                source: err,
-            }
-        })
+        Err(remote::ssh_error(err))
     }
     #[cfg(not(unix))]
     {
