@@ -304,22 +304,9 @@ pub fn ssh(bundle: &Value, key: &Key, dir: &Path, command: &str) -> Output {
         .expect("run ssh")
 }
 
-/// Every process whose command line mentions `needle` (from /proc).
+/// Every process whose command line mentions `needle`.
 pub fn processes_mentioning(needle: &Path) -> Vec<String> {
-    let needle = needle.display().to_string();
-    let mut found = Vec::new();
-    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
-        if entry.file_name().to_string_lossy().parse::<u32>().is_err() {
-            continue;
-        }
-        if let Ok(raw) = std::fs::read(entry.path().join("cmdline")) {
-            let cmd = String::from_utf8_lossy(&raw).replace('\0', " ");
-            if cmd.contains(&needle) {
-                found.push(format!("{}: {cmd}", entry.file_name().to_string_lossy()));
-            }
-        }
-    }
-    found
+    runcode_e2e::procs::mentioning(&[&needle.display().to_string()])
 }
 
 pub fn pid_alive(pid: u64) -> bool {

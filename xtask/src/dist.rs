@@ -12,16 +12,7 @@ use runcode_e2e::release;
 use crate::sh;
 
 pub fn run(_args: &[String]) -> Result<(), String> {
-    eprintln!("xtask: building the release CLI and the size-built launcher");
-    sh::run(sh::cargo().args(["build", "--quiet", "--release", "-p", "runcode"]))?;
-    sh::run(sh::cargo().args([
-        "build",
-        "--quiet",
-        "--profile",
-        "launcher",
-        "-p",
-        "runcode-launcher",
-    ]))?;
+    crate::stage::build_release()?;
     let root = sh::root();
     let dist = root.join("dist");
     let _ = std::fs::remove_dir_all(&dist);

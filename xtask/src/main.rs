@@ -9,6 +9,7 @@
 mod bench;
 mod demo;
 mod dist;
+mod plane;
 mod prereq;
 mod sh;
 mod stage;

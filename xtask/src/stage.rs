@@ -17,8 +17,8 @@ pub struct Staged {
     pub launcher: PathBuf,
 }
 
-/// Builds the release binaries (quietly) and lays out `dir`.
-pub fn stage(dir: &Path) -> Result<Staged, String> {
+/// Builds the release CLI and the size-built launcher.
+pub fn build_release() -> Result<(), String> {
     eprintln!("xtask: building the release CLI and the size-built launcher");
     sh::run(sh::cargo().args(["build", "--quiet", "--release", "-p", "runcode"]))?;
     sh::run(sh::cargo().args([
@@ -28,7 +28,12 @@ pub fn stage(dir: &Path) -> Result<Staged, String> {
         "launcher",
         "-p",
         "runcode-launcher",
-    ]))?;
+    ]))
+}
+
+/// Builds the release binaries (quietly) and lays out `dir`.
+pub fn stage(dir: &Path) -> Result<Staged, String> {
+    build_release()?;
     let target = sh::root().join("target");
     let cli = target.join("release/runcode");
     let built_launcher = target.join("launcher/runcode-launcher");

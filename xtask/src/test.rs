@@ -66,29 +66,10 @@ fn leftovers() -> Vec<String> {
         "/rc-test-",
         "/rc-ssh-",
     ];
-    let mut found = Vec::new();
-    if let Ok(dir) = std::fs::read_dir("/proc") {
-        for entry in dir.flatten() {
-            if !entry
-                .file_name()
-                .to_string_lossy()
-                .bytes()
-                .all(|b| b.is_ascii_digit())
-            {
-                continue;
-            }
-            let Ok(raw) = std::fs::read(entry.path().join("cmdline")) else {
-                continue;
-            };
-            let cmd = String::from_utf8_lossy(&raw).replace('\0', " ");
-            if markers.iter().any(|m| cmd.contains(m)) {
-                found.push(format!(
-                    "process {}: {cmd}",
-                    entry.file_name().to_string_lossy()
-                ));
-            }
-        }
-    }
+    let mut found: Vec<String> = runcode_e2e::procs::mentioning(&markers)
+        .into_iter()
+        .map(|p| format!("process {p}"))
+        .collect();
     let uid = std::process::Command::new("id")
         .arg("-u")
         .output()

@@ -5,66 +5,32 @@
 //! and the CLI's peak memory) and P8 (the CLI's stripped size).
 
 use std::fmt::Write as _;
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 
 use serde_json::Value;
 
 use super::{interleaved, ms, ratio};
+use crate::plane::Plane;
 use crate::sh;
 
 const RUNS: usize = 100;
 
-struct Plane(Child);
-
-impl Drop for Plane {
-    fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .arg("-TERM")
-            .arg(self.0.id().to_string())
-            .status();
-        let _ = self.0.wait();
-    }
-}
-
 pub fn run() -> Result<(), String> {
     crate::prereq::openssh()?;
-    sh::run(sh::cargo().args([
-        "build",
-        "--quiet",
-        "--release",
-        "-p",
-        "runcode",
-        "-p",
-        "runcode-devplane",
-    ]))?;
+    sh::run(sh::cargo().args(["build", "--quiet", "--release", "-p", "runcode"]))?;
     let dir = sh::root().join("target/bench-cli");
     let _ = std::fs::remove_dir_all(&dir);
     let home = dir.join("home");
     std::fs::create_dir_all(&home).map_err(|e| e.to_string())?;
-    let mut child = Command::new(sh::root().join("target/release/runcode-devplane"))
-        .args(["serve", "--data-dir"])
-        .arg(dir.join("data"))
-        .stdout(Stdio::piped())
-        .spawn()
-        .map_err(|e| e.to_string())?;
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().expect("stdout"))
-        .read_line(&mut line)
-        .map_err(|e| e.to_string())?;
-    let _plane = Plane(child);
-    let ready: Value = serde_json::from_str(&line).map_err(|e| format!("ready line: {e}"))?;
+    let plane = Plane::start(&dir.join("data"), &[])?;
     let cli = sh::root().join("target/release/runcode");
     let runcode = |args: &[&str]| {
         let mut c = Command::new(&cli);
         c.env_clear()
             .env("PATH", "/usr/bin:/bin")
             .env("HOME", &home)
-            .env(
-                "RUNCODE_API_BASE",
-                ready["api_base"].as_str().unwrap_or_default(),
-            )
-            .env("RUNCODE_TOKEN", ready["token"].as_str().unwrap_or_default())
+            .env("RUNCODE_API_BASE", plane.api())
+            .env("RUNCODE_TOKEN", plane.token())
             .args(args)
             .stdin(Stdio::null());
         c

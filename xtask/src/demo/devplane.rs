@@ -7,26 +7,15 @@
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use runcode_e2e::serve::Server;
 use serde_json::Value;
 
 use super::{indent, step};
-use crate::{sh, stage};
-
-struct Plane(Child);
-
-impl Drop for Plane {
-    fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .arg("-TERM")
-            .arg(self.0.id().to_string())
-            .status();
-        let _ = self.0.wait();
-    }
-}
+use crate::plane::Plane;
+use crate::stage;
 
 struct Session<'a> {
     shim: &'a Path,
@@ -86,8 +75,6 @@ fn get(url: &str) -> Result<(u16, String), String> {
 }
 
 pub fn run(dir: &Path, staged: &stage::Staged, release: &Server) -> Result<(), String> {
-    sh::run(sh::cargo().args(["build", "--quiet", "--release", "-p", "runcode-devplane"]))?;
-    crate::prereq::openssh()?;
     let data = dir.join("devplane");
     let home = dir.join("home");
     for d in [&data, &home] {
@@ -99,19 +86,8 @@ pub fn run(dir: &Path, staged: &stage::Staged, release: &Server) -> Result<(), S
         5,
         "a local control plane whose workspaces are real sshd servers",
     );
-    let mut child = Command::new(sh::root().join("target/release/runcode-devplane"))
-        .args(["serve", "--boot-delay", "3", "--data-dir"])
-        .arg(&data)
-        .stdout(Stdio::piped())
-        .spawn()
-        .map_err(|e| format!("cannot start the devplane: {e}"))?;
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().expect("stdout"))
-        .read_line(&mut line)
-        .map_err(|e| e.to_string())?;
-    let plane = Plane(child);
-    let ready: Value =
-        serde_json::from_str(&line).map_err(|e| format!("ready line {line:?}: {e}"))?;
+    let plane = Plane::start(&data, &["--boot-delay", "3"])?;
+    let ready = plane.ready.clone();
     let api = ready["api_base"].as_str().unwrap_or_default().to_owned();
     println!("    api and web {api}, data {}", data.display());
     let s = Session {
@@ -302,31 +278,11 @@ pub fn run(dir: &Path, staged: &stage::Staged, release: &Server) -> Result<(), S
     s.show(&["config-ssh", "--remove"])?;
     s.show(&["disconnect"])?;
     drop(plane);
-    let left: Vec<String> = processes_mentioning(&data.display().to_string())
-        .into_iter()
-        .chain(processes_mentioning(&home.display().to_string()))
-        .collect();
+    let left =
+        runcode_e2e::procs::mentioning(&[&data.display().to_string(), &home.display().to_string()]);
     if !left.is_empty() {
         return Err(format!("processes left behind: {left:?}"));
     }
     println!("    nothing left running");
     Ok(())
-}
-
-/// Command lines (from /proc) that mention `needle`.
-fn processes_mentioning(needle: &str) -> Vec<String> {
-    let Ok(dir) = std::fs::read_dir("/proc") else {
-        return Vec::new();
-    };
-    dir.flatten()
-        .filter(|e| {
-            e.file_name()
-                .to_string_lossy()
-                .bytes()
-                .all(|b| b.is_ascii_digit())
-        })
-        .filter_map(|e| std::fs::read(e.path().join("cmdline")).ok())
-        .map(|raw| String::from_utf8_lossy(&raw).replace('\0', " "))
-        .filter(|cmd| cmd.contains(needle))
-        .collect()
 }
