@@ -16,34 +16,34 @@ pub struct LoginQuery {
 }
 
 /// A port the callback may use, and a `state` that is URL-safe.
-fn checked(q: &LoginQuery) -> Result<(u16, String), String> {
+fn checked(q: &LoginQuery) -> Option<(u16, String)> {
     let port = q
         .port
         .as_deref()
         .and_then(|p| p.parse::<u16>().ok())
-        .filter(|p| *p > 0);
+        .filter(|p| *p > 0)?;
     let state = q.state.as_deref().filter(|s| {
         !s.is_empty()
             && s.len() <= 512
             && s.bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b"-_.~".contains(&b))
-    });
-    match (port, state) {
-        (Some(port), Some(state)) => Ok((port, state.to_owned())),
-        _ => Err("this login link is incomplete: it needs a port and a URL-safe state; run `runcode login` again".to_owned()),
-    }
+    })?;
+    Some((port, state.to_owned()))
+}
+
+/// The 400 page for a link without a usable port or state.
+fn bad_link() -> Response {
+    let why = "this login link is incomplete: it needs a port and a URL-safe state; run `runcode login` again";
+    (
+        StatusCode::BAD_REQUEST,
+        Html(page("Login link incomplete", why)),
+    )
+        .into_response()
 }
 
 pub async fn consent(Query(q): Query<LoginQuery>) -> Response {
-    let (port, state) = match checked(&q) {
-        Ok(v) => v,
-        Err(e) => {
-            return (
-                StatusCode::BAD_REQUEST,
-                Html(page("Login link incomplete", &html_escape(&e))),
-            )
-                .into_response();
-        }
+    let Some((port, state)) = checked(&q) else {
+        return bad_link();
     };
     let body = format!(
         "<p>The runcode CLI on this computer asks to use your account.</p>\n\
@@ -57,15 +57,8 @@ pub async fn consent(Query(q): Query<LoginQuery>) -> Response {
 }
 
 pub async fn authorize(State(app): State<AppState>, Query(q): Query<LoginQuery>) -> Response {
-    let (port, state) = match checked(&q) {
-        Ok(v) => v,
-        Err(e) => {
-            return (
-                StatusCode::BAD_REQUEST,
-                Html(page("Login link incomplete", &html_escape(&e))),
-            )
-                .into_response();
-        }
+    let Some((port, state)) = checked(&q) else {
+        return bad_link();
     };
     let (token, email) = {
         let inner = app.lock();
