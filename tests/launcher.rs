@@ -7,6 +7,7 @@ mod util;
 use std::ffi::OsString;
 use std::os::unix::ffi::OsStringExt;
 use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
 use std::process::Stdio;
 use std::time::Duration;
 
@@ -680,6 +681,45 @@ fn the_shim_names_runcode_bin_when_no_launcher_fits() {
     std::fs::remove_file(&w.launcher).unwrap();
     let out = run(&mut w.shim());
     assert_refused(&out, "RUNCODE_BIN");
+}
+
+/// The shim learns the machine from /proc on Linux, forking nothing; where
+/// /proc does not say (macOS, or a kernel without `kernel/arch`), `uname`
+/// does. A `uname` that answers for another machine is the fault injected.
+#[test]
+fn the_shim_reads_the_machine_from_proc_and_falls_back_to_uname() {
+    let w = World::new();
+    let rel = w.release("rel", &payload("proc"));
+    let fake = w.tmp.path().join("fake-uname");
+    std::fs::create_dir_all(&fake).unwrap();
+    util::write_exe(&fake.join("uname"), b"#!/bin/sh\necho Darwin arm64\n");
+    let path = format!("{}:/usr/bin:/bin", fake.display());
+    let out = run(w
+        .shim()
+        .env("PATH", &path)
+        .env("RUNCODE_DOWNLOAD_BASE", release::file_url(&rel))
+        .arg("hi"));
+    assert_ok(&out);
+    assert_eq!(payload_args(&out), vec![b"hi".to_vec()]);
+
+    if !util::is_root() || !util::is_installed("unshare") {
+        return util::skip("hiding /proc/sys/kernel needs root and unshare");
+    }
+    // /proc/sys/kernel hidden: the shim asks uname, here the fake one.
+    let hidden = |path: &str| {
+        let mut cmd = w.cmd(Path::new("/usr/bin/unshare"));
+        cmd.args(["--mount", "sh", "-c"])
+            .arg(r#"mount -t tmpfs none /proc/sys/kernel && exec "$0" "$@""#)
+            .arg(&w.shim)
+            .arg("hi")
+            .env("PATH", path)
+            .env("RUNCODE_DOWNLOAD_BASE", release::file_url(&rel));
+        run(&mut cmd)
+    };
+    assert_refused(&hidden(&path), "no launcher for Darwin arm64");
+    let out = hidden("/usr/bin:/bin");
+    assert_ok(&out);
+    assert_eq!(payload_args(&out), vec![b"hi".to_vec()]);
 }
 
 #[test]

@@ -157,20 +157,23 @@ fn is_base64(blob: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'/')
 }
 
-/// `web_url` only when it is http(s) and carries no credential: a query
-/// with a `tkn` parameter is dropped, never printed or stored.
+/// `web_url` only when it is http(s) and carries no credential: a URL with
+/// a user or password before the host is dropped whole; a query naming
+/// `tkn` (in any case, or hidden behind `%` escapes) is cut off, fragment
+/// included, so the token is never printed or stored.
 fn safe_web_url(url: &str) -> Option<String> {
     let lower = url.to_ascii_lowercase();
-    if !(lower.starts_with("https://") || lower.starts_with("http://"))
-        || url.chars().any(char::is_control)
-    {
+    let rest = lower
+        .strip_prefix("https://")
+        .or_else(|| lower.strip_prefix("http://"))?;
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    if url.chars().any(char::is_control) || authority.contains('@') {
         return None;
     }
     let base = url.split(['?', '#']).next().unwrap_or(url);
-    let credential = url.split_once('?').is_some_and(|(_, q)| {
-        q.split('&')
-            .any(|kv| kv.to_ascii_lowercase().starts_with("tkn="))
-    });
+    let credential = lower
+        .split_once(['?', '#'])
+        .is_some_and(|(_, tail)| tail.contains("tkn") || tail.contains('%'));
     Some(if credential {
         base.to_owned()
     } else {
@@ -334,6 +337,20 @@ mod tests {
             validate(&b).unwrap().web_url.as_deref(),
             Some("https://x.ws.runcode.io/")
         );
+        for hidden in [
+            "https://x/?a=1;TKN=s",
+            "https://x/#tkn=s",
+            "https://x/?%74kn=s",
+        ] {
+            b["web_url"] = json!(hidden);
+            assert_eq!(
+                validate(&b).unwrap().web_url.as_deref(),
+                Some("https://x/"),
+                "{hidden}"
+            );
+        }
+        b["web_url"] = json!("https://user:secret@x.ws.runcode.io/");
+        assert_eq!(validate(&b).unwrap().web_url, None);
         b["web_url"] = json!("javascript:alert(1)");
         assert_eq!(validate(&b).unwrap().web_url, None);
     }

@@ -106,6 +106,25 @@ mod tests {
     use super::*;
 
     #[test]
+    fn numbers_are_kept_exactly_as_written() {
+        // Found by the fuzzer: a float parse rewrote this number's digits.
+        let text = r#"{"n": 1111111110000000000000000000000000000000000000000000000010568736221687243660, "f": 0.1000000000000000055511151231257827}"#;
+        let Edit::Write(new) = edit(text, "/bin/runcode", false, false).unwrap() else {
+            panic!()
+        };
+        assert!(
+            new.contains(
+                "1111111110000000000000000000000000000000000000000000000010568736221687243660,"
+            ),
+            "{new}"
+        );
+        assert!(
+            new.contains("0.1000000000000000055511151231257827"),
+            "{new}"
+        );
+    }
+
+    #[test]
     fn settings_edits_keep_everything_else() {
         let text = r#"{"model": "opus", "hooks": {"a": [1, 2]}, "zeta": true}"#;
         let Edit::Write(new) = edit(text, "/bin/runcode", false, false).unwrap() else {

@@ -4,6 +4,9 @@
 mod api;
 mod attach;
 mod bundle;
+#[cfg(any(test, feature = "fuzz"))]
+#[doc(hidden)]
+pub mod checks;
 mod claude;
 mod cli;
 mod commands;

@@ -3,7 +3,6 @@
 //! archive holding any link named like it, any absolute or `..` path, or two
 //! copies of it is refused whole.
 
-use std::fs::File;
 use std::io::{BufReader, Read, Seek, SeekFrom, Write};
 use std::path::{Component, Path};
 
@@ -28,8 +27,8 @@ impl Format {
 
 /// Copies the entry named `name` from `archive` into `out`. The error is a
 /// reason for a human; the caller names the asset.
-pub fn extract(
-    archive: &mut File,
+pub fn extract<A: Read + Seek>(
+    archive: &mut A,
     format: Format,
     name: &str,
     out: &mut dyn Write,
@@ -67,7 +66,7 @@ fn safe_path(raw: &Path) -> Result<&Path, String> {
 }
 
 fn extract_tar_gz(
-    archive: &mut File,
+    archive: &mut impl Read,
     name: &str,
     out: &mut dyn Write,
     cap: u64,
@@ -106,7 +105,7 @@ fn extract_tar_gz(
 }
 
 fn extract_zip(
-    archive: &mut File,
+    archive: &mut (impl Read + Seek),
     name: &str,
     out: &mut dyn Write,
     cap: u64,

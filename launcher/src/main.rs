@@ -3,6 +3,8 @@
 //! release) and hands over to it. See launcher.md for the contract.
 
 mod archive;
+#[cfg(test)]
+mod checks;
 mod checksums;
 mod error;
 mod fetch;

@@ -10,7 +10,7 @@ mod launcher;
 
 pub fn run(_args: &[String]) -> Result<(), String> {
     let dir = crate::sh::root().join("target/demo");
-    let staged = crate::stage::stage(&dir)?;
+    let staged = crate::stage::stage(&dir, false)?;
     let release = runcode_e2e::serve::Server::start(&staged.release);
     launcher::run(&dir, &staged, &release)?;
     devplane::run(&dir, &staged, &release)?;

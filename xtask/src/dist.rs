@@ -12,13 +12,12 @@ use runcode_e2e::release;
 use crate::sh;
 
 pub fn run(_args: &[String]) -> Result<(), String> {
-    crate::stage::build_release()?;
+    let built = crate::stage::build_release(false)?;
     let root = sh::root();
     let dist = root.join("dist");
     let _ = std::fs::remove_dir_all(&dist);
     let version = read(&root.join("RUNCODE_VERSION"))?.trim().to_owned();
-    let cli = std::fs::read(root.join("target/release/runcode"))
-        .map_err(|e| format!("release CLI: {e}"))?;
+    let cli = std::fs::read(&built.cli).map_err(|e| format!("release CLI: {e}"))?;
 
     let release_dir = dist.join("release");
     let asset = release::host_asset();
@@ -34,7 +33,13 @@ pub fn run(_args: &[String]) -> Result<(), String> {
 
     let formula = homebrew(&version, &sums)?;
     write(&dist.join("homebrew/runcode.rb"), formula.as_bytes())?;
-    bundle(&root, &dist.join("plugin"), &version, &sums)?;
+    bundle(
+        &root,
+        &dist.join("plugin"),
+        &version,
+        &sums,
+        &built.launcher,
+    )?;
     println!("dist/ is ready: release/, homebrew/runcode.rb, plugin/");
     Ok(())
 }
@@ -78,7 +83,13 @@ fn homebrew(version: &str, sums: &str) -> Result<String, String> {
 }
 
 /// The plugin bundle of distribution.md.
-fn bundle(root: &Path, out: &Path, version: &str, sums: &str) -> Result<(), String> {
+fn bundle(
+    root: &Path,
+    out: &Path,
+    version: &str,
+    sums: &str,
+    built_launcher: &Path,
+) -> Result<(), String> {
     for dir in [".claude-plugin", ".codex-plugin", ".agents", "assets"] {
         copy_tree(&root.join("plugin").join(dir), &out.join(dir))?;
     }
@@ -96,10 +107,7 @@ fn bundle(root: &Path, out: &Path, version: &str, sums: &str) -> Result<(), Stri
         release::host_os(),
         release::host_arch()
     ));
-    copy_file(
-        &root.join(format!("target/launcher/runcode-launcher{exe}")),
-        &launcher,
-    )?;
+    copy_file(built_launcher, &launcher)?;
     write(
         &bin.join("RUNCODE_VERSION"),
         format!("{version}\n").as_bytes(),

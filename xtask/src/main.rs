@@ -4,11 +4,13 @@
 //! - `demo`: the main job end to end, printed step by step.
 //! - `dist`: release archives, checksums, Homebrew formula, plugin bundle.
 //! - `bench <what>`: the figures of quality.md, as ratios measured in one run.
+//! - `fuzz`: the libFuzzer targets over every parser of untrusted text.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod bench;
 mod demo;
 mod dist;
+mod fuzz;
 mod plane;
 mod prereq;
 mod sh;
@@ -29,8 +31,9 @@ fn main() -> ExitCode {
         "package" => dist::package(rest),
         "formula" => dist::formula(rest),
         "bench" => bench::run(rest),
+        "fuzz" => fuzz::run(rest),
         "help" | "-h" | "--help" => {
-            println!("usage: cargo xtask <test|demo|bench> [args]\n");
+            println!("usage: cargo xtask <test|demo|dist|fuzz|bench> [args]\n");
             println!("  test            install what the suites need, build, lint, run every test");
             println!("  demo            the main job end to end on this machine");
             println!(
@@ -41,6 +44,9 @@ fn main() -> ExitCode {
             );
             println!(
                 "  formula         --checksums F --out F: the Homebrew formula (release workflow)"
+            );
+            println!(
+                "  fuzz            [--seconds N | --runs N] [TARGET...]: libFuzzer over every parser"
             );
             println!("  bench [all]     every figure below, into docs/benchmarks.md");
             println!("  bench launcher  launcher figures (P1, P2, P6, P7, P9)");

@@ -1,10 +1,13 @@
 //! `cargo xtask test`: the README's test command and what `.ci/run` calls.
 //! Installs what is missing (OpenSSH, Ruby, rsync, and Claude Code and Codex from
 //! npm into a cache outside the repository), checks formatting and lints,
-//! builds every binary and `dist/` (the suites run the real ones), then runs
-//! every test.
+//! builds every binary and `dist/` (the suites run the real ones), runs
+//! every test, then a fixed run of every fuzz target.
 
 use crate::{prereq, sh};
+
+/// Inputs per fuzz target in the test command: a few seconds each here.
+const FUZZ_RUNS: &str = "300000";
 
 pub fn run(args: &[String]) -> Result<(), String> {
     prereq::openssh()?;
@@ -38,6 +41,8 @@ pub fn run(args: &[String]) -> Result<(), String> {
     cmd.env("RUNCODE_TEST_NPM", &npm);
     let before = leftovers();
     sh::run(cmd.args(args))?;
+    // R9: a fixed number of inputs per fuzz target, with a fixed seed.
+    crate::fuzz::run(&["--runs".to_owned(), FUZZ_RUNS.to_owned()])?;
     let new: Vec<String> = leftovers()
         .into_iter()
         .filter(|l| !before.contains(l))

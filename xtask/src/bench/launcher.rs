@@ -34,14 +34,15 @@ const RUNS: usize = 200;
 
 pub fn run() -> Result<(), String> {
     let dir = crate::sh::root().join("target/bench-launcher");
-    let staged = stage::stage(&dir)?;
+    let staged = stage::stage(&dir, true)?;
     let cache = dir.join("cache");
     let server = Server::start(&staged.release);
     let mut report = String::new();
     let _ = writeln!(
         report,
-        "## Launcher (`cargo xtask bench launcher`)\n\nMachine: {}.\n",
-        super::machine()
+        "## Launcher (`cargo xtask bench launcher`)\n\nMachine: {}. Launcher and CLI built for {}.\n",
+        super::machine(),
+        staged.built.flavour
     );
 
     // Fill the cache once; every cached-path figure starts from here.
@@ -135,7 +136,7 @@ pub fn run() -> Result<(), String> {
 
     p6(&dir, &staged, &mut report)?;
 
-    let size = super::file_size(&crate::sh::root().join("target/launcher/runcode-launcher"))?;
+    let size = super::file_size(&staged.built.launcher)?;
     #[allow(clippy::cast_precision_loss)]
     let mib = size as f64 / 1048576.0;
     let _ = writeln!(

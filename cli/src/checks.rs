@@ -1,0 +1,231 @@
+//! The promise each parser of untrusted text keeps, written once as a
+//! function of raw bytes that panics when the promise breaks. The property
+//! tests (props.rs), the coverage-guided fuzz targets (`fuzz/`, run by
+//! `cargo xtask fuzz`) and the replay of the fuzz corpus in the unit tests
+//! all call these, so all three check the same thing (quality.md R9).
+
+use std::path::Path;
+
+use crate::{bundle, claude, sshconfig, text};
+
+/// Every target, by the name its fuzz target and corpus directory carry.
+pub const TARGETS: [(&str, fn(&[u8])); 7] = [
+    ("known_hosts", known_hosts),
+    ("bundle_json", bundle_json),
+    ("bundle_times", bundle_times),
+    ("display_text", display_text),
+    ("managed_block", managed_block),
+    ("settings_json", settings_json),
+    ("statusline_stdin", statusline_stdin),
+];
+
+/// known_hosts normalisation keeps only `<pattern> <keytype> <base64>`
+/// lines, and normalising twice changes nothing.
+pub fn known_hosts(data: &[u8]) {
+    let once = bundle::normalise_known_hosts(&String::from_utf8_lossy(data));
+    assert_eq!(bundle::normalise_known_hosts(&once), once);
+    for line in once.lines() {
+        assert_eq!(line.split(' ').count(), 3, "{line:?}");
+        assert!(
+            line.bytes().all(|b| b.is_ascii_graphic() || b == b' '),
+            "{line:?}"
+        );
+    }
+}
+
+/// A bundle either is refused or yields values that, rendered into the
+/// session's ssh config, add no directive and trip no wire (R2).
+pub fn bundle_json(data: &[u8]) {
+    let Ok(value) = serde_json::from_slice::<serde_json::Value>(data) else {
+        return;
+    };
+    let Ok(b) = bundle::validate(&value) else {
+        return;
+    };
+    assert!(text::is_safe_host(&b.host) && text::is_safe_name(&b.user) && b.port > 0);
+    assert!(text::is_safe_workdir(&b.workdir), "{:?}", b.workdir);
+    assert!(!b.known_hosts.is_empty());
+    if let Some(url) = &b.web_url {
+        assert!(!url.chars().any(char::is_control), "{url:?}");
+        let lower = url.to_ascii_lowercase();
+        let tail = lower.split_once(['?', '#']).map_or("", |(_, t)| t);
+        assert!(!tail.contains("tkn") && !tail.contains('%'), "{url:?}");
+        let authority = lower
+            .split("//")
+            .nth(1)
+            .and_then(|r| r.split(['/', '?', '#']).next());
+        assert!(!authority.unwrap_or_default().contains('@'), "{url:?}");
+    }
+    let spec = sshconfig::Spec {
+        alias: "runcode-fuzz",
+        host: &b.host,
+        port: b.port,
+        user: &b.user,
+        identity: Path::new("/k/id_ed25519"),
+        known_hosts: Path::new("/k/known_hosts"),
+        control_path: Some(Path::new("/tmp/runcode-0/ws-1")),
+        persist: 300,
+    };
+    let config = sshconfig::render(&spec).expect("validated values always render");
+    assert_eq!(bundle::tripwire(&config), None, "{config}");
+    let keys: Vec<&str> = config
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .map(|l| l.split_whitespace().next().unwrap_or(""))
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            "Host",
+            "HostName",
+            "Port",
+            "User",
+            "IdentityFile",
+            "IdentitiesOnly",
+            "UserKnownHostsFile",
+            "GlobalKnownHostsFile",
+            "StrictHostKeyChecking",
+            "BatchMode",
+            "ForwardAgent",
+            "ForwardX11",
+            "UpdateHostKeys",
+            "ControlMaster",
+            "ControlPath",
+            "ControlPersist",
+        ],
+        "{config}"
+    );
+}
+
+/// Expiry times and the ssh_config tripwire take any text; a time that
+/// parses is within the years ISO 8601 dates of four digits can say.
+pub fn bundle_times(data: &[u8]) {
+    let s = String::from_utf8_lossy(data);
+    if let Some(t) = bundle::parse_time(&s) {
+        // Year 0000 to year 9999, give or take an offset of up to ±99:99.
+        assert!(
+            (-62_167_219_200 - 400_000..=253_402_300_800 + 400_000).contains(&t),
+            "{t}"
+        );
+    }
+    if let Some(line) = bundle::tripwire(&s) {
+        assert!(s.lines().any(|l| l == line));
+    }
+}
+
+/// Text from a server shown to a human carries no control character; a
+/// comment line in an ssh config is one line of printable ASCII.
+pub fn display_text(data: &[u8]) {
+    let s = String::from_utf8_lossy(data);
+    for keep_lines in [false, true] {
+        let shown = text::clean(&s, keep_lines);
+        assert!(
+            !shown.chars().any(|c| {
+                let allowed = keep_lines && (c == '\n' || c == '\t');
+                !allowed && (c.is_control() || ('\u{80}'..='\u{9f}').contains(&c))
+            }),
+            "{shown:?}"
+        );
+    }
+    let line = text::one_line(&s);
+    assert!(
+        line.bytes().all(|b| b.is_ascii_graphic() || b == b' '),
+        "{line:?}"
+    );
+}
+
+/// Adding the managed block to any config and taking it out again gives the
+/// config back byte for byte (R8); a config whose markers are broken is
+/// refused, never rewritten.
+pub fn managed_block(data: &[u8]) {
+    let original = String::from_utf8_lossy(data);
+    let block = sshconfig::render_block(&[sshconfig::ManagedHost {
+        title: "fuzz".into(),
+        display: original.chars().take(40).collect(),
+        id: 7,
+        user: "dev".into(),
+        proxy_command: "'/usr/bin/runcode' proxy 7".into(),
+        identity: "/h/.cache/runcode/ws-7/id_ed25519".into(),
+        pins: "/h/.cache/runcode/ws-7/pins".into(),
+    }])
+    .expect("plain paths render");
+    match sshconfig::insert_block(&original, &block) {
+        Ok(with) => {
+            assert!(with.contains(&block));
+            let back = sshconfig::remove_block(&with).expect("our own block is well formed");
+            if sshconfig::find_block(&original)
+                .expect("it was inserted")
+                .is_none()
+            {
+                assert_eq!(back.as_deref(), Some(&*original));
+            }
+        }
+        Err(_) => assert!(sshconfig::find_block(&original).is_err()),
+    }
+}
+
+/// Editing Claude Code's settings.json: text that is not a JSON object is
+/// never rewritten; an edit keeps every other key and its value.
+pub fn settings_json(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let before: Option<serde_json::Map<String, serde_json::Value>> = if text.trim().is_empty() {
+        Some(serde_json::Map::new())
+    } else {
+        serde_json::from_str::<serde_json::Value>(text)
+            .ok()
+            .and_then(|v| v.as_object().cloned())
+    };
+    for (remove, force) in [(false, false), (false, true), (true, false)] {
+        let edit = claude::edit(text, "/bin/runcode", remove, force);
+        let Some(before) = &before else {
+            assert!(edit.is_err(), "not an object, yet edited: {text:?}");
+            continue;
+        };
+        if let Ok(claude::Edit::Write(new)) = edit {
+            let after: serde_json::Value = serde_json::from_str(&new).expect("we write JSON");
+            let after = after.as_object().expect("we write an object");
+            for (key, value) in before.iter().filter(|(k, _)| *k != "statusLine") {
+                assert_eq!(after.get(key), Some(value), "{key} changed");
+            }
+            assert_eq!(
+                after.len(),
+                before.len() + usize::from(!remove && !before.contains_key("statusLine"))
+                    - usize::from(remove)
+            );
+        }
+    }
+}
+
+/// The status line's stdin (JSON from Claude Code) of any shape is survived,
+/// and only absolute paths are taken from it.
+pub fn statusline_stdin(data: &[u8]) {
+    for dir in crate::commands::statusline_dirs_from(data) {
+        let s = dir.to_string_lossy();
+        assert!(s.starts_with('/') || s.contains(":\\"), "{s:?}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// Every input the fuzzers kept (`fuzz/corpus/<target>/`), replayed
+    /// through the same checks on every test run, fuzzer or not.
+    #[test]
+    fn the_fuzz_corpus_replays_clean() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/corpus");
+        let mut seen = 0;
+        for (name, check) in super::TARGETS {
+            let dir = root.join(name);
+            let entries = std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{dir:?}: {e}"));
+            for entry in entries {
+                let path = entry.unwrap().path();
+                check(&std::fs::read(&path).unwrap());
+                seen += 1;
+            }
+        }
+        assert!(seen >= super::TARGETS.len(), "the corpus is empty");
+    }
+
+    use std::path::Path;
+}
