@@ -75,6 +75,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
     if chosen.is_empty() {
         chosen = TARGETS.to_vec();
     }
+    crate::prereq::cxx()?;
     let bin = build()?;
     let root = sh::root();
     let queue = Mutex::new(chosen.iter().copied().collect::<VecDeque<_>>());

@@ -11,32 +11,40 @@ pub fn openssh() -> Result<(), String> {
     if find_sshd().is_some() && sh::on_path("ssh").is_some() {
         return Ok(());
     }
-    let root = Command::new("id")
-        .arg("-u")
-        .output()
-        .is_ok_and(|o| o.stdout.starts_with(b"0"));
-    if root && sh::on_path("apt-get").is_some() {
-        eprintln!("xtask: installing openssh-server and openssh-client (apt-get)");
-        let install = |cmd: &mut Command| sh::run(cmd.env("DEBIAN_FRONTEND", "noninteractive"));
-        let packages = [
-            "install",
-            "-y",
-            "-qq",
-            "--no-install-recommends",
-            "openssh-server",
-            "openssh-client",
-        ];
-        if install(Command::new("apt-get").args(packages)).is_err() {
-            install(Command::new("apt-get").args(["update", "-qq"]))?;
-            install(Command::new("apt-get").args(packages))?;
-        }
-        if find_sshd().is_some() {
-            return Ok(());
-        }
+    if apt_install(&["openssh-server", "openssh-client"]) && find_sshd().is_some() {
+        return Ok(());
     }
     Err("the tests need OpenSSH's sshd and ssh. Debian/Ubuntu: `sudo apt-get install openssh-server openssh-client`; \
          Fedora: `sudo dnf install openssh-server openssh-clients`; macOS: both are built in (/usr/sbin/sshd)"
         .to_owned())
+}
+
+/// Installs Debian packages when this is root on a machine with apt-get,
+/// refreshing the package lists once if the first try fails. False when it
+/// could not (not root, no apt, or apt failed).
+fn apt_install(packages: &[&str]) -> bool {
+    let root = Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| o.stdout.starts_with(b"0\n"));
+    if !root || sh::on_path("apt-get").is_none() {
+        return false;
+    }
+    eprintln!("xtask: installing {} (apt-get)", packages.join(" "));
+    let apt = |args: &[&str]| {
+        sh::run(
+            Command::new("apt-get")
+                .args(args)
+                .env("DEBIAN_FRONTEND", "noninteractive"),
+        )
+        .is_ok()
+    };
+    let install = || {
+        let mut args = vec!["install", "-y", "-qq", "--no-install-recommends"];
+        args.extend_from_slice(packages);
+        apt(&args)
+    };
+    install() || (apt(&["update", "-qq"]) && install())
 }
 
 pub fn find_sshd() -> Option<PathBuf> {
@@ -87,25 +95,7 @@ pub fn agent_clients() -> Result<PathBuf, String> {
 
 /// Ruby, for `ruby -c` on the Homebrew formula.
 pub fn ruby() -> Result<(), String> {
-    if sh::on_path("ruby").is_some() {
-        return Ok(());
-    }
-    let root = Command::new("id")
-        .arg("-u")
-        .output()
-        .is_ok_and(|o| o.stdout.starts_with(b"0"));
-    if root && sh::on_path("apt-get").is_some() {
-        let install = |args: &[&str]| {
-            sh::run(
-                Command::new("apt-get")
-                    .args(args)
-                    .env("DEBIAN_FRONTEND", "noninteractive"),
-            )
-        };
-        if install(&["install", "-y", "-qq", "--no-install-recommends", "ruby"]).is_err() {
-            install(&["update", "-qq"])?;
-            install(&["install", "-y", "-qq", "--no-install-recommends", "ruby"])?;
-        }
+    if sh::on_path("ruby").is_some() || (apt_install(&["ruby"]) && sh::on_path("ruby").is_some()) {
         return Ok(());
     }
     Err("the release tests check the Homebrew formula with `ruby -c`: install Ruby (`sudo apt-get install ruby`; macOS has it)".to_owned())
@@ -114,18 +104,15 @@ pub fn ruby() -> Result<(), String> {
 /// rsync, so the editors suite can drive it through a managed host too.
 /// Best effort: without it that one leg says it was skipped.
 pub fn rsync() {
-    if sh::on_path("rsync").is_some() {
-        return;
+    if sh::on_path("rsync").is_none() {
+        apt_install(&["rsync"]);
     }
-    let root = Command::new("id")
-        .arg("-u")
-        .output()
-        .is_ok_and(|o| o.stdout.starts_with(b"0"));
-    if root && sh::on_path("apt-get").is_some() {
-        let _ = sh::run(
-            Command::new("apt-get")
-                .args(["install", "-y", "-qq", "--no-install-recommends", "rsync"])
-                .env("DEBIAN_FRONTEND", "noninteractive"),
-        );
+}
+
+/// A C++ compiler, for libFuzzer in the fuzz targets.
+pub fn cxx() -> Result<(), String> {
+    if sh::on_path("c++").is_some() || (apt_install(&["g++"]) && sh::on_path("c++").is_some()) {
+        return Ok(());
     }
+    Err("the fuzz targets build libFuzzer, which needs a C++ compiler: `sudo apt-get install g++` (macOS: `xcode-select --install`)".to_owned())
 }
