@@ -8,8 +8,11 @@ use std::path::Path;
 
 use crate::{bundle, claude, sshconfig, text};
 
+/// A check: panics when the parser breaks its promise for these bytes.
+pub type Check = fn(&[u8]);
+
 /// Every target, by the name its fuzz target and corpus directory carry.
-pub const TARGETS: [(&str, fn(&[u8])); 7] = [
+pub const TARGETS: [(&str, Check); 7] = [
     ("known_hosts", known_hosts),
     ("bundle_json", bundle_json),
     ("bundle_times", bundle_times),

@@ -7,8 +7,11 @@ use std::io::Cursor;
 
 use crate::{archive, checksums};
 
+/// A check: panics when the parser breaks its promise for these bytes.
+pub type Check = fn(&[u8]);
+
 /// Every target, by the name its fuzz target and corpus directory carry.
-pub const TARGETS: [(&str, fn(&[u8])); 3] = [
+pub const TARGETS: [(&str, Check); 3] = [
     ("checksums", checksums),
     ("archive_tar_gz", archive_tar_gz),
     ("archive_zip", archive_zip),
