@@ -41,21 +41,19 @@ pub fn run(args: &[String]) -> Result<(), String> {
     cmd.env("RUNCODE_TEST_NPM", &npm);
     let before = leftovers();
     sh::run(cmd.args(args))?;
-    // R9: a fixed number of inputs per fuzz target, with a fixed seed.
-    crate::fuzz::run(&["--runs".to_owned(), FUZZ_RUNS.to_owned()])?;
     let new: Vec<String> = leftovers()
         .into_iter()
         .filter(|l| !before.contains(l))
         .collect();
-    if new.is_empty() {
-        eprintln!("xtask: nothing the suites started is left running");
-        Ok(())
-    } else {
-        Err(format!(
+    if !new.is_empty() {
+        return Err(format!(
             "the suites left things behind (R11):\n  {}",
             new.join("\n  ")
-        ))
+        ));
     }
+    eprintln!("xtask: nothing the suites started is left running");
+    // R9: a fixed number of inputs per fuzz target, with a fixed seed.
+    crate::fuzz::run(&["--runs".to_owned(), FUZZ_RUNS.to_owned()])
 }
 
 /// R11: once the suites are done, no sshd, ssh master or proxy started from
