@@ -128,7 +128,7 @@ pub fn run() -> Result<(), String> {
     let mut report = String::new();
     let _ = writeln!(
         report,
-        "## CLI (`cargo xtask bench cli`)\n\nMachine: {}.\n",
+        "## CLI (`cargo xtask bench cli`)\n\nMachine: {}. CLI built for the host target.\n",
         super::machine()
     );
     let _ = writeln!(
