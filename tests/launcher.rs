@@ -7,7 +7,6 @@ mod util;
 use std::ffi::OsString;
 use std::os::unix::ffi::OsStringExt;
 use std::os::unix::fs::PermissionsExt;
-use std::path::Path;
 use std::process::Stdio;
 use std::time::Duration;
 
@@ -686,6 +685,7 @@ fn the_shim_names_runcode_bin_when_no_launcher_fits() {
 /// The shim learns the machine from /proc on Linux, forking nothing; where
 /// /proc does not say (macOS, or a kernel without `kernel/arch`), `uname`
 /// does. A `uname` that answers for another machine is the fault injected.
+#[cfg(target_os = "linux")]
 #[test]
 fn the_shim_reads_the_machine_from_proc_and_falls_back_to_uname() {
     let w = World::new();
@@ -707,7 +707,7 @@ fn the_shim_reads_the_machine_from_proc_and_falls_back_to_uname() {
     }
     // /proc/sys/kernel hidden: the shim asks uname, here the fake one.
     let hidden = |path: &str| {
-        let mut cmd = w.cmd(Path::new("/usr/bin/unshare"));
+        let mut cmd = w.cmd(std::path::Path::new("/usr/bin/unshare"));
         cmd.args(["--mount", "sh", "-c"])
             .arg(r#"mount -t tmpfs none /proc/sys/kernel && exec "$0" "$@""#)
             .arg(&w.shim)
