@@ -7,6 +7,8 @@ pub mod archive;
 pub mod checks;
 #[path = "../../launcher/src/checksums.rs"]
 pub mod checksums;
+#[path = "../../launcher/src/url.rs"]
+pub mod url;
 
 /// The check named `name`, from the CLI's or the launcher's list.
 #[must_use]

@@ -5,14 +5,15 @@
 
 use std::io::Cursor;
 
-use crate::{archive, checksums};
+use crate::{archive, checksums, url};
 
 /// A check: panics when the parser breaks its promise for these bytes.
 pub type Check = fn(&[u8]);
 
 /// Every target, by the name its fuzz target and corpus directory carry.
-pub const TARGETS: [(&str, Check); 3] = [
+pub const TARGETS: [(&str, Check); 4] = [
     ("checksums", checksums),
+    ("redirect", redirect),
     ("archive_tar_gz", archive_tar_gz),
     ("archive_zip", archive_zip),
 ];
@@ -33,6 +34,34 @@ pub fn checksums(data: &[u8]) {
                 "{hex} for {name} is in no line of {text:?}"
             );
         }
+    }
+}
+
+/// A redirect goes where the launcher's checks think it goes. For any base
+/// and `Location` (the input's first line and the rest), a joined URL that
+/// passes `allowed_redirect` is never `file://`, and as the HTTP stack
+/// itself reads it, it is https, or http to a loopback host.
+pub fn redirect(data: &[u8]) {
+    let text = String::from_utf8_lossy(data);
+    let (base, location) = text
+        .split_once('\n')
+        .unwrap_or(("https://releases.example/v1/", &text));
+    let target = url::join(base, location);
+    if !url::allowed_redirect(&target) {
+        return;
+    }
+    assert!(!url::is_file(&target), "{target:?}");
+    let Ok(uri) = target.parse::<ureq::http::Uri>() else {
+        return;
+    };
+    let host = uri.host().unwrap_or_default();
+    match uri.scheme_str().map(str::to_ascii_lowercase).as_deref() {
+        Some("https") => {}
+        Some("http") => assert!(
+            url::is_loopback_host(host.trim_start_matches('[').trim_end_matches(']')),
+            "{target:?} passed the checks yet reaches {host:?}"
+        ),
+        other => panic!("{target:?} passed the checks with scheme {other:?}"),
     }
 }
 

@@ -22,7 +22,7 @@ use std::sync::Mutex;
 use crate::sh;
 
 /// Every target: the CLI's checks, then the launcher's.
-const TARGETS: [&str; 10] = [
+const TARGETS: [&str; 11] = [
     "known_hosts",
     "bundle_json",
     "bundle_times",
@@ -31,6 +31,7 @@ const TARGETS: [&str; 10] = [
     "settings_json",
     "statusline_stdin",
     "checksums",
+    "redirect",
     "archive_tar_gz",
     "archive_zip",
 ];

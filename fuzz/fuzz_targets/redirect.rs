@@ -1,0 +1,4 @@
+//! Fuzz target `redirect`: see the check of the same name.
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| runcode_fuzz::check("redirect")(data));
