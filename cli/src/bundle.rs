@@ -157,11 +157,12 @@ fn is_base64(blob: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'/')
 }
 
-/// `web_url` only when it is http(s) and carries no credential: a URL with
-/// a user or password before the host is dropped whole; a query naming
-/// `tkn` (in any case, or hidden behind `%` escapes) is cut off, fragment
-/// included, so the token is never printed or stored.
-fn safe_web_url(url: &str) -> Option<String> {
+/// `web_url` (of a bundle or a workspace list) only when it is http(s) and
+/// carries no credential: a URL with a user or password before the host is
+/// dropped whole; a query naming `tkn` (in any case, or hidden behind `%`
+/// escapes) is cut off, fragment included, so the token is never printed or
+/// stored.
+pub fn safe_web_url(url: &str) -> Option<String> {
     let lower = url.to_ascii_lowercase();
     let rest = lower
         .strip_prefix("https://")

@@ -12,7 +12,7 @@ use crate::{bundle, claude, sshconfig, text};
 pub type Check = fn(&[u8]);
 
 /// Every target, by the name its fuzz target and corpus directory carry.
-pub const TARGETS: [(&str, Check); 7] = [
+pub const TARGETS: [(&str, Check); 8] = [
     ("known_hosts", known_hosts),
     ("bundle_json", bundle_json),
     ("bundle_times", bundle_times),
@@ -20,6 +20,7 @@ pub const TARGETS: [(&str, Check); 7] = [
     ("managed_block", managed_block),
     ("settings_json", settings_json),
     ("statusline_stdin", statusline_stdin),
+    ("workspace_list", workspace_list),
 ];
 
 /// known_hosts normalisation keeps only `<pattern> <keytype> <base64>`
@@ -49,15 +50,7 @@ pub fn bundle_json(data: &[u8]) {
     assert!(text::is_safe_workdir(&b.workdir), "{:?}", b.workdir);
     assert!(!b.known_hosts.is_empty());
     if let Some(url) = &b.web_url {
-        assert!(!url.chars().any(char::is_control), "{url:?}");
-        let lower = url.to_ascii_lowercase();
-        let tail = lower.split_once(['?', '#']).map_or("", |(_, t)| t);
-        assert!(!tail.contains("tkn") && !tail.contains('%'), "{url:?}");
-        let authority = lower
-            .split("//")
-            .nth(1)
-            .and_then(|r| r.split(['/', '?', '#']).next());
-        assert!(!authority.unwrap_or_default().contains('@'), "{url:?}");
+        assert_no_credential(url);
     }
     let spec = sshconfig::Spec {
         alias: "runcode-fuzz",
@@ -98,6 +91,24 @@ pub fn bundle_json(data: &[u8]) {
         ],
         "{config}"
     );
+}
+
+/// A web address kept from a server: http(s), no control character, no
+/// user or password, no `tkn` (nor `%` escapes) after `?` or `#`.
+fn assert_no_credential(url: &str) {
+    let lower = url.to_ascii_lowercase();
+    assert!(
+        lower.starts_with("https://") || lower.starts_with("http://"),
+        "{url:?}"
+    );
+    assert!(!url.chars().any(char::is_control), "{url:?}");
+    let tail = lower.split_once(['?', '#']).map_or("", |(_, t)| t);
+    assert!(!tail.contains("tkn") && !tail.contains('%'), "{url:?}");
+    let authority = lower
+        .split("//")
+        .nth(1)
+        .and_then(|r| r.split(['/', '?', '#']).next());
+    assert!(!authority.unwrap_or_default().contains('@'), "{url:?}");
 }
 
 /// Expiry times and the ssh_config tripwire take any text; a time that
@@ -208,6 +219,63 @@ pub fn statusline_stdin(data: &[u8]) {
         let s = dir.to_string_lossy();
         assert!(s.starts_with('/') || s.contains(":\\"), "{s:?}");
     }
+}
+
+/// A workspace list from the server (`{"owned": [...], "shared": [...]}`,
+/// or one array): what is shown carries no control character or credential,
+/// and each host config-ssh would write for it renders the documented
+/// directives and nothing else, one `Host` line each.
+pub fn workspace_list(data: &[u8]) {
+    let Ok(value) = serde_json::from_slice::<serde_json::Value>(data) else {
+        return;
+    };
+    let empty = Vec::new();
+    let (owned, shared) = match &value {
+        serde_json::Value::Array(all) => (all, &empty),
+        other => (
+            other["owned"].as_array().unwrap_or(&empty),
+            other["shared"].as_array().unwrap_or(&empty),
+        ),
+    };
+    let list = crate::workspaces::merge(owned, shared);
+    let mut hosts = Vec::new();
+    for w in &list {
+        assert!(!w.display_name().chars().any(char::is_control), "{w:?}");
+        if let Some(url) = &w.web_url {
+            assert_no_credential(url);
+        }
+        let shown = w.to_json().to_string();
+        assert!(!shown.contains('\u{1b}'), "{shown}");
+        hosts.extend(crate::commands::managed_host(
+            w,
+            "'/usr/bin/runcode'",
+            "",
+            Path::new("/h/.cache/runcode/ws"),
+        ));
+    }
+    let block = sshconfig::render_block(&hosts).expect("plain paths render");
+    let directives = [
+        "Host",
+        "HostName",
+        "User",
+        "ProxyCommand",
+        "IdentityFile",
+        "IdentitiesOnly",
+        "UserKnownHostsFile",
+        "GlobalKnownHostsFile",
+        "StrictHostKeyChecking",
+        "CheckHostIP",
+        "ForwardAgent",
+        "ForwardX11",
+    ];
+    let mut host_lines = 0;
+    for line in block.lines().filter(|l| !l.trim_start().starts_with('#')) {
+        let key = line.split_whitespace().next().unwrap_or("");
+        assert!(directives.contains(&key), "{key:?} in {block}");
+        host_lines += usize::from(key == "Host");
+    }
+    assert_eq!(host_lines, hosts.len() + 1, "{block}");
+    assert_eq!(sshconfig::find_block(&block), Ok(Some((0, block.len()))));
 }
 
 #[cfg(test)]

@@ -69,7 +69,9 @@ fn parse(entry: &Value, shared: bool) -> Option<Workspace> {
         ssh_capable: entry["provider"].as_str() == Some("aws"),
         shared,
         ssh_user: text("ssh_user"),
-        web_url: text("web_url").filter(|u| u.starts_with("https://") || u.starts_with("http://")),
+        web_url: entry["web_url"]
+            .as_str()
+            .and_then(crate::bundle::safe_web_url),
     })
 }
 
@@ -189,6 +191,19 @@ mod tests {
             !all[0].to_json().to_string().contains("gcp"),
             "the provider is never emitted"
         );
+    }
+
+    #[test]
+    fn a_listed_web_url_never_keeps_a_credential() {
+        // Found by the workspace_list fuzz check: the list's web_url went
+        // out as sent, token and all.
+        let mut e = entry(1, "a", "", "aws", &Value::Null, "Running");
+        e["web_url"] = json!("https://a.ws.runcode.io/?tkn=secret");
+        let w = &merge(&[e.clone()], &[])[0];
+        assert_eq!(w.web_url.as_deref(), Some("https://a.ws.runcode.io/"));
+        assert!(!w.to_json().to_string().contains("secret"));
+        e["web_url"] = json!("https://user:pw@a.ws.runcode.io/");
+        assert_eq!(merge(&[e], &[])[0].web_url, None);
     }
 
     #[test]

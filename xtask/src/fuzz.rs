@@ -22,7 +22,7 @@ use std::sync::Mutex;
 use crate::sh;
 
 /// Every target: the CLI's checks, then the launcher's.
-const TARGETS: [&str; 11] = [
+const TARGETS: [&str; 12] = [
     "known_hosts",
     "bundle_json",
     "bundle_times",
@@ -30,6 +30,7 @@ const TARGETS: [&str; 11] = [
     "managed_block",
     "settings_json",
     "statusline_stdin",
+    "workspace_list",
     "checksums",
     "redirect",
     "archive_tar_gz",

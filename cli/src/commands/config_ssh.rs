@@ -10,7 +10,8 @@ use serde_json::json;
 use crate::ctx::Ctx;
 use crate::error::{Error, Result};
 use crate::sshconfig::{self, ManagedHost};
-use crate::{paths, text, workspaces};
+use crate::workspaces::{self, Workspace};
+use crate::{paths, text};
 
 const DEFAULT_API: &str = "https://app.runcode.io";
 
@@ -127,33 +128,43 @@ fn managed_hosts(ctx: &Ctx) -> Result<Vec<ManagedHost>> {
         format!(" --api-base {}", text::shell_quote(base))
     };
     let list = workspaces::fetch(&ctx.api()?)?;
+    let exe = text::shell_quote(&exe_text);
     let mut hosts = Vec::new();
     for w in list.iter().filter(|w| w.ssh_capable) {
-        if !text::is_safe_name(&w.title) {
-            ctx.out.warn(&format!(
+        match managed_host(w, &exe, &api, &ctx.paths.session_dir(w.id)) {
+            Some(host) => hosts.push(host),
+            None => ctx.out.warn(&format!(
                 "skipping workspace #{}: its title is not safe to write into ~/.ssh/config",
                 w.id
-            ));
-            continue;
+            )),
         }
-        let user = w
-            .ssh_user
-            .as_deref()
-            .filter(|u| text::is_safe_name(u))
-            .unwrap_or(&w.title)
-            .to_owned();
-        let dir = ctx.paths.session_dir(w.id);
-        hosts.push(ManagedHost {
-            title: w.title.clone(),
-            display: w.display_name(),
-            id: w.id,
-            user,
-            proxy_command: format!("{} proxy {}{api}", text::shell_quote(&exe_text), w.id),
-            identity: dir.join("id_ed25519"),
-            pins: pins_file(&dir),
-        });
     }
     Ok(hosts)
+}
+
+/// The managed host for `w`, or `None` when its title is not safe to write
+/// into ~/.ssh/config. `exe` is this binary, shell-quoted; `api` the
+/// `--api-base` arguments (or nothing); `dir` the workspace's session
+/// directory.
+pub fn managed_host(w: &Workspace, exe: &str, api: &str, dir: &Path) -> Option<ManagedHost> {
+    if !text::is_safe_name(&w.title) {
+        return None;
+    }
+    let user = w
+        .ssh_user
+        .as_deref()
+        .filter(|u| text::is_safe_name(u))
+        .unwrap_or(&w.title)
+        .to_owned();
+    Some(ManagedHost {
+        title: w.title.clone(),
+        display: w.display_name(),
+        id: w.id,
+        user,
+        proxy_command: format!("{exe} proxy {}{api}", w.id),
+        identity: dir.join("id_ed25519"),
+        pins: pins_file(dir),
+    })
 }
 
 /// The host-key pins the proxy keeps for one workspace.

@@ -138,6 +138,8 @@ pub fn dispatch(ctx: &mut Ctx, command: Command) -> Result<i32> {
 }
 
 #[cfg(any(test, feature = "fuzz"))]
+pub use config_ssh::managed_host;
+#[cfg(any(test, feature = "fuzz"))]
 pub use statusline::dirs_from as statusline_dirs_from;
 
 /// "12 min" / "45 s" for a number of seconds left.
