@@ -195,8 +195,8 @@ mod tests {
 
     #[test]
     fn a_listed_web_url_never_keeps_a_credential() {
-        // Found by the workspace_list fuzz check: the list's web_url went
-        // out as sent, token and all.
+        // Found while writing the workspace_list fuzz check: the list's
+        // web_url went out as sent, token and all.
         let mut e = entry(1, "a", "", "aws", &Value::Null, "Running");
         e["web_url"] = json!("https://a.ws.runcode.io/?tkn=secret");
         let w = &merge(&[e.clone()], &[])[0];
