@@ -50,6 +50,8 @@ proptest! {
         checks::bundle_times(s.as_bytes());
     }
 
+    // The quoting is for the workspace's POSIX shell; Windows has no `sh`.
+    #[cfg(unix)]
     #[test]
     fn safe_quoting_round_trips_through_sh(s in "[ -~]{0,40}") {
         let quoted = crate::text::shell_quote(&s);
