@@ -106,23 +106,7 @@ impl Api {
                 .limit(8 << 20)
                 .read_to_string()
                 .unwrap_or_default();
-            let json: Option<Value> = serde_json::from_str(&text).ok();
-            if (200..300).contains(&status) {
-                let json = json.ok_or_else(|| {
-                    Error::Http(format!(
-                        "{} answered {status} with a body that is not JSON",
-                        crate::text::clean(&url, false)
-                    ))
-                })?;
-                if json["error"] == Value::Bool(true) {
-                    return Err(Error::Http(
-                        server_message(Some(&json))
-                            .unwrap_or_else(|| "the server refused".to_owned()),
-                    ));
-                }
-                return Ok(json);
-            }
-            return Err(status_error(status, server_message(json.as_ref()), path));
+            return interpret(status, &text, &url, path);
         }
         Err(Error::Http(format!("too many redirects from {path}")))
     }
@@ -186,6 +170,28 @@ impl Api {
 }
 
 /// The human text of an error body: `message`, else `detail`, else a string `error`.
+/// What a final (non-redirect) answer means: the JSON body of a 2xx, else
+/// the error for its status, with the server's message cleaned for a
+/// terminal. Pure: the fuzz checks feed it any status and body.
+pub fn interpret(status: u16, text: &str, url: &str, path: &str) -> Result<Value> {
+    let json: Option<Value> = serde_json::from_str(text).ok();
+    if !(200..300).contains(&status) {
+        return Err(status_error(status, server_message(json.as_ref()), path));
+    }
+    let json = json.ok_or_else(|| {
+        Error::Http(format!(
+            "{} answered {status} with a body that is not JSON",
+            crate::text::clean(url, false)
+        ))
+    })?;
+    if json["error"] == Value::Bool(true) {
+        return Err(Error::Http(
+            server_message(Some(&json)).unwrap_or_else(|| "the server refused".to_owned()),
+        ));
+    }
+    Ok(json)
+}
+
 fn server_message(body: Option<&Value>) -> Option<String> {
     let body = body?;
     ["message", "detail", "error"]

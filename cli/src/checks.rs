@@ -12,7 +12,7 @@ use crate::{bundle, claude, sshconfig, text};
 pub type Check = fn(&[u8]);
 
 /// Every target, by the name its fuzz target and corpus directory carry.
-pub const TARGETS: [(&str, Check); 8] = [
+pub const TARGETS: [(&str, Check); 9] = [
     ("known_hosts", known_hosts),
     ("bundle_json", bundle_json),
     ("bundle_times", bundle_times),
@@ -21,6 +21,7 @@ pub const TARGETS: [(&str, Check); 8] = [
     ("settings_json", settings_json),
     ("statusline_stdin", statusline_stdin),
     ("workspace_list", workspace_list),
+    ("api_answer", api_answer),
 ];
 
 /// known_hosts normalisation keeps only `<pattern> <keytype> <base64>`
@@ -276,6 +277,29 @@ pub fn workspace_list(data: &[u8]) {
     }
     assert_eq!(host_lines, hosts.len() + 1, "{block}");
     assert_eq!(sshconfig::find_block(&block), Ok(Some((0, block.len()))));
+}
+
+/// Any answer from the control plane (the first two bytes pick the status,
+/// the rest is the body): a failure carries a documented code and a message
+/// with no control character in it, whatever the server wrote.
+pub fn api_answer(data: &[u8]) {
+    let (head, body) = data.split_at(data.len().min(2));
+    let pick = u16::from_le_bytes([
+        head.first().copied().unwrap_or(0),
+        head.get(1).copied().unwrap_or(0),
+    ]);
+    let status = 100 + pick % 500;
+    let body = String::from_utf8_lossy(body);
+    if let Err(e) = crate::api::interpret(status, &body, "https://app.example/api", "/api/rc/x") {
+        assert!(crate::CODES.contains(&e.code()), "{status}: {}", e.code());
+        let message = e.to_string();
+        assert!(
+            !message
+                .chars()
+                .any(|c| c.is_control() || ('\u{80}'..='\u{9f}').contains(&c)),
+            "{message:?}"
+        );
+    }
 }
 
 #[cfg(test)]

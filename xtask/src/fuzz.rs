@@ -22,7 +22,7 @@ use std::sync::Mutex;
 use crate::sh;
 
 /// Every target: the CLI's checks, then the launcher's.
-const TARGETS: [&str; 12] = [
+const TARGETS: [&str; 13] = [
     "known_hosts",
     "bundle_json",
     "bundle_times",
@@ -31,6 +31,7 @@ const TARGETS: [&str; 12] = [
     "settings_json",
     "statusline_stdin",
     "workspace_list",
+    "api_answer",
     "checksums",
     "redirect",
     "archive_tar_gz",
