@@ -1,6 +1,7 @@
 //! Repository checks run as ordinary tests: versions agree, every stable
-//! error code is documented, every source file says what it is for, and the
-//! shim keeps its line endings and run bit.
+//! error code is documented, every source file says what it is for, the
+//! shim keeps its line endings and run bit, and every fuzz target is built
+//! and has a corpus.
 
 mod util;
 
@@ -104,4 +105,38 @@ fn the_shims_keep_their_line_endings_and_run_bit() {
     );
     let shim = std::fs::read(util::repo().join("plugin/bin/runcode")).unwrap();
     assert!(!shim.contains(&b'\r'));
+}
+
+/// `cargo xtask fuzz` runs one target per file in `fuzz/fuzz_targets/`; each
+/// must be built (a `[[bin]]` in fuzz/Cargo.toml) and have a corpus, which
+/// `cargo test` replays (an empty list on either side fails too).
+#[test]
+fn every_fuzz_target_is_built_and_has_a_corpus() {
+    let fuzz = util::repo().join("fuzz");
+    let names = |dir: &str, strip: &str| {
+        let mut v: Vec<String> = std::fs::read_dir(fuzz.join(dir))
+            .unwrap()
+            .flatten()
+            .map(|e| {
+                e.file_name()
+                    .to_string_lossy()
+                    .trim_end_matches(strip)
+                    .to_owned()
+            })
+            .collect();
+        v.sort();
+        v
+    };
+    let targets = names("fuzz_targets", ".rs");
+    assert!(targets.len() >= 13, "{targets:?}");
+    assert_eq!(names("corpus", ""), targets);
+    let manifest = std::fs::read_to_string(fuzz.join("Cargo.toml")).unwrap();
+    let mut bins: Vec<String> = manifest
+        .split("[[bin]]")
+        .skip(1)
+        .filter_map(|b| b.lines().find_map(|l| l.strip_prefix("name = ")))
+        .map(|n| n.trim_matches('"').to_owned())
+        .collect();
+    bins.sort();
+    assert_eq!(bins, targets);
 }

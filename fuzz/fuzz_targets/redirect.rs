@@ -1,4 +1,4 @@
-//! Fuzz target `redirect`: see the check of the same name.
+//! Fuzz target `redirect`: the check of the same name, on every input.
 #![no_main]
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| runcode_fuzz::check("redirect")(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| runcode_fuzz::checks::redirect(data));

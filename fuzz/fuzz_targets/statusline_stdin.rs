@@ -1,4 +1,4 @@
-//! Fuzz target `statusline_stdin`: see the check of the same name.
+//! Fuzz target `statusline_stdin`: the check of the same name, on every input.
 #![no_main]
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| runcode_fuzz::check("statusline_stdin")(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| runcode::checks::statusline_stdin(data));

@@ -21,23 +21,6 @@ use std::sync::Mutex;
 
 use crate::sh;
 
-/// Every target: the CLI's checks, then the launcher's.
-const TARGETS: [&str; 13] = [
-    "known_hosts",
-    "bundle_json",
-    "bundle_times",
-    "display_text",
-    "managed_block",
-    "settings_json",
-    "statusline_stdin",
-    "workspace_list",
-    "api_answer",
-    "checksums",
-    "redirect",
-    "archive_tar_gz",
-    "archive_zip",
-];
-
 /// The instrumentation libFuzzer needs: inline 8-bit edge counters, the PC
 /// table and comparison tracing, plus debug assertions and overflow checks.
 const RUSTFLAGS: &str = "--cfg fuzzing -Cpasses=sancov-module \
@@ -53,6 +36,7 @@ enum Budget {
 }
 
 pub fn run(args: &[String]) -> Result<(), String> {
+    let targets = targets()?;
     let mut budget = Budget::Seconds(60);
     let mut chosen = Vec::new();
     let mut it = args.iter();
@@ -66,22 +50,22 @@ pub fn run(args: &[String]) -> Result<(), String> {
         match arg.as_str() {
             "--seconds" => budget = Budget::Seconds(number("--seconds")?),
             "--runs" => budget = Budget::Runs(number("--runs")?),
-            t if TARGETS.contains(&t) => chosen.push(t),
+            t if targets.iter().any(|x| x == t) => chosen.push(t.to_owned()),
             other => {
                 return Err(format!(
                     "unknown fuzz argument {other:?}; targets: {}",
-                    TARGETS.join(", ")
+                    targets.join(", ")
                 ));
             }
         }
     }
     if chosen.is_empty() {
-        chosen = TARGETS.to_vec();
+        chosen = targets;
     }
     crate::prereq::cxx()?;
     let bin = build()?;
     let root = sh::root();
-    let queue = Mutex::new(chosen.iter().copied().collect::<VecDeque<_>>());
+    let queue = Mutex::new(chosen.into_iter().collect::<VecDeque<_>>());
     let failures = Mutex::new(Vec::new());
     let workers = std::thread::available_parallelism().map_or(1, usize::from);
     std::thread::scope(|s| {
@@ -90,7 +74,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
                 loop {
                     let next = queue.lock().expect("queue").pop_front();
                     let Some(target) = next else { break };
-                    if let Err(e) = one(&root, &bin, target, &budget) {
+                    if let Err(e) = one(&root, &bin, &target, &budget) {
                         failures.lock().expect("failures").push(e);
                     }
                 }
@@ -103,6 +87,24 @@ pub fn run(args: &[String]) -> Result<(), String> {
     } else {
         Err(failures.join("\n"))
     }
+}
+
+/// The targets, one per file in `fuzz/fuzz_targets/` (the tidy suite checks
+/// that each has its `[[bin]]` and its corpus), sorted.
+fn targets() -> Result<Vec<String>, String> {
+    let dir = sh::root().join("fuzz/fuzz_targets");
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .map_err(|e| format!("{}: {e}", dir.display()))?
+        .flatten()
+        .filter_map(|e| {
+            e.file_name()
+                .to_str()
+                .and_then(|n| n.strip_suffix(".rs"))
+                .map(str::to_owned)
+        })
+        .collect();
+    names.sort();
+    Ok(names)
 }
 
 /// Builds every target; returns the directory holding the binaries.
@@ -140,8 +142,9 @@ fn host_triple() -> Result<String, String> {
 fn one(root: &Path, bin: &Path, target: &str, budget: &Budget) -> Result<(), String> {
     let seeds = root.join("fuzz/corpus").join(target);
     let artifacts = root.join("target/fuzz/artifacts").join(target);
-    let log = root.join("target/fuzz/logs").join(format!("{target}.log"));
-    for dir in [&artifacts, &log.parent().expect("logs").to_path_buf()] {
+    let logs = root.join("target/fuzz/logs");
+    let log = logs.join(format!("{target}.log"));
+    for dir in [&artifacts, &logs] {
         std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     }
     let mut cmd = Command::new(bin.join(target));
