@@ -73,9 +73,11 @@ pub fn agent_clients() -> Result<PathBuf, String> {
     if bin.join("claude").is_file() && bin.join("codex").is_file() {
         return Ok(prefix);
     }
-    if sh::on_path("npm").is_none() {
+    if sh::on_path("npm").is_none()
+        && !(apt_install(&["nodejs", "npm"]) && sh::on_path("npm").is_some())
+    {
         return Err(
-            "the plugin tests need npm (Node.js 18 or newer) to install Claude Code and Codex"
+            "the plugin tests need npm (Node.js 18 or newer) to install Claude Code and Codex: `sudo apt-get install nodejs npm` on Debian or Ubuntu"
                 .to_owned(),
         );
     }
