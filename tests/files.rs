@@ -331,8 +331,8 @@ fn a_dev_server_on_the_workspace_is_reached_through_a_forward() {
     let url = format!("http://127.0.0.1:{local}/index.html");
     let deadline = Instant::now() + Duration::from_secs(20);
     let body = loop {
-        let (status, body) = util::devplane::call("GET", &url, None, None);
-        if status == 200 {
+        // Until the server listens, the forward answers with a reset.
+        if let Some((200, body)) = util::devplane::try_call("GET", &url, None, None) {
             break body;
         }
         assert!(Instant::now() < deadline, "the forward never answered");

@@ -1,5 +1,5 @@
 //! A hostile or broken control plane, through the real binary: every
-//! bundle rule of security.md refused with its code and exit status, nothing
+//! bundle rule of docs/security.md refused with its code and exit status, nothing
 //! executed or written; insecure bases refused before any request; escape
 //! bytes kept off the terminal; every HTTP failure mapped to its code.
 

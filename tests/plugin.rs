@@ -365,7 +365,7 @@ fn manifests_and_front_matter_agree_with_the_pinned_version() {
             .any(|(k, v)| k == "description" && v.contains("Use when"))
     );
     assert!(skill.lines().count() < 500);
-    for code in runcode::CODES {
+    for code in runcode::Code::ALL.iter().map(|c| c.as_str()) {
         assert!(
             skill.contains(&format!("`{code}`")),
             "the skill tells what to do on `{code}`"

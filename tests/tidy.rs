@@ -24,13 +24,16 @@ fn the_cli_version_is_the_pinned_release() {
     );
 }
 
+/// The README and docs/errors.md carry the table made from the error enum
+/// itself, so neither can drift from the codes the CLI prints.
 #[test]
-fn every_error_code_is_documented_in_the_readme() {
-    let readme = std::fs::read_to_string(util::repo().join("README.md")).unwrap();
-    for code in runcode::CODES {
+fn the_error_code_tables_are_made_from_the_enum() {
+    let table = runcode::error::codes_table();
+    for doc in ["README.md", "docs/errors.md"] {
+        let text = std::fs::read_to_string(util::repo().join(doc)).unwrap();
         assert!(
-            readme.contains(&format!("`{code}`")),
-            "README.md does not document `{code}`"
+            text.contains(&table),
+            "{doc} must carry exactly this table (paste it in place of the old one):\n\n{table}"
         );
     }
 }
@@ -139,4 +142,110 @@ fn every_fuzz_target_is_built_and_has_a_corpus() {
         .collect();
     bins.sort();
     assert_eq!(bins, targets);
+}
+
+/// The repository root holds only what the layout names: a stray file there
+/// (the three unused Python wheels that once sat here) fails this test.
+#[test]
+fn the_root_holds_only_the_layout() {
+    const ALLOWED: &[&str] = &[
+        ".cargo",
+        ".ci",
+        ".config",
+        ".gitattributes",
+        ".github",
+        ".gitignore",
+        "Cargo.lock",
+        "Cargo.toml",
+        "LICENSE",
+        "README.md",
+        "RUNCODE_VERSION",
+        "cli",
+        "commands",
+        "devplane",
+        "docs",
+        "fuzz",
+        "launcher",
+        "plugin",
+        "rustfmt.toml",
+        "skills",
+        "src",
+        "tests",
+        "xtask",
+    ];
+    let out = std::process::Command::new("git")
+        .args(["ls-files"])
+        .current_dir(util::repo())
+        .output()
+        .unwrap();
+    let mut stray: Vec<String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| l.split('/').next().unwrap_or_default().to_owned())
+        .filter(|top| !ALLOWED.contains(&top.as_str()))
+        .collect();
+    stray.dedup();
+    assert!(stray.is_empty(), "not part of the layout: {stray:?}");
+}
+
+/// Every `*.md` a comment or a document names exists, relative to the
+/// citing file, to the repository root, or in docs/: a reader of this
+/// repository has nothing else.
+#[test]
+fn every_cited_document_exists() {
+    let repo = util::repo();
+    let out = std::process::Command::new("git")
+        .args(["ls-files", "--cached", "--others", "--exclude-standard"])
+        .current_dir(&repo)
+        .output()
+        .unwrap();
+    let mut missing = Vec::new();
+    for file in String::from_utf8_lossy(&out.stdout).lines() {
+        let checked = [".rs", ".md", ".toml", ".yml", ".yaml", ".sh"];
+        if !checked.iter().any(|e| file.ends_with(e)) || file.starts_with("fuzz/corpus") {
+            continue;
+        }
+        let Ok(text) = std::fs::read_to_string(repo.join(file)) else {
+            continue;
+        };
+        let dir = repo.join(file).parent().unwrap().to_path_buf();
+        for cited in md_citations(&text) {
+            let found = [
+                dir.join(&cited),
+                repo.join(&cited),
+                repo.join("docs").join(&cited),
+            ]
+            .iter()
+            .any(|p| p.is_file());
+            if !found {
+                missing.push(format!("{file}: {cited}"));
+            }
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "citations of files that do not exist:\n  {}",
+        missing.join("\n  ")
+    );
+}
+
+/// The `*.md` paths in `text`: runs of path characters ending in `.md`.
+fn md_citations(text: &str) -> Vec<String> {
+    let bytes = text.as_bytes();
+    let is_path = |b: u8| b.is_ascii_alphanumeric() || b"._/-".contains(&b);
+    let mut found = Vec::new();
+    let mut i = 0;
+    while let Some(pos) = text[i..].find(".md") {
+        let end = i + pos + 3;
+        let after_ok = end >= bytes.len() || !bytes[end].is_ascii_alphanumeric();
+        let mut start = i + pos;
+        while start > 0 && is_path(bytes[start - 1]) {
+            start -= 1;
+        }
+        let cited = text[start..end].trim_start_matches("./");
+        if after_ok && cited.len() > 3 && !cited.starts_with('.') && !cited.contains("//") {
+            found.push(cited.to_owned());
+        }
+        i = end;
+    }
+    found
 }

@@ -1,4 +1,4 @@
-//! The control-plane HTTP client (control-plane.md): `https://`, or `http://`
+//! The control-plane HTTP client (docs/api.md): `https://`, or `http://`
 //! to loopback only, checked before any request and at every redirect; 20 s
 //! timeouts; every status mapped to a stable code; bodies that are not JSON,
 //! or that say `{"error": true}`, reported as the failures they are.
@@ -326,7 +326,7 @@ mod tests {
             (418, "http_error"),
         ];
         for (status, code) in cases {
-            assert_eq!(status_error(status, None, "/x").code(), code);
+            assert_eq!(status_error(status, None, "/x").code().as_str(), code);
         }
         let msg = status_error(503, None, "/api/rc/workspace/1/ssh-session").to_string();
         assert!(msg.contains("SSH access is not enabled"), "{msg}");

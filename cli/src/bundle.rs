@@ -1,5 +1,5 @@
 //! The session bundle, validated before anything of it reaches ssh
-//! (security.md). Everything the server sent is treated as hostile: the
+//! (docs/security.md). Everything the server sent is treated as hostile: the
 //! values ssh will see are checked against allowlists, `known_hosts` is
 //! rewritten from the parts we accept, and `ssh_config` is never used, only
 //! scanned as a tripwire. Pure functions.
@@ -278,7 +278,7 @@ mod tests {
             let mut b = good();
             b[field] = value.clone();
             let err = validate(&b).unwrap_err();
-            assert_eq!(err.code(), "unsafe_bundle", "{field} = {value}");
+            assert_eq!(err.code().as_str(), "unsafe_bundle", "{field} = {value}");
         }
         let mut b = good();
         b.as_object_mut().unwrap().remove("host");
@@ -304,7 +304,11 @@ mod tests {
         ] {
             let mut b = good();
             b["ssh_config"] = json!(format!("Host a\n{line}\n"));
-            assert_eq!(validate(&b).unwrap_err().code(), "unsafe_bundle", "{line}");
+            assert_eq!(
+                validate(&b).unwrap_err().code().as_str(),
+                "unsafe_bundle",
+                "{line}"
+            );
         }
         assert_eq!(tripwire("Host a\n  ProxyJump b\n  Matchbox x\n"), None);
     }

@@ -2,7 +2,7 @@
 //! function of raw bytes that panics when the promise breaks. The property
 //! tests (props.rs), the coverage-guided fuzz targets (`fuzz/`, run by
 //! `cargo xtask fuzz`) and the replay of the fuzz corpus in the unit tests
-//! all call these, so all three check the same thing (quality.md R9).
+//! all call these, so all three check the same thing (docs/quality.md R9).
 
 use std::path::Path;
 
@@ -247,7 +247,7 @@ pub fn workspace_list(data: &[u8]) {
         }
         let shown = w.to_json().to_string();
         assert!(!shown.contains('\u{1b}'), "{shown}");
-        hosts.extend(crate::commands::managed_host(
+        hosts.extend(crate::sshconfig::managed_host(
             w,
             "'/usr/bin/runcode'",
             "",
@@ -291,7 +291,11 @@ pub fn api_answer(data: &[u8]) {
     let status = 100 + pick % 500;
     let body = String::from_utf8_lossy(body);
     if let Err(e) = crate::api::interpret(status, &body, "https://app.example/api", "/api/rc/x") {
-        assert!(crate::CODES.contains(&e.code()), "{status}: {}", e.code());
+        assert!(
+            crate::Code::ALL.contains(&e.code()),
+            "{status}: {:?}",
+            e.code()
+        );
         let message = e.to_string();
         assert!(
             !message

@@ -22,7 +22,7 @@ Every command takes --json: results on stdout as one JSON object, failures as
 /// half for a short window, and writes an isolated ssh config, so ssh, git,
 /// rsync, editors and agents reach the workspace without touching ~/.ssh.
 #[derive(Debug, Parser)]
-#[command(name = "runcode", version, about, long_about, after_help = AFTER_HELP, propagate_version = true)]
+#[command(name = "runcode", bin_name = "runcode", version, about, long_about, after_help = AFTER_HELP, propagate_version = true)]
 pub struct Cli {
     #[command(flatten)]
     pub global: Global,

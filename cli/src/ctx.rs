@@ -15,8 +15,6 @@ pub struct Ctx {
     pub api_base: String,
     pub web_base: String,
     pub token: Option<String>,
-    pub ttl: u64,
-    pub force: bool,
 }
 
 impl Ctx {
@@ -40,13 +38,5 @@ impl Ctx {
             }),
             Target::Name(name) => workspaces::by_name(&list, &name).cloned(),
         }
-    }
-}
-
-impl Ctx {
-    /// Applies a session command's `--ttl` and `--force`.
-    pub fn set_session(&mut self, flags: crate::cli::SessionFlags) {
-        self.ttl = flags.ttl;
-        self.force = flags.force;
     }
 }

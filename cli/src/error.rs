@@ -1,7 +1,62 @@
 //! The CLI's one error type. Each variant carries what failed; `code` gives
-//! the stable code of cli.md and `exit_status` the process exit status.
+//! its stable code and `exit_status` the process exit status. The codes are
+//! one table (`codes!` below): `Code::ALL`, the README's table and
+//! docs/errors.md are all made from it, and a tidy test checks the docs.
 
 use std::path::PathBuf;
+
+/// Declares the stable codes once: the enum, the list, the exit status and
+/// the one-line meaning printed in the docs.
+macro_rules! codes {
+    ($($variant:ident = $name:literal, $exit:literal, $meaning:literal;)*) => {
+        /// A stable error code (docs/errors.md). Never rename one.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum Code { $($variant,)* }
+
+        impl Code {
+            pub const ALL: &'static [Code] = &[$(Code::$variant,)*];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $(Code::$variant => $name,)* }
+            }
+
+            pub fn exit_status(self) -> i32 {
+                match self { $(Code::$variant => $exit,)* }
+            }
+
+            /// What it means and what to do, for the docs.
+            pub fn meaning(self) -> &'static str {
+                match self { $(Code::$variant => $meaning,)* }
+            }
+        }
+    };
+}
+
+codes! {
+    NoToken = "no_token", 1, "not logged in: `runcode login`, `RUNCODE_TOKEN`, or `--token`";
+    Unauthorized = "unauthorized", 2, "the token was refused (401): log in again";
+    Forbidden = "forbidden", 2, "not allowed (403)";
+    NotFound = "not_found", 2, "no such workspace (404, or no name matched), or no such remote file: `runcode list --all`";
+    Conflict = "conflict", 2, "the workspace is not running or not SSH-capable (409): `connect --start`";
+    RateLimited = "rate_limited", 2, "too many requests (429): wait and retry";
+    Unavailable = "unavailable", 2, "the control plane is unavailable (503); on the session endpoint, SSH is not enabled there yet; `forward` where ssh cannot multiplex";
+    BadRequest = "bad_request", 2, "the server rejected the request (400)";
+    HttpError = "http_error", 2, "any other HTTP failure, a 2xx body that is not JSON, or a 2xx that says `\"error\": true`";
+    Network = "network", 2, "no connection, DNS, TLS or timeout (20 s per request)";
+    InsecureBase = "insecure_base", 2, "a base or redirect that is not `https://` (or `http://` to loopback); refused before any request";
+    UnsafeBundle = "unsafe_bundle", 2, "the session bundle broke a rule of docs/security.md: the server is broken or hostile";
+    StartFailed = "start_failed", 2, "the server refused to power the workspace on (its message says why)";
+    StopFailed = "stop_failed", 2, "the server refused to power the workspace off (its message says why)";
+    NotReady = "not_ready", 2, "the workspace did not reach `running`, or ssh did not answer, within `--timeout`";
+    NotAttached = "not_attached", 1, "nothing attached: `runcode connect <ws>`";
+    SshMissing = "ssh_missing", 1, "the OpenSSH client is not on PATH";
+    SshFailed = "ssh_failed", 255, "ssh itself failed (its status 255): it could not connect even with a fresh session, or the connection dropped while the command ran, which is never re-run: check the workspace before running it again";
+    Usage = "usage", 2, "a usage error (also: a name that matches several workspaces)";
+    Io = "io", 1, "a local file could not be read or written, or a local program could not be started";
+    Internal = "internal", 1, "runcode could not encode a value or make a key (a bug or a broken OS random source): please report it";
+    LoginFailed = "login_failed", 1, "the browser login timed out, came back without a token, or with another `state`";
+    Interrupted = "interrupted", 130, "Ctrl-C: the command stopped, its remote command was ended, nothing was left half-written";
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -43,6 +98,22 @@ pub enum Error {
         "ssh is not installed or not on PATH: install the OpenSSH client (Debian/Ubuntu: `sudo apt-get install openssh-client`)"
     )]
     SshMissing,
+    /// ssh could not connect to workspace `id`, even with a fresh session.
+    #[error(
+        "ssh could not connect to workspace #{id} ({reason}); `runcode doctor` checks the setup"
+    )]
+    SshUnreachable { id: u64, reason: String },
+    /// The connection dropped after the remote command may have started.
+    #[error(
+        "ssh to workspace #{id} ended with status 255 after the command started{reason}: the connection dropped, or the command itself exited 255; it was not run again: check the workspace before re-running it"
+    )]
+    SshDropped { id: u64, reason: String },
+    /// ssh (or another local program) could not be started.
+    #[error("could not start {program}: {source}")]
+    Spawn {
+        program: &'static str,
+        source: std::io::Error,
+    },
     #[error("{0}")]
     Usage(String),
     #[error("{path}: {source}")]
@@ -50,81 +121,109 @@ pub enum Error {
         path: PathBuf,
         source: std::io::Error,
     },
+    /// A value could not be encoded as JSON.
+    #[error("could not encode {what}: {source}")]
+    Encode {
+        what: &'static str,
+        source: serde_json::Error,
+    },
+    /// The ed25519 key could not be made or written out.
+    #[error("could not make an ed25519 key: {detail}")]
+    KeyGen { detail: String },
     #[error("login failed: {0}")]
     LoginFailed(String),
-    #[error("interrupted")]
+    #[error("interrupted (Ctrl-C): stopped, with nothing left running or half-written")]
     Interrupted,
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> Code {
         match self {
-            Error::NoToken => "no_token",
-            Error::Unauthorized(_) => "unauthorized",
-            Error::Forbidden(_) => "forbidden",
-            Error::NotFound(_) => "not_found",
-            Error::Conflict(_) => "conflict",
-            Error::RateLimited(_) => "rate_limited",
-            Error::Unavailable(_) => "unavailable",
-            Error::BadRequest(_) => "bad_request",
-            Error::Http(_) => "http_error",
-            Error::Network(_) => "network",
-            Error::InsecureBase { .. } => "insecure_base",
-            Error::UnsafeBundle(_) => "unsafe_bundle",
-            Error::StartFailed(_) => "start_failed",
-            Error::StopFailed(_) => "stop_failed",
-            Error::NotReady(_) => "not_ready",
-            Error::NotAttached => "not_attached",
-            Error::SshMissing => "ssh_missing",
-            Error::Usage(_) => "usage",
-            Error::Io { .. } => "io",
-            Error::LoginFailed(_) => "login_failed",
-            Error::Interrupted => "interrupted",
+            Error::NoToken => Code::NoToken,
+            Error::Unauthorized(_) => Code::Unauthorized,
+            Error::Forbidden(_) => Code::Forbidden,
+            Error::NotFound(_) => Code::NotFound,
+            Error::Conflict(_) => Code::Conflict,
+            Error::RateLimited(_) => Code::RateLimited,
+            Error::Unavailable(_) => Code::Unavailable,
+            Error::BadRequest(_) => Code::BadRequest,
+            Error::Http(_) => Code::HttpError,
+            Error::Network(_) => Code::Network,
+            Error::InsecureBase { .. } => Code::InsecureBase,
+            Error::UnsafeBundle(_) => Code::UnsafeBundle,
+            Error::StartFailed(_) => Code::StartFailed,
+            Error::StopFailed(_) => Code::StopFailed,
+            Error::NotReady(_) => Code::NotReady,
+            Error::NotAttached => Code::NotAttached,
+            Error::SshMissing => Code::SshMissing,
+            Error::SshUnreachable { .. } | Error::SshDropped { .. } => Code::SshFailed,
+            Error::Usage(_) => Code::Usage,
+            Error::Io { .. } | Error::Spawn { .. } => Code::Io,
+            Error::Encode { .. } | Error::KeyGen { .. } => Code::Internal,
+            Error::LoginFailed(_) => Code::LoginFailed,
+            Error::Interrupted => Code::Interrupted,
         }
     }
 
-    /// 1 for a local failure, 2 for usage, control-plane and security
-    /// refusals, 130 when interrupted (cli.md).
+    /// The process exit status: the code's (docs/errors.md).
     pub fn exit_status(&self) -> i32 {
-        match self {
-            Error::NoToken
-            | Error::NotAttached
-            | Error::SshMissing
-            | Error::Io { .. }
-            | Error::LoginFailed(_) => 1,
-            Error::Interrupted => 130,
-            _ => 2,
-        }
+        self.code().exit_status()
     }
 
     pub fn io(path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> Error {
         let path = path.into();
         move |source| Error::Io { path, source }
     }
+
+    pub fn encode(what: &'static str) -> impl FnOnce(serde_json::Error) -> Error {
+        move |source| Error::Encode { what, source }
+    }
+
+    /// A program that could not be started: `ssh_missing` when it is ssh
+    /// and not installed.
+    pub fn spawn(program: &'static str) -> impl FnOnce(std::io::Error) -> Error {
+        move |source| {
+            if program == "ssh" && source.kind() == std::io::ErrorKind::NotFound {
+                Error::SshMissing
+            } else {
+                Error::Spawn { program, source }
+            }
+        }
+    }
 }
 
-/// Every stable code, for tests and docs.
-pub const CODES: &[&str] = &[
-    "no_token",
-    "unauthorized",
-    "forbidden",
-    "not_found",
-    "conflict",
-    "rate_limited",
-    "unavailable",
-    "bad_request",
-    "http_error",
-    "network",
-    "insecure_base",
-    "unsafe_bundle",
-    "start_failed",
-    "stop_failed",
-    "not_ready",
-    "not_attached",
-    "ssh_missing",
-    "usage",
-    "io",
-    "login_failed",
-];
+/// The codes as the Markdown table the README and docs/errors.md carry.
+pub fn codes_table() -> String {
+    let mut table =
+        String::from("| code | exit | meaning, and what to do |\n| --- | --- | --- |\n");
+    for code in Code::ALL {
+        table.push_str(&format!(
+            "| `{}` | {} | {} |\n",
+            code.as_str(),
+            code.exit_status(),
+            code.meaning()
+        ));
+    }
+    table
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Code;
+
+    #[test]
+    fn codes_are_unique_snake_case_and_exit_non_zero() {
+        let mut seen = std::collections::HashSet::new();
+        for code in Code::ALL {
+            let name = code.as_str();
+            assert!(seen.insert(name), "{name} twice");
+            assert!(
+                name.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'),
+                "{name}"
+            );
+            assert_ne!(code.exit_status(), 0, "{name}");
+        }
+    }
+}

@@ -11,7 +11,8 @@ mod claude;
 mod cli;
 mod commands;
 mod ctx;
-mod error;
+pub mod error;
+mod interrupt;
 mod output;
 mod paths;
 mod remote;
@@ -29,7 +30,7 @@ use std::ffi::OsString;
 
 use clap::Parser;
 
-pub use error::{CODES, Error};
+pub use error::{Code, Error};
 
 /// Runs the CLI with `args` (the first being the program name); returns the
 /// process exit status.
@@ -40,27 +41,26 @@ pub fn run(args: &[OsString]) -> i32 {
         .take_while(|a| *a != "--")
         .any(|a| a == "--json");
     let out = output::Output { json };
+    // First, so that a Ctrl-C at any later point is handled as documented.
+    interrupt::install(out);
     let cli = match cli::Cli::try_parse_from(args) {
         Ok(cli) => cli,
         Err(e) => return usage_error(&e, out),
     };
-    remote::install_interrupt_handler();
     let paths = paths::Paths::from_env();
     // The status line never fails, even without a home directory.
     if paths.is_err() && matches!(cli.command, cli::Command::Statusline { .. }) {
         return 0;
     }
     let result = paths.and_then(|paths| {
-        let mut ctx = ctx::Ctx {
+        let ctx = ctx::Ctx {
             out,
             paths,
             api_base: cli.global.api_base,
             web_base: cli.global.web_base,
             token: cli.global.token,
-            ttl: 1800,
-            force: false,
         };
-        commands::dispatch(&mut ctx, cli.command)
+        commands::dispatch(&ctx, cli.command)
     });
     match result {
         Ok(code) => code,

@@ -47,7 +47,7 @@ impl Output {
     pub fn failure(&self, err: &Error) {
         let message = crate::text::clean(&err.to_string(), false);
         if self.json {
-            let value = serde_json::json!({"error": err.code(), "message": message});
+            let value = serde_json::json!({"error": err.code().as_str(), "message": message});
             let mut out = std::io::stdout().lock();
             let _ = writeln!(out, "{value}");
             let _ = out.flush();

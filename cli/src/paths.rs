@@ -1,4 +1,4 @@
-//! Where the CLI keeps things (cli.md "Files on disk"), and how they are
+//! Where the CLI keeps things (docs/cli.md "Files on disk"), and how they are
 //! written: private files created with their final mode, replaced atomically.
 
 use std::io::Write;

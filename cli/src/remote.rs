@@ -1,27 +1,28 @@
-//! Running ssh for a command: stdio passed through untouched, the command's
-//! own exit status returned, and one fresh mint and retry when ssh itself
-//! fails with 255 (the gateway dropped or the key was reaped).
+//! Running something on the workspace over ssh, once. Every remote command
+//! goes through `attempt`: stdio passes through untouched and the command's
+//! own status comes back; when ssh fails (255) *before* the remote command
+//! could have started (refused key, refused or closed connection during the
+//! handshake, host key mismatch), one fresh session is minted and the command
+//! tried once more. A connection that drops after that point, or Ctrl-C, is
+//! never retried: the command may have run. On Ctrl-C the remote command is
+//! ended too, since ssh without a terminal leaves it running.
+//! docs/sessions.md has the rules.
 
 use std::ffi::OsString;
-use std::process::{Command, ExitStatus};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::path::PathBuf;
+use std::process::{Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
 
 use crate::ctx::Ctx;
 use crate::error::{Error, Result};
-use crate::session::{self, Session};
+use crate::interrupt;
+use crate::session::{self, Request, Session};
 use crate::text::shell_quote;
 
-/// While ssh runs, Ctrl-C belongs to it (the terminal sends it to both); the
-/// CLI waits and passes on ssh's status. Otherwise Ctrl-C ends the CLI (130).
-static CHILD: AtomicBool = AtomicBool::new(false);
-
-pub fn install_interrupt_handler() {
-    let _ = ctrlc::set_handler(|| {
-        if !CHILD.load(Ordering::SeqCst) {
-            std::process::exit(130);
-        }
-    });
-}
+/// The variable that marks a remote command and everything it starts, so
+/// that Ctrl-C can end exactly those processes.
+pub const RUN_ID_VAR: &str = "RUNCODE_RUN_ID";
 
 /// The remote command line: `cd <workdir> && <words>`, the words joined by
 /// spaces as `ssh host cmd...` does, so the remote shell sees what was typed.
@@ -37,24 +38,10 @@ pub fn command_line(workdir: Option<&str>, words: &[OsString]) -> String {
     }
 }
 
+/// Runs `cmd` to completion with Ctrl-C handled as the module says.
 pub fn spawn_status(mut cmd: Command) -> Result<ExitStatus> {
-    CHILD.store(true, Ordering::SeqCst);
-    let status = cmd.status();
-    CHILD.store(false, Ordering::SeqCst);
-    status.map_err(ssh_error)
-}
-
-/// An ssh that could not be started: not installed (`ssh_missing`), or
-/// another local failure.
-pub fn ssh_error(e: std::io::Error) -> Error {
-    if e.kind() == std::io::ErrorKind::NotFound {
-        Error::SshMissing
-    } else {
-        Error::Io {
-            path: "ssh".into(),
-            source: e,
-        }
-    }
+    let (mut child, _guard) = interrupt::spawn(&mut cmd, "ssh")?;
+    child.wait().map_err(Error::spawn("ssh"))
 }
 
 /// The process exit code for a child's status (128 + signal when killed).
@@ -69,21 +56,239 @@ pub fn exit_code(status: ExitStatus) -> i32 {
     status.code().unwrap_or(1)
 }
 
-/// Runs `line` on the workspace of `session`; on ssh's 255, mints afresh and
-/// tries once more. A second 255, or any other status, is returned as is.
-pub fn run(ctx: &Ctx, session: &Session, line: &str) -> Result<i32> {
-    let attempt = |s: &Session| {
-        let mut cmd = s.ssh();
-        cmd.arg(s.alias()).arg(line);
-        spawn_status(cmd)
-    };
-    let status = attempt(session)?;
-    if exit_code(status) != 255 {
-        return Ok(exit_code(status));
+/// One ssh invocation of a remote command: its own log file (ssh's `-E`, so
+/// that its diagnostics can be read to decide on a retry; the remote
+/// command's stderr is not affected) and its own run id.
+pub struct Call {
+    log: PathBuf,
+    run_id: String,
+}
+
+static CALLS: AtomicU32 = AtomicU32::new(0);
+
+impl Call {
+    pub fn new(s: &Session) -> Call {
+        let n = CALLS.fetch_add(1, Ordering::SeqCst);
+        let pid = std::process::id();
+        Call {
+            log: s.dir().join(format!(".ssh-{pid}-{n}.log")),
+            run_id: format!("{pid}-{n}-{}", session::now()),
+        }
     }
-    ctx.out
-        .progress("runcode: ssh failed (255): minting a fresh session and trying once more");
-    session.close_master();
-    let fresh = session::mint(ctx, session.meta.ws_id)?;
-    Ok(exit_code(attempt(&fresh)?))
+
+    /// `ssh -F <config> -E <log> <alias> <line>`, the line marked with the
+    /// run id.
+    pub fn ssh(&self, s: &Session, line: &str) -> Command {
+        let _ = std::fs::remove_file(&self.log);
+        let mut cmd = s.ssh();
+        cmd.arg("-E")
+            .arg(&self.log)
+            .arg(s.alias())
+            .arg(format!("export {RUN_ID_VAR}={}; {line}", self.run_id));
+        cmd
+    }
+
+    /// What ssh said about itself (not the remote command's stderr).
+    fn diagnostics(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+impl Drop for Call {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.log);
+    }
+}
+
+/// The line of ssh's diagnostics that shows it failed before a remote
+/// command could start, if there is one. These are OpenSSH's messages for a
+/// refused key, a refused or failed TCP connection, a connection closed or
+/// reset during the handshake, a host key that does not match, and a master
+/// that refused to open a session. A connection lost later reads differently
+/// ("Connection to ... closed by remote host", "client_loop: ..."), or ssh
+/// says nothing at all, as when a master dies under its client.
+pub fn failed_before_start(diagnostics: &str) -> Option<&str> {
+    const STARTS: &[&str] = &[
+        "ssh: connect to host ",
+        "ssh: Could not resolve hostname",
+        "kex_exchange_identification:",
+        "Connection closed by ",
+        "Connection reset by ",
+        "Connection timed out during banner exchange",
+        "banner exchange:",
+        "Host key verification failed",
+        "Unable to negotiate with ",
+        "Received disconnect from ",
+        "Too many authentication failures",
+    ];
+    const CONTAINS: &[&str] = &[
+        ": Permission denied (",
+        "session request failed",
+        "Session open refused by peer",
+    ];
+    diagnostics.lines().map(str::trim).find(|line| {
+        STARTS.iter().any(|s| line.starts_with(s)) || CONTAINS.iter().any(|c| line.contains(c))
+    })
+}
+
+/// Runs one remote operation on `session` with the retry rule of this
+/// module. `op` starts ssh through the `Call` it is given, does its I/O and
+/// returns ssh's status and its own result; `retry` says whether running it
+/// a second time is possible at all (a stream read from stdin is not).
+/// Returns the session last used, the status and the result. A 255 that is
+/// not retried is `ssh_failed`.
+pub fn attempt<T>(
+    ctx: &Ctx,
+    req: Request,
+    session: Session,
+    retry: bool,
+    mut op: impl FnMut(&Session, &Call) -> Result<(ExitStatus, T)>,
+) -> Result<(Session, i32, T)> {
+    let call = Call::new(&session);
+    let outcome = op(&session, &call);
+    finish_interrupted(&session, &call)?;
+    let (status, value) = outcome?;
+    let code = exit_code(status);
+    if code != 255 {
+        return Ok((session, code, value));
+    }
+    let said = call.diagnostics();
+    let id = session.meta.ws_id;
+    let Some(reason) = failed_before_start(&said) else {
+        replay(&said);
+        return Err(Error::SshDropped {
+            id,
+            reason: dropped_reason(&said),
+        });
+    };
+    if !retry {
+        replay(&said);
+        return Err(Error::SshUnreachable {
+            id,
+            reason: reason.to_owned(),
+        });
+    }
+    ctx.out.progress(&format!(
+        "runcode: ssh could not connect ({}): minting a fresh session and trying once more",
+        crate::text::clean(reason, false)
+    ));
+    drop(call);
+    let fresh = session::replace(ctx, &session, req)?;
+    let call = Call::new(&fresh);
+    let outcome = op(&fresh, &call);
+    finish_interrupted(&fresh, &call)?;
+    let (status, value) = outcome?;
+    let code = exit_code(status);
+    if code != 255 {
+        return Ok((fresh, code, value));
+    }
+    let said = call.diagnostics();
+    replay(&said);
+    match failed_before_start(&said) {
+        Some(reason) => Err(Error::SshUnreachable {
+            id,
+            reason: reason.to_owned(),
+        }),
+        None => Err(Error::SshDropped {
+            id,
+            reason: dropped_reason(&said),
+        }),
+    }
+}
+
+/// `cmd` words on the workspace: the shape `exec` and `ssh <ws> -- cmd` share.
+pub fn run(ctx: &Ctx, req: Request, session: Session, line: &str) -> Result<i32> {
+    let (_, code, ()) = attempt(ctx, req, session, true, |s, call| {
+        Ok((spawn_status(call.ssh(s, line))?, ()))
+    })?;
+    Ok(code)
+}
+
+fn dropped_reason(said: &str) -> String {
+    said.lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .map(|l| format!(" ({})", crate::text::clean(l, false)))
+        .unwrap_or_default()
+}
+
+/// ssh's own words, on stderr, as ssh would have printed them.
+fn replay(said: &str) {
+    let said = said.trim_end();
+    if !said.is_empty() {
+        crate::output::Output { json: false }.progress(&crate::text::clean(said, true));
+    }
+}
+
+/// After Ctrl-C: end what the call started on the workspace, then report
+/// `interrupted`.
+fn finish_interrupted(s: &Session, call: &Call) -> Result<()> {
+    if !interrupt::interrupted() {
+        return Ok(());
+    }
+    end_remote(s, &call.run_id);
+    Err(Error::Interrupted)
+}
+
+/// Ends what the call started on the workspace: the shell that ran the
+/// command line (it names the run id; sshd made it a process group leader,
+/// so its whole group goes) and every process whose environment carries the
+/// run id, wherever it moved. Twice, a second apart, so that a process
+/// started during the first pass goes too. A second, short ssh through the
+/// master (which the terminal's Ctrl-C does not reach: it runs in its own
+/// session), bounded in time. Linux workspaces list processes in /proc.
+fn end_remote(s: &Session, run_id: &str) {
+    let script = format!(
+        "m={RUN_ID_VAR}={id}; end() {{ p=$( {{ grep -lzxF -- \"$m\" /proc/[0-9]*/environ; grep -lF -- \"$m;\" /proc/[0-9]*/cmdline; }} 2>/dev/null | cut -d/ -f3 | grep -vx \"$$\"); \
+         for i in $p; do kill -\"$1\" \"-$i\" 2>/dev/null; kill -\"$1\" \"$i\" 2>/dev/null; done; }}; end TERM; sleep 1; end KILL; exit 0",
+        id = shell_quote(run_id)
+    );
+    let mut cmd = s.ssh();
+    cmd.args(["-o", "ConnectTimeout=5"])
+        .arg(s.alias())
+        .arg(script)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    let Ok((mut child, _guard)) = interrupt::spawn_cleanup(&mut cmd, "ssh") else {
+        return;
+    };
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while Instant::now() < deadline {
+        if let Ok(Some(_)) = child.try_wait() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::failed_before_start;
+
+    #[test]
+    fn only_failures_before_a_command_could_start_are_retried() {
+        for before in [
+            "root@127.0.0.1: Permission denied (publickey).",
+            "ssh: connect to host 127.0.0.1 port 1: Connection refused",
+            "kex_exchange_identification: read: Connection reset by peer\nConnection reset by 127.0.0.1 port 45999",
+            "Connection closed by 127.0.0.1 port 45998",
+            "No ED25519 host key is known for [127.0.0.1]:44545 and you have requested strict checking.\nHost key verification failed.",
+            "mux_client_request_session: session request failed: Session open refused by peer",
+        ] {
+            assert!(failed_before_start(before).is_some(), "{before}");
+        }
+        for after in [
+            "",
+            "Connection to 127.0.0.1 closed by remote host.",
+            "client_loop: send disconnect: Broken pipe",
+            "Read from remote host 127.0.0.1: Connection reset by peer",
+            "Timeout, server 127.0.0.1 not responding.",
+            "Killed by signal 2.",
+        ] {
+            assert!(failed_before_start(after).is_none(), "{after}");
+        }
+    }
 }

@@ -1,7 +1,8 @@
 //! Sessions: a fresh ed25519 key per mint, made in-process; the bundle
 //! validated; the session directory (`<cache>/ws-<id>/`) written with final
-//! modes and atomic replacement; reuse while it has more than 90 s left; and
-//! the multiplexing master closed before its material goes.
+//! modes and atomic replacement; one rule for reusing a cached session or
+//! minting a new one (`acquire`, with a `Policy` per command); and the
+//! multiplexing master closed before its material goes.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -14,8 +15,62 @@ use crate::error::{Error, Result};
 use crate::paths::{self, Paths};
 use crate::sshconfig;
 
-/// A cached session is reused only with more than this many seconds left.
-pub const REUSE_MARGIN: i64 = 90;
+/// `Policy::Attach` reuses a cached session only with more than this left.
+pub const ATTACH_MARGIN: i64 = 90;
+/// `Policy::Command` reuses a cached session only with more than this left.
+pub const COMMAND_MARGIN: i64 = 10;
+/// `Policy::Proxy` renews a cached session with less than this left.
+pub const PROXY_MARGIN: i64 = 60;
+
+/// When a cached session is good enough, by what the command is about to do.
+/// Every command that needs a session names its policy (the commands' tests
+/// pin each one); docs/sessions.md explains the margins.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Policy {
+    /// `connect`, `ssh`, `context`: the start of a piece of work. Reuse with
+    /// more than `ATTACH_MARGIN` left, so the user is not handed a session
+    /// about to end; else mint.
+    Attach,
+    /// `exec`, `put`, `get`, `write`, `forward`: one operation now. Reuse with
+    /// more than `COMMAND_MARGIN` left (ssh's handshake fits; an
+    /// authenticated connection then outlives the key's window); else mint.
+    Command,
+    /// `proxy`: ssh is already waiting on the other end. Reuse with more than
+    /// `PROXY_MARGIN` left, else renew the key that is on disk (ssh read its
+    /// public half before starting the proxy), under a per-workspace lock so
+    /// that many connections at once mint once.
+    Proxy,
+}
+
+impl Policy {
+    pub fn margin(self) -> i64 {
+        match self {
+            Policy::Attach => ATTACH_MARGIN,
+            Policy::Command => COMMAND_MARGIN,
+            Policy::Proxy => PROXY_MARGIN,
+        }
+    }
+}
+
+/// What a command asks of `acquire`: its policy and its `--ttl` / `--force`.
+#[derive(Debug, Clone, Copy)]
+pub struct Request {
+    pub policy: Policy,
+    /// Lifetime asked for a new session, in seconds.
+    pub ttl: u64,
+    /// Mint even when the cached session would do.
+    pub force: bool,
+}
+
+impl Request {
+    pub fn new(policy: Policy, flags: crate::cli::SessionFlags) -> Request {
+        Request {
+            policy,
+            ttl: flags.ttl,
+            force: flags.force,
+        }
+    }
+}
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Meta {
@@ -55,6 +110,11 @@ impl Session {
 
     pub fn alias(&self) -> &str {
         &self.meta.alias
+    }
+
+    /// The session directory (`<cache>/ws-<id>/`), where its config lives.
+    pub fn dir(&self) -> &Path {
+        self.meta.config.parent().unwrap_or_else(|| Path::new("."))
     }
 
     /// `ssh -F <config>` plus a ControlPersist capped by the time left.
@@ -121,17 +181,47 @@ pub fn all(paths: &Paths) -> Vec<Session> {
     sessions
 }
 
-/// Reuses the cached session when it has more than 90 s left (and `fresh`
-/// is false), else mints. Returns the session and whether it was reused.
-pub fn ensure(ctx: &Ctx, id: u64, fresh: bool) -> Result<(Session, bool)> {
-    if !fresh
-        && !ctx.force
-        && let Some(s) = load(&ctx.paths, id)
-        && s.seconds_left() > REUSE_MARGIN
-    {
+/// The session to use for workspace `id`: the cached one when `req`'s
+/// policy accepts it (and `--force` was not given), else a new one. Returns
+/// it and whether it was reused.
+pub fn acquire(ctx: &Ctx, id: u64, req: Request) -> Result<(Session, bool)> {
+    if req.policy == Policy::Proxy {
+        return acquire_locked(ctx, id, req);
+    }
+    if let Some(s) = reusable(&ctx.paths, id, req) {
         return Ok((s, true));
     }
-    Ok((mint(ctx, id)?, false))
+    Ok((mint(ctx, id, req.ttl)?, false))
+}
+
+fn reusable(paths: &Paths, id: u64, req: Request) -> Option<Session> {
+    load(paths, id).filter(|s| !req.force && s.seconds_left() > req.policy.margin())
+}
+
+/// The proxy's way: under `<cache>/.ws-<id>.lock`, reuse or renew.
+fn acquire_locked(ctx: &Ctx, id: u64, req: Request) -> Result<(Session, bool)> {
+    paths::private_dir(&ctx.paths.cache)?;
+    let lock_path = ctx.paths.cache.join(format!(".ws-{id}.lock"));
+    let lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .map_err(Error::io(&lock_path))?;
+    lock.lock().map_err(Error::io(&lock_path))?;
+    let acquired = match reusable(&ctx.paths, id, req) {
+        Some(s) => (s, true),
+        None => (renew(ctx, id, req.ttl)?, false),
+    };
+    drop(lock);
+    Ok(acquired)
+}
+
+/// A fresh session in place of `old`, whose connection failed before a
+/// command could start: its master is closed first.
+pub fn replace(ctx: &Ctx, old: &Session, req: Request) -> Result<Session> {
+    old.close_master();
+    mint(ctx, old.meta.ws_id, req.ttl)
 }
 
 /// The `client` field: `RUNCODE_CLIENT`, else `codex` under Codex, else `claude-code`.
@@ -153,39 +243,39 @@ pub fn client_name() -> String {
     if codex { "codex" } else { "claude-code" }.to_owned()
 }
 
-/// Mints a fresh session for workspace `id` and writes its directory.
-pub fn mint(ctx: &Ctx, id: u64) -> Result<Session> {
+/// Mints a fresh session for workspace `id`, asking for `ttl` seconds, and
+/// writes its directory.
+pub fn mint(ctx: &Ctx, id: u64, ttl: u64) -> Result<Session> {
     let key =
         ssh_key::PrivateKey::random(&mut ssh_key::rand_core::OsRng, ssh_key::Algorithm::Ed25519)
-            .map_err(|e| Error::Io {
-                path: PathBuf::from("ed25519 key"),
-                source: std::io::Error::other(e.to_string()),
+            .map_err(|e| Error::KeyGen {
+                detail: e.to_string(),
             })?;
-    mint_with(ctx, id, &key)
+    mint_with(ctx, id, &key, ttl)
 }
 
 /// Registers the workspace's cached key again for a new window (a fresh key
 /// when there is none). The proxy of `config-ssh` hosts needs this: ssh reads
 /// the public half of `IdentityFile` as soon as it starts the ProxyCommand,
 /// before the proxy can mint, so the key on disk must stay the one that works.
-pub fn renew(ctx: &Ctx, id: u64) -> Result<Session> {
+fn renew(ctx: &Ctx, id: u64, ttl: u64) -> Result<Session> {
     let existing = std::fs::read_to_string(ctx.paths.session_dir(id).join("id_ed25519"))
         .ok()
         .and_then(|text| ssh_key::PrivateKey::from_openssh(text).ok())
         .filter(|k| k.algorithm() == ssh_key::Algorithm::Ed25519);
     match existing {
-        Some(key) => mint_with(ctx, id, &key),
-        None => mint(ctx, id),
+        Some(key) => mint_with(ctx, id, &key, ttl),
+        None => mint(ctx, id, ttl),
     }
 }
 
-fn mint_with(ctx: &Ctx, id: u64, key: &ssh_key::PrivateKey) -> Result<Session> {
+fn mint_with(ctx: &Ctx, id: u64, key: &ssh_key::PrivateKey, ttl: u64) -> Result<Session> {
     let mut public = key.public_key().clone();
     public.set_comment("runcode");
-    let public_line = public
-        .to_openssh()
-        .map_err(|e| Error::Usage(e.to_string()))?;
-    let raw = ctx.api()?.mint(id, &public_line, ctx.ttl, &client_name())?;
+    let public_line = public.to_openssh().map_err(|e| Error::KeyGen {
+        detail: e.to_string(),
+    })?;
+    let raw = ctx.api()?.mint(id, &public_line, ttl, &client_name())?;
     let bundle = bundle::validate(&raw)?;
     write(&ctx.paths, id, key, &public_line, &bundle)
 }
@@ -205,7 +295,9 @@ fn write(
     paths::private_dir(&dir)?;
     let private = key
         .to_openssh(ssh_key::LineEnding::LF)
-        .map_err(|e| Error::Usage(e.to_string()))?;
+        .map_err(|e| Error::KeyGen {
+            detail: e.to_string(),
+        })?;
     paths::write_private(&dir.join("id_ed25519"), private.as_bytes(), 0o600)?;
     paths::write_private(
         &dir.join("id_ed25519.pub"),
@@ -241,7 +333,7 @@ fn write(
         expires_epoch: b.expires_at,
         control_path,
     };
-    let json = serde_json::to_vec_pretty(&meta).map_err(|e| Error::Usage(e.to_string()))?;
+    let json = serde_json::to_vec_pretty(&meta).map_err(Error::encode("meta.json"))?;
     paths::write_private(&dir.join("meta.json"), &json, 0o600)?;
     Ok(Session { meta })
 }

@@ -1,10 +1,12 @@
-//! The isolated ssh config of a session (cli.md), rendered from validated
+//! The isolated ssh config of a session (docs/cli.md), rendered from validated
 //! values only: the CLI writes every directive itself, so nothing the server
 //! sent can add one. Pure.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
+use crate::text;
+use crate::workspaces::Workspace;
 
 /// The longest usable ControlPath: the socket path limit (108 bytes on
 /// Linux, 104 on macOS), less the NUL and the `.XXXXXXXXXXXXXXXX` suffix ssh
@@ -232,4 +234,34 @@ mod block_tests {
             assert!(remove_block(&broken).is_err());
         }
     }
+}
+
+/// The managed host for `w`, or `None` when its title is not safe to write
+/// into ~/.ssh/config. `exe` is this binary, shell-quoted; `api` the
+/// `--api-base` arguments (or nothing); `dir` the workspace's session
+/// directory.
+pub fn managed_host(w: &Workspace, exe: &str, api: &str, dir: &Path) -> Option<ManagedHost> {
+    if !text::is_safe_name(&w.title) {
+        return None;
+    }
+    let user = w
+        .ssh_user
+        .as_deref()
+        .filter(|u| text::is_safe_name(u))
+        .unwrap_or(&w.title)
+        .to_owned();
+    Some(ManagedHost {
+        title: w.title.clone(),
+        display: w.display_name(),
+        id: w.id,
+        user,
+        proxy_command: format!("{exe} proxy {}{api}", w.id),
+        identity: dir.join("id_ed25519"),
+        pins: pins_file(dir),
+    })
+}
+
+/// The host-key pins the proxy keeps for one workspace.
+pub fn pins_file(session_dir: &Path) -> PathBuf {
+    session_dir.join("pinned_known_hosts")
 }

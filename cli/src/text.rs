@@ -1,5 +1,5 @@
 //! Text that came from a server or a workspace, made safe to show a human,
-//! and values checked before they go anywhere near ssh (security.md). Pure.
+//! and values checked before they go anywhere near ssh (docs/security.md). Pure.
 
 /// Removes C0 and C1 control characters and DEL (keeping newlines and tabs
 /// where `keep_lines`), so no escape sequence reaches the terminal.

@@ -7,21 +7,48 @@
 use std::fs::File;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Stdio};
+use std::process::{Child, ExitStatus, Stdio};
 
 use crate::attach;
+use crate::cli::SessionFlags;
 use crate::ctx::Ctx;
 use crate::error::{Error, Result};
-use crate::remote::exit_code;
-use crate::session::{self, Session};
+use crate::interrupt::{self, ChildGuard, TempGuard};
+use crate::remote::{self, Call, exit_code};
+use crate::session::{self, Policy, Request, Session};
 use crate::text::shell_quote;
 
-/// The attached workspace's session (valid, else minted).
-pub fn session(ctx: &Ctx) -> Result<Session> {
+/// One try of a transfer: ssh's status, and the result when the remote side
+/// succeeded.
+pub type Attempted<T> = Result<(ExitStatus, Option<T>)>;
+
+/// Transfers reuse the attached workspace's session as one-off commands do.
+pub const POLICY: Policy = Policy::Command;
+
+/// The attached workspace's session (valid, else minted) and the request
+/// that a retry mints with.
+pub fn session(ctx: &Ctx, flags: SessionFlags) -> Result<(Session, Request)> {
     let a = attach::require(&ctx.paths)?;
-    match session::load(&ctx.paths, a.id).filter(|s| s.seconds_left() > 0 && !ctx.force) {
-        Some(s) => Ok(s),
-        None => session::mint(ctx, a.id),
+    let req = Request::new(POLICY, flags);
+    let (s, _) = session::acquire(ctx, a.id, req)?;
+    Ok((s, req))
+}
+
+/// Runs one transfer under the retry rule of `remote::attempt`. `op`
+/// returns None when the remote side failed; that status (not 255) becomes
+/// the error here.
+pub fn run<T>(
+    ctx: &Ctx,
+    req: Request,
+    s: Session,
+    retry: bool,
+    what: &str,
+    op: impl FnMut(&Session, &Call) -> Attempted<T>,
+) -> Result<T> {
+    let (_, code, value) = remote::attempt(ctx, req, s, retry, op)?;
+    match value {
+        Some(v) if code == 0 => Ok(v),
+        _ => Err(failed(what, code)),
     }
 }
 
@@ -37,40 +64,33 @@ pub fn remote_path(workdir: &str, path: &str) -> Result<String> {
     })
 }
 
-fn spawn(s: &Session, script: &str, stdin: Stdio, stdout: Stdio) -> Result<Child> {
-    let mut cmd = s.ssh();
-    cmd.arg(s.alias())
-        .arg(script)
-        .stdin(stdin)
-        .stdout(stdout)
-        .stderr(Stdio::inherit());
-    cmd.spawn().map_err(crate::remote::ssh_error)
+fn spawn(
+    s: &Session,
+    call: &Call,
+    script: &str,
+    stdin: Stdio,
+    stdout: Stdio,
+) -> Result<(Child, ChildGuard)> {
+    let mut cmd = call.ssh(s, script);
+    cmd.stdin(stdin).stdout(stdout).stderr(Stdio::inherit());
+    interrupt::spawn(&mut cmd, "ssh")
 }
 
-fn failed(what: &str, status: std::process::ExitStatus) -> Error {
-    let code = exit_code(status);
-    if code == 255 {
-        Error::Network(format!(
-            "{what}: ssh failed (255); nothing was left at the destination"
-        ))
-    } else {
-        Error::Io {
-            path: PathBuf::from(what),
-            source: std::io::Error::other(format!(
-                "the transfer failed (remote status {code}); nothing was left at the destination"
-            )),
-        }
+fn failed(what: &str, code: i32) -> Error {
+    Error::Io {
+        path: PathBuf::from(what),
+        source: std::io::Error::other(format!(
+            "the transfer failed (remote status {code}); nothing was left at the destination"
+        )),
     }
 }
 
 /// Remote shell that writes its stdin to `dest` (into it, if it is a
-/// directory) through a temporary file, then prints the final path. With
-/// `size`, a short stream (the client died half way: the remote side only
-/// sees the input end) is refused instead of renamed into place.
-fn receive_file_script(dest: &str, name: &str, size: Option<u64>) -> String {
-    let check = size
-        .map(|n| format!("[ \"$(wc -c < \"$t\" | tr -d ' ')\" = {n} ] || exit 1; "))
-        .unwrap_or_default();
+/// directory) through a temporary file, then prints the final path. A short
+/// stream (the client died half way: the remote side only sees the input
+/// end) is refused by its size instead of renamed into place.
+fn receive_file_script(dest: &str, name: &str, size: u64) -> String {
+    let check = format!("[ \"$(wc -c < \"$t\" | tr -d ' ')\" = {size} ] || exit 1; ");
     format!(
         "d={d}; if [ -d \"$d\" ]; then d=\"$d\"/{n}; fi; mkdir -p -- \"$(dirname -- \"$d\")\" || exit 1; \
          t=\"$d.runcode-tmp.$$\"; trap 'rm -f -- \"$t\"' EXIT HUP INT TERM; cat > \"$t\" || exit 1; {check}\
@@ -80,45 +100,59 @@ fn receive_file_script(dest: &str, name: &str, size: Option<u64>) -> String {
     )
 }
 
-/// Sends a local file (or stdin, when `source` is None) to `dest`. Returns
-/// the remote path written and the bytes sent.
-pub fn send_file(s: &Session, source: Option<&Path>, dest: &str) -> Result<(String, u64)> {
-    let name = source
-        .and_then(Path::file_name)
-        .map_or_else(|| "stdin".to_owned(), |n| n.to_string_lossy().into_owned());
-    let size = match source {
-        Some(p) => Some(std::fs::metadata(p).map_err(Error::io(p))?.len()),
-        None => None,
-    };
-    let script = receive_file_script(dest, &name, size);
-    let (stdin, mut counter) = match source {
-        Some(p) => (Stdio::from(File::open(p).map_err(Error::io(p))?), None),
-        None => (Stdio::piped(), Some(0u64)),
-    };
-    let mut child = spawn(s, &script, stdin, Stdio::piped())?;
-    if let (Some(n), Some(mut pipe)) = (counter.as_mut(), child.stdin.take()) {
-        *n = std::io::copy(&mut std::io::stdin().lock(), &mut pipe).map_err(Error::io("stdin"))?;
-    }
+/// Sends the local file `source` to `dest` (to `dest/<name>` when that is a
+/// directory). The remote side checks the size before the rename, so a cut
+/// stream never lands under the destination name. Returns the remote path
+/// written and the bytes sent.
+pub fn send_file(
+    s: &Session,
+    call: &Call,
+    source: &Path,
+    name: &str,
+    dest: &str,
+) -> Attempted<(String, u64)> {
+    let size = std::fs::metadata(source).map_err(Error::io(source))?.len();
+    let script = receive_file_script(dest, name, size);
+    let stdin = Stdio::from(File::open(source).map_err(Error::io(source))?);
+    let (mut child, _guard) = spawn(s, call, &script, stdin, Stdio::piped())?;
     let mut written = String::new();
     if let Some(mut out) = child.stdout.take() {
         let _ = out.read_to_string(&mut written);
     }
-    let status = child.wait().map_err(Error::io("ssh"))?;
+    let status = child.wait().map_err(Error::spawn("ssh"))?;
     if !status.success() {
-        return Err(failed(dest, status));
+        return Ok((status, None));
     }
-    let bytes = match (counter, source) {
-        (Some(n), _) => n,
-        (None, Some(p)) => std::fs::metadata(p).map_err(Error::io(p))?.len(),
-        (None, None) => 0,
-    };
-    Ok((written, bytes))
+    Ok((status, Some((written, size))))
+}
+
+/// Copies stdin into a private spool file in the session directory, so that
+/// its size is known before anything reaches the workspace (a stream cut
+/// short is then refused there, not renamed into place) and a retry can
+/// send it again. The guard removes it, also on Ctrl-C.
+pub fn spool_stdin(s: &Session) -> Result<(PathBuf, TempGuard)> {
+    let path = s.dir().join(format!(".stdin-{}.spool", std::process::id()));
+    let guard = TempGuard::new(path.clone());
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let _ = std::fs::remove_file(&path);
+    let mut file = options.open(&path).map_err(Error::io(&path))?;
+    std::io::copy(&mut std::io::stdin().lock(), &mut file).map_err(Error::io("stdin"))?;
+    interrupt::check()?;
+    Ok((path, guard))
 }
 
 /// Sends a local directory as a tar stream; `dest` becomes a copy of it (or
 /// `dest/<name>` when `dest` is an existing directory), replacing what was
 /// there only once the whole tree has arrived.
-pub fn send_dir(s: &Session, source: &Path, dest: &str) -> Result<(String, u64, u64)> {
+pub fn send_dir(
+    s: &Session,
+    call: &Call,
+    source: &Path,
+    dest: &str,
+) -> Attempted<(String, u64, u64)> {
     let name = source
         .canonicalize()
         .ok()
@@ -131,7 +165,7 @@ pub fn send_dir(s: &Session, source: &Path, dest: &str) -> Result<(String, u64, 
         d = shell_quote(dest),
         n = shell_quote(&name)
     );
-    let mut child = spawn(s, &script, Stdio::piped(), Stdio::piped())?;
+    let (mut child, _guard) = spawn(s, call, &script, Stdio::piped(), Stdio::piped())?;
     let pipe = child.stdin.take().expect("piped");
     let mut builder = tar::Builder::new(pipe);
     builder.follow_symlinks(false);
@@ -145,12 +179,12 @@ pub fn send_dir(s: &Session, source: &Path, dest: &str) -> Result<(String, u64, 
     if let Some(mut out) = child.stdout.take() {
         let _ = out.read_to_string(&mut written);
     }
-    let status = child.wait().map_err(Error::io("ssh"))?;
-    sent.map_err(Error::io(source))?;
+    let status = child.wait().map_err(Error::spawn("ssh"))?;
     if !status.success() {
-        return Err(failed(dest, status));
+        return Ok((status, None));
     }
-    Ok((written, files, bytes))
+    sent.map_err(Error::io(source))?;
+    Ok((status, Some((written, files, bytes))))
 }
 
 fn count(dir: &Path, files: &mut u64, bytes: &mut u64) {
@@ -182,14 +216,14 @@ pub enum Fetched {
 
 /// Fetches `remote` to stdout (`out` None or `-`), to a file, or, when it is
 /// a directory, into a local tree.
-pub fn fetch(s: &Session, remote: &str, out: Option<&Path>) -> Result<Fetched> {
+pub fn fetch(s: &Session, call: &Call, remote: &str, out: Option<&Path>) -> Attempted<Fetched> {
     let script = format!(
         "d={d}; if [ -d \"$d\" ]; then printf D; cd -- \"$d\" && exec tar -cf - .; \
          elif [ -r \"$d\" ] && [ ! -d \"$d\" ]; then printf 'F%s\\n' \"$(wc -c < \"$d\" | tr -d ' ')\"; exec cat -- \"$d\"; \
          else echo \"runcode: no readable file or directory at $d\" >&2; exit 2; fi",
         d = shell_quote(remote)
     );
-    let mut child = spawn(s, &script, Stdio::null(), Stdio::piped())?;
+    let (mut child, _guard) = spawn(s, call, &script, Stdio::null(), Stdio::piped())?;
     let mut stream = child.stdout.take().expect("piped");
     // A 1 MiB pipe (the unprivileged maximum) instead of 64 KiB: ssh and we
     // wake each other far less often on a large file.
@@ -249,15 +283,18 @@ pub fn fetch(s: &Session, remote: &str, out: Option<&Path>) -> Result<Fetched> {
     if result.is_err() {
         let _ = child.kill();
     }
-    let status = child.wait().map_err(Error::io("ssh"))?;
-    let fetched = result?;
+    let status = child.wait().map_err(Error::spawn("ssh"))?;
     if !status.success() {
-        if let Fetched::File(p, _) | Fetched::Tree(p, _, _) = &fetched {
+        if let Ok(Fetched::File(p, _) | Fetched::Tree(p, _, _)) = &result {
             let _ = std::fs::remove_file(p).or_else(|_| std::fs::remove_dir_all(p));
         }
-        return Err(failed(remote, status));
+        // ssh's own failure (255) and Ctrl-C are the caller's to judge; a
+        // missing remote file is this function's.
+        if exit_code(status) == 255 || interrupt::interrupted() {
+            return Ok((status, None));
+        }
     }
-    Ok(fetched)
+    result.map(|f| (status, Some(f)))
 }
 
 /// Receives into a temporary name beside the destination (`out`, or
@@ -281,19 +318,16 @@ fn receive_local(
         .file_name()
         .map_or_else(|| name.to_owned(), |n| n.to_string_lossy().into_owned());
     let tmp = parent.join(format!(".{file_name}.runcode-tmp.{}", std::process::id()));
-    match fill(&tmp) {
-        Ok((files, bytes)) => {
-            if dest.is_dir() && tmp.is_dir() {
-                std::fs::remove_dir_all(&dest).map_err(Error::io(&dest))?;
-            }
-            std::fs::rename(&tmp, &dest).map_err(Error::io(&dest))?;
-            Ok((dest, files, bytes))
-        }
-        Err(e) => {
-            let _ = std::fs::remove_file(&tmp).or_else(|_| std::fs::remove_dir_all(&tmp));
-            Err(e)
-        }
+    // Removed on any failure, and by the Ctrl-C handler.
+    let guard = TempGuard::new(tmp.clone());
+    let (files, bytes) = fill(&tmp)?;
+    interrupt::check()?;
+    if dest.is_dir() && tmp.is_dir() {
+        std::fs::remove_dir_all(&dest).map_err(Error::io(&dest))?;
     }
+    std::fs::rename(&tmp, &dest).map_err(Error::io(&dest))?;
+    guard.keep();
+    Ok((dest, files, bytes))
 }
 
 /// The size line after the `F` marker.

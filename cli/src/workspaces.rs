@@ -1,10 +1,13 @@
 //! Workspaces as the CLI sees them: owned and shared lists merged, states
-//! normalised, names resolved (control-plane.md). The provider is an internal
+//! normalised, names resolved (docs/api.md). The provider is an internal
 //! gate and is never shown: people see *connectable*.
 
 use serde_json::Value;
 
+use std::time::{Duration, Instant};
+
 use crate::api::Api;
+use crate::ctx::Ctx;
 use crate::error::{Error, Result};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -147,6 +150,56 @@ pub fn by_name<'a>(list: &'a [Workspace], name: &str) -> Result<&'a Workspace> {
     }
 }
 
+/// Asks the control plane to power `ws` on, saying so on stderr.
+pub fn power_on(ctx: &Ctx, api: &Api, ws: &Workspace) -> Result<()> {
+    ctx.out
+        .progress(&format!("starting workspace #{}...", ws.id));
+    api.power(ws.id, true).map(|_| ())
+}
+
+/// Polls the listing every few seconds until `id` is running or `deadline`.
+pub fn wait_running(ctx: &Ctx, api: &Api, id: u64, deadline: Instant) -> Result<()> {
+    let began = Instant::now();
+    loop {
+        let list = fetch(api)?;
+        let state = list
+            .iter()
+            .find(|w| w.id == id)
+            .map(|w| w.state.clone())
+            .unwrap_or_default();
+        if state == "running" {
+            return Ok(());
+        }
+        if Instant::now() >= deadline {
+            return Err(Error::NotReady(format!(
+                "workspace #{id} is still {} after {} s; try again with a longer --timeout",
+                if state.is_empty() {
+                    "not listed"
+                } else {
+                    &state
+                },
+                began.elapsed().as_secs()
+            )));
+        }
+        ctx.out.progress(&format!(
+            "waiting for #{id} to start ({}s)",
+            began.elapsed().as_secs()
+        ));
+        std::thread::sleep(poll_interval(deadline));
+    }
+}
+
+/// Every few seconds, never past the deadline.
+pub fn poll_interval(deadline: Instant) -> Duration {
+    let every = std::env::var("RUNCODE_POLL_MS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .map_or(Duration::from_secs(3), Duration::from_millis);
+    every
+        .min(deadline.saturating_duration_since(Instant::now()))
+        .max(Duration::from_millis(50))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -219,6 +272,9 @@ mod tests {
         assert_eq!(by_name(&all, "ROYAL-TREE").unwrap().id, 1);
         let err = by_name(&all, "My App").unwrap_err();
         assert!(err.to_string().contains("#1, #2"), "{err}");
-        assert_eq!(by_name(&all, "nope").unwrap_err().code(), "not_found");
+        assert_eq!(
+            by_name(&all, "nope").unwrap_err().code().as_str(),
+            "not_found"
+        );
     }
 }

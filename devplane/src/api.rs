@@ -1,5 +1,5 @@
-//! The HTTP surface: control-plane.md's API under `/api/rc`, the login pages,
-//! workspace web pages, and the `/_dev/` test controls, with token auth,
+//! The HTTP surface: the control-plane API under `/api/rc` (docs/api.md),
+//! the login pages, workspace web pages, and the `/_dev/` test controls, with token auth,
 //! injected faults and a request log in two middleware layers.
 
 use std::sync::Arc;
@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 
 use crate::app::{App, Refusal};
 use crate::dev::{self, Fault, Hostile, Logged};
-use crate::{login, sshd};
+use crate::{login, procs, sshd};
 
 pub type AppState = Arc<App>;
 
@@ -29,6 +29,8 @@ pub fn router(app: AppState) -> Router {
         .route("/api/rc/workspace/{id}/ssh-session", post(mint))
         .route("/api/rc/workspace/{id}", delete(remove))
         .route("/_dev/revoke", post(dev_revoke))
+        .route("/_dev/expire", post(dev_expire))
+        .route("/_dev/drop", post(dev_drop))
         .route("/_dev/hostile", post(dev_hostile))
         .route("/_dev/fault", post(dev_fault))
         .route("/_dev/reset", post(dev_reset))
@@ -223,6 +225,41 @@ async fn dev_revoke(
         Json(json!({"error": false, "message": format!("revoked every key of workspace {id}")}))
             .into_response(),
     )
+}
+
+/// Time runs out now: the workspace's keys expire (sshd refuses them), and
+/// its next mint answers a session whose `expires_at` has passed, so a test
+/// sees an expired session without waiting for one.
+async fn dev_expire(
+    State(app): State<AppState>,
+    Query(q): Query<WorkspaceId>,
+) -> Result<Response, Refusal> {
+    let id = parse_id(q.workspace_id.as_deref())?;
+    sshd::expire(&app.files(id)).map_err(|e| Refusal::new(500, e))?;
+    app.lock().dev.expire_next(id);
+    Ok(
+        Json(json!({"error": false, "message": format!("expired the sessions of workspace {id}")}))
+            .into_response(),
+    )
+}
+
+/// The network under open connections goes away: every process below the
+/// gateway's listener (each connection, and what runs in it) is killed;
+/// the listener stays, so new connections work.
+async fn dev_drop(
+    State(app): State<AppState>,
+    Query(q): Query<WorkspaceId>,
+) -> Result<Response, Refusal> {
+    let id = parse_id(q.workspace_id.as_deref())?;
+    let gateway = app.lock().gateway_pid(id);
+    let Some((pid, _)) = gateway else {
+        return Err(Refusal::new(409, format!("workspace {id} has no gateway")));
+    };
+    let dropped = procs::descendants(pid);
+    for child in &dropped {
+        procs::signal(*child, true);
+    }
+    Ok(Json(json!({"error": false, "dropped": dropped.len()})).into_response())
 }
 
 #[derive(Deserialize)]

@@ -63,6 +63,8 @@ pub struct Logged {
 pub struct Controls {
     hostile: Vec<(Hostile, u32)>,
     faults: Vec<Fault>,
+    /// Workspaces whose next mint answers a session that has already expired.
+    expiring: Vec<u64>,
     pub log: Vec<Logged>,
 }
 
@@ -78,6 +80,18 @@ impl Controls {
     pub fn reset(&mut self) {
         self.hostile.clear();
         self.faults.clear();
+        self.expiring.clear();
+    }
+
+    /// Arms workspace `id`'s next mint to come back already expired.
+    pub fn expire_next(&mut self, id: u64) {
+        self.expiring.push(id);
+    }
+
+    /// Takes the armed expiry of workspace `id`, if there is one.
+    pub fn take_expiry(&mut self, id: u64) -> bool {
+        let found = self.expiring.iter().position(|w| *w == id);
+        found.map(|i| self.expiring.remove(i)).is_some()
     }
 
     /// Takes one use of `mode` if it is armed.

@@ -1,6 +1,6 @@
-//! `runcode-devplane`: a local control plane serving the API of
-//! control-plane.md on loopback, whose workspaces are real OpenSSH servers.
-//! See devplane.md and docs/api.md.
+//! `runcode-devplane`: a local control plane serving the control-plane API
+//! on loopback, whose workspaces are real OpenSSH servers. docs/api.md has
+//! every endpoint.
 
 pub mod api;
 pub mod app;

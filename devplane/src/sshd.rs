@@ -316,6 +316,22 @@ pub fn add_key(files: &Files, public_key: &str, comment: &str, expires: u64) -> 
         .map_err(|e| e.to_string())
 }
 
+/// Makes every key expire now (a second ago): sshd refuses them from the
+/// next connection on, as it would once their window ran out.
+pub fn expire(files: &Files) -> Result<(), String> {
+    let past = clock::sshd_expiry(clock::now().saturating_sub(1));
+    let old = std::fs::read_to_string(files.authorized_keys()).unwrap_or_default();
+    let text: String = old
+        .lines()
+        .filter_map(|l| {
+            let rest = l.strip_prefix("expiry-time=\"")?.split_once('"')?.1;
+            Some(format!("expiry-time=\"{past}\"{rest}\n"))
+        })
+        .collect();
+    fsutil::write_atomic(&files.authorized_keys(), text.as_bytes(), 0o600)
+        .map_err(|e| e.to_string())
+}
+
 /// Removes every key: new connections are refused, open ones stay.
 pub fn revoke(files: &Files) -> Result<(), String> {
     if files.dir.exists() {

@@ -1,5 +1,5 @@
 //! What the launcher reads from its surroundings: the environment variables of
-//! launcher.md and the `RUNCODE_VERSION` / `RUNCODE_CHECKSUMS` files of the bundle.
+//! docs/launcher.md and the `RUNCODE_VERSION` / `RUNCODE_CHECKSUMS` files of the bundle.
 
 use std::env;
 use std::ffi::OsString;

@@ -1,6 +1,6 @@
 //! `runcode-launcher`: finds the `runcode` CLI to run (an explicit override,
 //! one already on PATH, a cached copy, or a verified download of the pinned
-//! release) and hands over to it. See launcher.md for the contract.
+//! release) and hands over to it. See docs/launcher.md for the contract.
 
 mod archive;
 #[cfg(test)]

@@ -1,4 +1,4 @@
-//! The platform names of launcher.md and the release asset they select.
+//! The platform names of docs/launcher.md and the release asset they select.
 
 use crate::error::{Error, Result};
 

@@ -205,6 +205,16 @@ impl Drop for Devplane {
 }
 
 pub fn call(method: &str, url: &str, token: Option<&str>, body: Option<Value>) -> (u16, Value) {
+    try_call(method, url, token, body).expect("request")
+}
+
+/// `call`, with a failed connection as `None`.
+pub fn try_call(
+    method: &str,
+    url: &str,
+    token: Option<&str>,
+    body: Option<Value>,
+) -> Option<(u16, Value)> {
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .http_status_as_error(false)
         .build()
@@ -218,13 +228,13 @@ pub fn call(method: &str, url: &str, token: Option<&str>, body: Option<Value>) -
         .header("Content-Type", "application/json");
     let body_text = body.map(|b| b.to_string()).unwrap_or_default();
     let request = req.body(body_text).unwrap();
-    let mut response = agent.run(request).expect("request");
+    let mut response = agent.run(request).ok()?;
     let status = response.status().as_u16();
     let text = response.body_mut().read_to_string().unwrap_or_default();
-    (
+    Some((
         status,
         serde_json::from_str(&text).unwrap_or(Value::String(text)),
-    )
+    ))
 }
 
 fn http_request(method: &str, url: &str) -> ureq::http::request::Builder {

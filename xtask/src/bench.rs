@@ -1,9 +1,10 @@
-//! `cargo xtask bench <what>`: the figures of quality.md, each measured as a
+//! `cargo xtask bench <what>`: the figures of docs/quality.md, each measured as a
 //! ratio against a baseline doing the same work in the same run (machines
 //! here are shared and noisy), and written into `docs/benchmarks.md`.
 
 mod cli;
 mod launcher;
+mod tree;
 
 use std::path::Path;
 use std::process::Command;
@@ -101,7 +102,7 @@ pub fn write_section(name: &str, body: &str) -> Result<(), String> {
     Ok(())
 }
 
-const HEADER: &str = "# Benchmarks\n\nThe figures of quality.md, produced by `cargo xtask bench <what>`. Speed is \
+const HEADER: &str = "# Benchmarks\n\nThe figures of docs/quality.md, produced by `cargo xtask bench <what>`. Speed is \
 stated as a ratio against a baseline measured in the same run, since the machines are shared and noisy; each \
 figure is the median of the runs, with the range beside it.\n";
 

@@ -82,7 +82,7 @@ fn homebrew(version: &str, sums: &str) -> Result<String, String> {
     Ok(out)
 }
 
-/// The plugin bundle of distribution.md.
+/// The plugin bundle of docs/distribution.md.
 fn bundle(
     root: &Path,
     out: &Path,

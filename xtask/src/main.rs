@@ -3,7 +3,7 @@
 //! - `test`: installs what the suites need, builds, lints, runs every test.
 //! - `demo`: the main job end to end, printed step by step.
 //! - `dist`: release archives, checksums, Homebrew formula, plugin bundle.
-//! - `bench <what>`: the figures of quality.md, as ratios measured in one run.
+//! - `bench <what>`: the figures of docs/quality.md, as ratios measured in one run.
 //! - `fuzz`: the libFuzzer targets over every parser of untrusted text.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 

@@ -3,14 +3,14 @@
 //! rsync reach workspaces by name through `runcode proxy`. Only the block is
 //! ever touched; the old file is copied to `config.bak`; writes are atomic.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use serde_json::json;
 
 use crate::ctx::Ctx;
 use crate::error::{Error, Result};
-use crate::sshconfig::{self, ManagedHost};
-use crate::workspaces::{self, Workspace};
+use crate::sshconfig::{self, ManagedHost, managed_host};
+use crate::workspaces;
 use crate::{paths, text};
 
 const DEFAULT_API: &str = "https://app.runcode.io";
@@ -140,36 +140,6 @@ fn managed_hosts(ctx: &Ctx) -> Result<Vec<ManagedHost>> {
         }
     }
     Ok(hosts)
-}
-
-/// The managed host for `w`, or `None` when its title is not safe to write
-/// into ~/.ssh/config. `exe` is this binary, shell-quoted; `api` the
-/// `--api-base` arguments (or nothing); `dir` the workspace's session
-/// directory.
-pub fn managed_host(w: &Workspace, exe: &str, api: &str, dir: &Path) -> Option<ManagedHost> {
-    if !text::is_safe_name(&w.title) {
-        return None;
-    }
-    let user = w
-        .ssh_user
-        .as_deref()
-        .filter(|u| text::is_safe_name(u))
-        .unwrap_or(&w.title)
-        .to_owned();
-    Some(ManagedHost {
-        title: w.title.clone(),
-        display: w.display_name(),
-        id: w.id,
-        user,
-        proxy_command: format!("{exe} proxy {}{api}", w.id),
-        identity: dir.join("id_ed25519"),
-        pins: pins_file(dir),
-    })
-}
-
-/// The host-key pins the proxy keeps for one workspace.
-pub fn pins_file(session_dir: &Path) -> PathBuf {
-    session_dir.join("pinned_known_hosts")
 }
 
 /// A line diff good enough to review a block change.

@@ -7,14 +7,23 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 
+use crate::cli::SessionFlags;
 use crate::ctx::Ctx;
 use crate::error::{Error, Result};
-use crate::session::{self, Session};
-use crate::{attach, claude};
+use crate::session::{self, Policy, Request, Session};
+use crate::workspaces::{poll_interval, power_on, wait_running};
+use crate::{attach, claude, interrupt};
 
-use super::start::{poll_interval, power_on, wait_running};
+pub const POLICY: Policy = Policy::Attach;
 
-pub fn run(ctx: &Ctx, arg: &str, start: bool, wait: bool, timeout: u64) -> Result<i32> {
+pub fn run(
+    ctx: &Ctx,
+    flags: SessionFlags,
+    arg: &str,
+    start: bool,
+    wait: bool,
+    timeout: u64,
+) -> Result<i32> {
     let deadline = Instant::now() + Duration::from_secs(timeout);
     let ws = ctx.resolve(arg)?;
     if !ws.ssh_capable {
@@ -40,7 +49,9 @@ pub fn run(ctx: &Ctx, arg: &str, start: bool, wait: bool, timeout: u64) -> Resul
         started = true;
     }
     // A workspace that was just started may have lost its keys while stopped.
-    let (session, reused) = session::ensure(ctx, ws.id, started)?;
+    let mut req = Request::new(POLICY, flags);
+    req.force |= started;
+    let (session, reused) = session::acquire(ctx, ws.id, req)?;
     attach::write(&ctx.paths, ws.id)?;
     if wait {
         wait_answering(ctx, &session, deadline)?;
@@ -102,6 +113,7 @@ fn wait_answering(ctx: &Ctx, session: &Session, deadline: Instant) -> Result<()>
             .stdout(Stdio::null())
             .stderr(Stdio::null());
         let status = crate::remote::spawn_status(cmd)?;
+        interrupt::check()?;
         if status.success() {
             return Ok(());
         }

@@ -3,15 +3,18 @@
 
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
-use std::process::Stdio;
+use std::process::{ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
+use crate::cli::SessionFlags;
 use crate::ctx::Ctx;
 use crate::error::{Error, Result};
+use crate::remote::{self, Call};
+use crate::session::{self, Policy, Request, Session};
 use crate::workspaces::{self, Target};
-use crate::{attach, session, text};
+use crate::{attach, interrupt, text};
 
 const MARKERS: &str = "package.json pyproject.toml requirements.txt go.mod Cargo.toml pom.xml build.gradle Gemfile \
                        composer.json Makefile Dockerfile docker-compose.yml";
@@ -43,7 +46,9 @@ done
 echo "disk=$(df -hP . 2>/dev/null | awk 'NR==2 {print $4 " free of " $2}')"
 "#;
 
-pub fn run(ctx: &Ctx, arg: Option<&str>, timeout: u64) -> Result<i32> {
+pub const POLICY: Policy = Policy::Attach;
+
+pub fn run(ctx: &Ctx, flags: SessionFlags, arg: Option<&str>, timeout: u64) -> Result<i32> {
     let id = match arg {
         None => attach::require(&ctx.paths)?.id,
         Some(a) => match workspaces::target(a)? {
@@ -51,31 +56,25 @@ pub fn run(ctx: &Ctx, arg: Option<&str>, timeout: u64) -> Result<i32> {
             Target::Name(_) => ctx.resolve(a)?.id,
         },
     };
-    let (s, _) = session::ensure(ctx, id, false)?;
-    let mut output = probe(&s, timeout)?;
-    if output.is_none() {
-        ctx.out
-            .progress("runcode: ssh failed (255): minting a fresh session and trying once more");
-        s.close_master();
-        output = probe(&session::mint(ctx, id)?, timeout)?;
-    }
-    let raw = output.ok_or_else(|| {
-        Error::Network(format!("ssh to #{id} failed (255): check `runcode doctor`"))
-    })?;
+    let req = Request::new(POLICY, flags);
+    let (s, _) = session::acquire(ctx, id, req)?;
+    let (s, _, raw) = remote::attempt(ctx, req, s, true, |s, call| probe(s, call, timeout))?;
+    // The workdir of the session that answered (a retry may have minted).
     let value = digest(id, &s.meta.workdir, &raw);
     ctx.out.result(&value, &human(&value));
     Ok(0)
 }
 
-/// Runs the probe; `None` when ssh itself failed (255).
-fn probe(s: &session::Session, timeout: u64) -> Result<Option<String>> {
-    let mut cmd = s.ssh();
-    cmd.arg(s.alias())
-        .arg(format!("sh -s -- {}", text::shell_quote(&s.meta.workdir)));
+/// Runs the probe: ssh's status and what the probe printed.
+fn probe(s: &Session, call: &Call, timeout: u64) -> Result<(ExitStatus, String)> {
+    let mut cmd = call.ssh(
+        s,
+        &format!("sh -s -- {}", text::shell_quote(&s.meta.workdir)),
+    );
     cmd.stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::null());
-    let mut child = cmd.spawn().map_err(crate::remote::ssh_error)?;
+    let (mut child, _guard) = interrupt::spawn(&mut cmd, "ssh")?;
     if let Some(mut stdin) = child.stdin.take() {
         let _ = stdin.write_all(PROBE.replace("MARKERS", MARKERS).as_bytes());
     }
@@ -87,10 +86,7 @@ fn probe(s: &session::Session, timeout: u64) -> Result<Option<String>> {
     });
     let deadline = Instant::now() + Duration::from_secs(timeout);
     let status = loop {
-        if let Some(status) = child.try_wait().map_err(|e| Error::Io {
-            path: "ssh".into(),
-            source: e,
-        })? {
+        if let Some(status) = child.try_wait().map_err(Error::spawn("ssh"))? {
             break status;
         }
         if Instant::now() >= deadline {
@@ -103,7 +99,7 @@ fn probe(s: &session::Session, timeout: u64) -> Result<Option<String>> {
         std::thread::sleep(Duration::from_millis(20));
     };
     let text = reader.join().unwrap_or_default();
-    Ok((status.code() != Some(255)).then_some(text))
+    Ok((status, text))
 }
 
 /// Parses the probe's lines; every value is cleaned of control characters

@@ -4,22 +4,23 @@
 
 use std::ffi::OsString;
 
+use crate::cli::SessionFlags;
 use crate::ctx::Ctx;
 use crate::error::{Error, Result};
-use crate::{attach, remote, session};
+use crate::session::{self, Policy, Request};
+use crate::{attach, remote};
 
-pub fn run(ctx: &Ctx, home: bool, command: &[OsString]) -> Result<i32> {
+pub const POLICY: Policy = Policy::Command;
+
+pub fn run(ctx: &Ctx, flags: SessionFlags, home: bool, command: &[OsString]) -> Result<i32> {
     if command.is_empty() {
         return Err(Error::Usage(
             "no command: write it after `--`, as in `runcode exec -- ls -la`".to_owned(),
         ));
     }
     let a = attach::require(&ctx.paths)?;
-    let cached = session::load(&ctx.paths, a.id).filter(|s| s.seconds_left() > 0 && !ctx.force);
-    let s = match cached {
-        Some(s) => s,
-        None => session::mint(ctx, a.id)?,
-    };
+    let req = Request::new(POLICY, flags);
+    let (s, _) = session::acquire(ctx, a.id, req)?;
     let line = remote::command_line(if home { None } else { Some(&s.meta.workdir) }, command);
-    remote::run(ctx, &s, &line)
+    remote::run(ctx, req, s, &line)
 }

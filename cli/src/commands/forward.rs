@@ -8,10 +8,13 @@ use std::process::Stdio;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use crate::cli::SessionFlags;
 use crate::ctx::Ctx;
 use crate::error::{Error, Result};
-use crate::session::Session;
-use crate::{paths, remote, text, transfer};
+use crate::session::{self, Policy, Request, Session};
+use crate::{attach, paths, remote, text};
+
+pub const POLICY: Policy = Policy::Command;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 struct Forward {
@@ -32,7 +35,7 @@ fn recorded(s: &Session) -> Vec<Forward> {
 }
 
 fn save(s: &Session, list: &[Forward]) -> Result<()> {
-    let bytes = serde_json::to_vec(list).map_err(|e| Error::Usage(e.to_string()))?;
+    let bytes = serde_json::to_vec(list).map_err(Error::encode("forwards.json"))?;
     paths::write_private(&record_path(s), &bytes, 0o600)
 }
 
@@ -78,13 +81,18 @@ fn spec(f: &Forward) -> String {
 
 pub fn run(
     ctx: &Ctx,
+    flags: SessionFlags,
     port: Option<u16>,
     local: Option<u16>,
     to: &str,
     cancel: bool,
     list: bool,
 ) -> Result<i32> {
-    let s = transfer::session(ctx)?;
+    let (s, _) = session::acquire(
+        ctx,
+        attach::require(&ctx.paths)?.id,
+        Request::new(POLICY, flags),
+    )?;
     if list {
         let alive = master_alive(&s);
         let forwards = if alive { recorded(&s) } else { Vec::new() };
@@ -159,7 +167,7 @@ pub fn run(
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::piped());
-    let out = cmd.output().map_err(crate::remote::ssh_error)?;
+    let out = cmd.output().map_err(Error::spawn("ssh"))?;
     if !out.status.success() {
         let why = text::clean(String::from_utf8_lossy(&out.stderr).trim(), false);
         return Err(Error::Conflict(format!(

@@ -5,14 +5,18 @@ use std::path::Path;
 
 use serde_json::json;
 
+use crate::cli::SessionFlags;
 use crate::ctx::Ctx;
 use crate::error::Result;
 use crate::transfer::{self, Fetched};
 
-pub fn run(ctx: &Ctx, remote: &str, out: Option<&Path>) -> Result<i32> {
-    let s = transfer::session(ctx)?;
-    let path = transfer::remote_path(&s.meta.workdir, remote)?;
-    match transfer::fetch(&s, &path, out)? {
+pub fn run(ctx: &Ctx, flags: SessionFlags, remote: &str, out: Option<&Path>) -> Result<i32> {
+    let (s, req) = transfer::session(ctx, flags)?;
+    let fetched = transfer::run(ctx, req, s, true, remote, |s, call| {
+        let path = transfer::remote_path(&s.meta.workdir, remote)?;
+        transfer::fetch(s, call, &path, out)
+    })?;
+    match fetched {
         // stdout carried the bytes themselves: nothing else goes there.
         Fetched::Stdout => {}
         Fetched::File(local, bytes) => {

@@ -1,4 +1,4 @@
-//! `runcode login`: the browser loopback login (control-plane.md), or
+//! `runcode login`: the browser loopback login (docs/api.md), or
 //! `--paste`. The token is verified with one listing (a failure only warns)
 //! and saved 0600.
 

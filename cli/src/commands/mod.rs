@@ -33,7 +33,7 @@ use crate::cli::Command;
 use crate::ctx::Ctx;
 use crate::error::Result;
 
-pub fn dispatch(ctx: &mut Ctx, command: Command) -> Result<i32> {
+pub fn dispatch(ctx: &Ctx, command: Command) -> Result<i32> {
     match command {
         Command::Login {
             paste,
@@ -48,10 +48,7 @@ pub fn dispatch(ctx: &mut Ctx, command: Command) -> Result<i32> {
             wait,
             timeout,
             session,
-        } => {
-            ctx.set_session(session);
-            connect::run(ctx, &workspace, start, wait, timeout)
-        }
+        } => connect::run(ctx, session, &workspace, start, wait, timeout),
         Command::Start {
             workspace,
             no_wait,
@@ -65,50 +62,32 @@ pub fn dispatch(ctx: &mut Ctx, command: Command) -> Result<i32> {
             workspace,
             command,
             session,
-        } => {
-            ctx.set_session(session);
-            ssh::run(ctx, &workspace, &command)
-        }
+        } => ssh::run(ctx, session, &workspace, &command),
         Command::Exec {
             home,
             command,
             session,
-        } => {
-            ctx.set_session(session);
-            exec::run(ctx, home, &command)
-        }
+        } => exec::run(ctx, session, home, &command),
         Command::Context {
             workspace,
             timeout,
             session,
-        } => {
-            ctx.set_session(session);
-            context::run(ctx, workspace.as_deref(), timeout)
-        }
+        } => context::run(ctx, session, workspace.as_deref(), timeout),
         Command::Put {
             local,
             remote,
             session,
-        } => {
-            ctx.set_session(session);
-            put::run(ctx, &local, &remote)
-        }
+        } => put::run(ctx, session, &local, &remote),
         Command::Get {
             remote,
             out,
             session,
-        } => {
-            ctx.set_session(session);
-            get::run(ctx, &remote, out.as_deref())
-        }
+        } => get::run(ctx, session, &remote, out.as_deref()),
         Command::Write {
             remote,
             file,
             session,
-        } => {
-            ctx.set_session(session);
-            write::run(ctx, &remote, file.as_deref())
-        }
+        } => write::run(ctx, session, &remote, file.as_deref()),
         Command::Forward {
             port,
             local,
@@ -116,15 +95,9 @@ pub fn dispatch(ctx: &mut Ctx, command: Command) -> Result<i32> {
             cancel,
             list,
             session,
-        } => {
-            ctx.set_session(session);
-            forward::run(ctx, port, local, &to, cancel, list)
-        }
+        } => forward::run(ctx, session, port, local, &to, cancel, list),
         Command::ConfigSsh { remove, dry_run } => config_ssh::run(ctx, remove, dry_run),
-        Command::Proxy { id, session } => {
-            ctx.set_session(session);
-            proxy::run(ctx, &id)
-        }
+        Command::Proxy { id, session } => proxy::run(ctx, session, &id),
         Command::Statusline { plain } => statusline::run(ctx, plain),
         Command::InstallStatusline { remove, force } => install_statusline::run(ctx, remove, force),
         Command::InstallPath { remove } => install_path::run(ctx, remove),
@@ -138,8 +111,6 @@ pub fn dispatch(ctx: &mut Ctx, command: Command) -> Result<i32> {
 }
 
 #[cfg(any(test, feature = "fuzz"))]
-pub use config_ssh::managed_host;
-#[cfg(any(test, feature = "fuzz"))]
 pub use statusline::dirs_from as statusline_dirs_from;
 
 /// "12 min" / "45 s" for a number of seconds left.
@@ -148,5 +119,31 @@ pub fn minutes(seconds: i64) -> String {
         format!("{} min", seconds / 60)
     } else {
         format!("{} s", seconds.max(0))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::session::Policy;
+
+    /// Which session rule each command uses (docs/sessions.md): a change
+    /// here is a change of behaviour users notice.
+    #[test]
+    fn each_session_command_has_its_policy() {
+        let table = [
+            ("connect", super::connect::POLICY, Policy::Attach),
+            ("ssh", super::ssh::POLICY, Policy::Attach),
+            ("context", super::context::POLICY, Policy::Attach),
+            ("exec", super::exec::POLICY, Policy::Command),
+            ("put/get/write", crate::transfer::POLICY, Policy::Command),
+            ("forward", super::forward::POLICY, Policy::Command),
+            ("proxy", super::proxy::POLICY, Policy::Proxy),
+        ];
+        for (command, actual, expected) in table {
+            assert_eq!(actual, expected, "{command}");
+        }
+        assert_eq!(Policy::Attach.margin(), 90);
+        assert_eq!(Policy::Command.margin(), 10);
+        assert_eq!(Policy::Proxy.margin(), 60);
     }
 }

@@ -8,16 +8,16 @@
 use std::io::{Read, Write};
 use std::net::TcpStream;
 
+use crate::cli::SessionFlags;
 use crate::ctx::Ctx;
 use crate::error::{Error, Result};
-use crate::session::{self, Session};
+use crate::session::{self, Policy, Request, Session};
 use crate::sshconfig::synthetic_host;
 use crate::{bundle, paths};
 
-/// Renew when less than this is left, so ssh's whole handshake fits in.
-const MARGIN: i64 = 60;
+pub const POLICY: Policy = Policy::Proxy;
 
-pub fn run(ctx: &Ctx, arg: &str) -> Result<i32> {
+pub fn run(ctx: &Ctx, flags: SessionFlags, arg: &str) -> Result<i32> {
     if arg.is_empty() || !arg.bytes().all(|b| b.is_ascii_digit()) {
         return Err(Error::Usage(format!(
             "proxy takes a numeric workspace id, not {:?}",
@@ -27,7 +27,7 @@ pub fn run(ctx: &Ctx, arg: &str) -> Result<i32> {
     let id: u64 = arg
         .parse()
         .map_err(|_| Error::Usage(format!("{arg} is not a workspace id")))?;
-    let s = locked_session(ctx, id)?;
+    let s = locked_session(ctx, flags, id)?;
     let stream = TcpStream::connect((s.meta.host.as_str(), s.meta.port)).map_err(|e| {
         Error::Network(format!(
             "cannot reach the gateway of #{id} at {}:{}: {e}",
@@ -37,23 +37,9 @@ pub fn run(ctx: &Ctx, arg: &str) -> Result<i32> {
     relay(stream)
 }
 
-fn locked_session(ctx: &Ctx, id: u64) -> Result<Session> {
-    paths::private_dir(&ctx.paths.cache)?;
-    let lock_path = ctx.paths.cache.join(format!(".ws-{id}.lock"));
-    let lock = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&lock_path)
-        .map_err(Error::io(&lock_path))?;
-    lock.lock().map_err(Error::io(&lock_path))?;
-    let s = match session::load(&ctx.paths, id).filter(|s| s.seconds_left() > MARGIN && !ctx.force)
-    {
-        Some(s) => s,
-        None => session::renew(ctx, id)?,
-    };
+fn locked_session(ctx: &Ctx, flags: SessionFlags, id: u64) -> Result<Session> {
+    let (s, _) = session::acquire(ctx, id, Request::new(POLICY, flags))?;
     pin(ctx, &s)?;
-    drop(lock);
     Ok(s)
 }
 
@@ -68,7 +54,7 @@ fn pin(ctx: &Ctx, s: &Session) -> Result<()> {
         .lines()
         .filter_map(|l| l.split_once(' ').map(|(_, key)| format!("{host} {key}\n")))
         .collect();
-    paths::write_private(&super::config_ssh::pins_file(&dir), pins.as_bytes(), 0o600)
+    paths::write_private(&crate::sshconfig::pins_file(&dir), pins.as_bytes(), 0o600)
 }
 
 /// Copies bytes both ways until either side closes, then exits the process

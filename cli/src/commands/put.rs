@@ -5,22 +5,31 @@ use std::path::Path;
 
 use serde_json::json;
 
+use crate::cli::SessionFlags;
 use crate::ctx::Ctx;
 use crate::error::{Error, Result};
 use crate::transfer;
 
-pub fn run(ctx: &Ctx, local: &Path, remote: &str) -> Result<i32> {
+pub fn run(ctx: &Ctx, flags: SessionFlags, local: &Path, remote: &str) -> Result<i32> {
     let meta = std::fs::metadata(local).map_err(Error::io(local))?;
-    let s = transfer::session(ctx)?;
-    let dest = transfer::remote_path(&s.meta.workdir, remote)?;
+    let (s, req) = transfer::session(ctx, flags)?;
     let (value, human) = if meta.is_dir() {
-        let (path, files, bytes) = transfer::send_dir(&s, local, &dest)?;
+        let (path, files, bytes) = transfer::run(ctx, req, s, true, remote, |s, call| {
+            let dest = transfer::remote_path(&s.meta.workdir, remote)?;
+            transfer::send_dir(s, call, local, &dest)
+        })?;
         (
             json!({"path": path, "bytes": bytes, "files": files}),
             format!("sent {files} files, {bytes} bytes to {path}"),
         )
     } else {
-        let (path, bytes) = transfer::send_file(&s, Some(local), &dest)?;
+        let name = local
+            .file_name()
+            .map_or_else(|| "file".to_owned(), |n| n.to_string_lossy().into_owned());
+        let (path, bytes) = transfer::run(ctx, req, s, true, remote, |s, call| {
+            let dest = transfer::remote_path(&s.meta.workdir, remote)?;
+            transfer::send_file(s, call, local, &name, &dest)
+        })?;
         (
             json!({"path": path, "bytes": bytes}),
             format!("sent {bytes} bytes to {path}"),

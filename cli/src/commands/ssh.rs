@@ -4,22 +4,26 @@
 use std::ffi::OsString;
 use std::io::IsTerminal;
 
+use crate::cli::SessionFlags;
 use crate::ctx::Ctx;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::remote;
-use crate::session;
+use crate::session::{self, Policy, Request};
 use crate::workspaces::{self, Target};
 
-pub fn run(ctx: &Ctx, arg: &str, command: &[OsString]) -> Result<i32> {
+pub const POLICY: Policy = Policy::Attach;
+
+pub fn run(ctx: &Ctx, flags: SessionFlags, arg: &str, command: &[OsString]) -> Result<i32> {
     // An id with a valid cached session needs no network at all.
     let id = match workspaces::target(arg)? {
         Target::Id(id) => id,
         Target::Name(_) => ctx.resolve(arg)?.id,
     };
-    let (s, _) = session::ensure(ctx, id, false)?;
+    let req = Request::new(POLICY, flags);
+    let (s, _) = session::acquire(ctx, id, req)?;
     if !command.is_empty() {
         let line = remote::command_line(Some(&s.meta.workdir), command);
-        return remote::run(ctx, &s, &line);
+        return remote::run(ctx, req, s, &line);
     }
     // A shell: ssh takes over the terminal.
     let line = format!(
@@ -35,7 +39,7 @@ pub fn run(ctx: &Ctx, arg: &str, command: &[OsString]) -> Result<i32> {
     {
         use std::os::unix::process::CommandExt;
         let err = cmd.exec();
-        Err(remote::ssh_error(err))
+        Err(Error::spawn("ssh")(err))
     }
     #[cfg(not(unix))]
     {

@@ -4,10 +4,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 
-use crate::api::Api;
 use crate::ctx::Ctx;
-use crate::error::{Error, Result};
-use crate::workspaces::{self, Workspace};
+use crate::error::Result;
+use crate::workspaces::{power_on, wait_running};
 
 pub fn run(ctx: &Ctx, arg: &str, wait: bool, timeout: u64) -> Result<i32> {
     let ws = ctx.resolve(arg)?;
@@ -41,53 +40,4 @@ pub fn run(ctx: &Ctx, arg: &str, wait: bool, timeout: u64) -> Result<i32> {
         &human,
     );
     Ok(0)
-}
-
-pub fn power_on(ctx: &Ctx, api: &Api, ws: &Workspace) -> Result<()> {
-    ctx.out
-        .progress(&format!("starting workspace #{}...", ws.id));
-    api.power(ws.id, true).map(|_| ())
-}
-
-/// Polls the listing every few seconds until `id` is running or `deadline`.
-pub fn wait_running(ctx: &Ctx, api: &Api, id: u64, deadline: Instant) -> Result<()> {
-    let began = Instant::now();
-    loop {
-        let list = workspaces::fetch(api)?;
-        let state = list
-            .iter()
-            .find(|w| w.id == id)
-            .map(|w| w.state.clone())
-            .unwrap_or_default();
-        if state == "running" {
-            return Ok(());
-        }
-        if Instant::now() >= deadline {
-            return Err(Error::NotReady(format!(
-                "workspace #{id} is still {} after {} s; try again with a longer --timeout",
-                if state.is_empty() {
-                    "not listed"
-                } else {
-                    &state
-                },
-                began.elapsed().as_secs()
-            )));
-        }
-        ctx.out.progress(&format!(
-            "waiting for #{id} to start ({}s)",
-            began.elapsed().as_secs()
-        ));
-        std::thread::sleep(poll_interval(deadline));
-    }
-}
-
-/// Every few seconds, never past the deadline.
-pub fn poll_interval(deadline: Instant) -> Duration {
-    let every = std::env::var("RUNCODE_POLL_MS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .map_or(Duration::from_secs(3), Duration::from_millis);
-    every
-        .min(deadline.saturating_duration_since(Instant::now()))
-        .max(Duration::from_millis(50))
 }

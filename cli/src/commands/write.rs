@@ -1,17 +1,34 @@
 //! `runcode write <remote> [--file P]`: stdin (or a file) to a remote file.
+//! Stdin is spooled to a private file first, so its size is checked on the
+//! workspace before the rename, as for `put`.
 
 use std::path::Path;
 
 use serde_json::json;
 
+use crate::cli::SessionFlags;
 use crate::ctx::Ctx;
 use crate::error::Result;
 use crate::transfer;
 
-pub fn run(ctx: &Ctx, remote: &str, file: Option<&Path>) -> Result<i32> {
-    let s = transfer::session(ctx)?;
-    let dest = transfer::remote_path(&s.meta.workdir, remote)?;
-    let (path, bytes) = transfer::send_file(&s, file, &dest)?;
+pub fn run(ctx: &Ctx, flags: SessionFlags, remote: &str, file: Option<&Path>) -> Result<i32> {
+    let (s, req) = transfer::session(ctx, flags)?;
+    let (source, name, _spool) = match file {
+        Some(p) => {
+            let name = p
+                .file_name()
+                .map_or_else(|| "file".to_owned(), |n| n.to_string_lossy().into_owned());
+            (p.to_path_buf(), name, None)
+        }
+        None => {
+            let (path, guard) = transfer::spool_stdin(&s)?;
+            (path, "stdin".to_owned(), Some(guard))
+        }
+    };
+    let (path, bytes) = transfer::run(ctx, req, s, true, remote, |s, call| {
+        let dest = transfer::remote_path(&s.meta.workdir, remote)?;
+        transfer::send_file(s, call, &source, &name, &dest)
+    })?;
     ctx.out.result(
         &json!({"path": path, "bytes": bytes}),
         &format!("wrote {bytes} bytes to {path}"),

@@ -120,6 +120,15 @@ pub fn run() -> Result<(), String> {
     let gets = interleaved(5, &mut [&mut get, &mut ssh_get], &mut || {})?;
     let put_peak = peak_kib(&mut put())?;
     let get_peak = peak_kib(&mut get())?;
+    let p10 = super::tree::run(
+        &dir,
+        &runcode,
+        &super::tree::Target {
+            config: &config,
+            alias: &alias,
+            workdir: &workdir,
+        },
+    )?;
     let _ = runcode(&["disconnect"]).status();
 
     let size = super::file_size(&cli)?;
@@ -166,6 +175,7 @@ pub fn run() -> Result<(), String> {
         ms(gets[0].median()),
         ms(gets[1].median())
     );
+    let _ = writeln!(report, "{p10}");
     #[allow(clippy::cast_precision_loss)]
     let (put_mib, get_mib) = (put_peak as f64 / 1024.0, get_peak as f64 / 1024.0);
     let _ = writeln!(

@@ -1,0 +1,179 @@
+//! Ctrl-C. A terminal sends SIGINT to the whole foreground process group, so
+//! an ssh the CLI is running gets it too and ends by itself; the CLI notes the
+//! interrupt, waits for that ssh, cleans up (the remote command included, see
+//! `remote`), and exits 130 with the `interrupted` error. When no child runs,
+//! the handler removes the temporary files registered with `TempGuard`,
+//! reports `interrupted` and exits 130 at once.
+
+use std::path::PathBuf;
+use std::process::{Child, Command};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+
+use crate::error::{Error, Result};
+use crate::output::Output;
+
+/// Set by the handler thread.
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+/// Set inside the signal handler itself (Unix), so it is already true when a
+/// child that got the same Ctrl-C is seen to exit.
+static SIGNALLED: OnceLock<Arc<AtomicBool>> = OnceLock::new();
+/// The pid of the child the CLI is waiting for (0: none).
+static CHILD: AtomicU32 = AtomicU32::new(0);
+/// Whether Ctrl-C is passed on to that child: not to a clean-up started
+/// after the interrupt (the handler thread may run late, after the
+/// interrupted child is gone and the clean-up has taken its place).
+static FORWARD: AtomicBool = AtomicBool::new(false);
+/// Temporary files and directories to remove if Ctrl-C ends the process.
+static TEMPS: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+/// Held across a spawn and the recording of its pid, and by the handler
+/// while it decides: a child started just as Ctrl-C arrives is either never
+/// started or handed the signal, never orphaned by the CLI's exit.
+static SPAWN: Mutex<()> = Mutex::new(());
+
+/// Installs the handler; `out` renders the `interrupted` failure.
+pub fn install(out: Output) {
+    let _ = ctrlc::set_handler(move || {
+        let _spawning = SPAWN
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        INTERRUPTED.store(true, Ordering::SeqCst);
+        let child = CHILD.load(Ordering::SeqCst);
+        if child != 0 {
+            // `kill -INT <runcode>` reaches only the CLI: pass it on, so the
+            // child ends as it would under a terminal's Ctrl-C.
+            if FORWARD.load(Ordering::SeqCst) {
+                forward(child);
+            }
+            return;
+        }
+        remove_temps();
+        out.failure(&Error::Interrupted);
+        std::process::exit(130);
+    });
+    install_flag();
+}
+
+/// True once Ctrl-C (SIGINT) arrived.
+pub fn interrupted() -> bool {
+    INTERRUPTED.load(Ordering::SeqCst) || SIGNALLED.get().is_some_and(|f| f.load(Ordering::SeqCst))
+}
+
+/// `Err(Interrupted)` once Ctrl-C arrived.
+pub fn check() -> Result<()> {
+    if interrupted() {
+        Err(Error::Interrupted)
+    } else {
+        Ok(())
+    }
+}
+
+/// Marks a child as the one being waited for until the guard drops: Ctrl-C
+/// then waits for it instead of ending the CLI.
+pub struct ChildGuard(());
+
+/// Starts `cmd` (`program` names it in errors) as the child Ctrl-C waits
+/// for; refused once Ctrl-C has arrived.
+pub fn spawn(cmd: &mut Command, program: &'static str) -> Result<(Child, ChildGuard)> {
+    let _spawning = SPAWN
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    check()?;
+    start(cmd, program, true)
+}
+
+/// Starts a clean-up after Ctrl-C (ending the remote command): allowed
+/// after the interrupt, and itself waited for.
+pub fn spawn_cleanup(cmd: &mut Command, program: &'static str) -> Result<(Child, ChildGuard)> {
+    let _spawning = SPAWN
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    start(cmd, program, false)
+}
+
+fn start(cmd: &mut Command, program: &'static str, forward: bool) -> Result<(Child, ChildGuard)> {
+    let child = cmd.spawn().map_err(Error::spawn(program))?;
+    FORWARD.store(forward, Ordering::SeqCst);
+    CHILD.store(child.id(), Ordering::SeqCst);
+    Ok((child, ChildGuard(())))
+}
+
+impl Drop for ChildGuard {
+    fn drop(&mut self) {
+        CHILD.store(0, Ordering::SeqCst);
+    }
+}
+
+/// A temporary path that is removed when the guard drops without `keep`,
+/// and by the handler if Ctrl-C ends the process first.
+pub struct TempGuard {
+    path: PathBuf,
+    armed: bool,
+}
+
+impl TempGuard {
+    pub fn new(path: PathBuf) -> TempGuard {
+        lock().push(path.clone());
+        TempGuard { path, armed: true }
+    }
+
+    /// The path was renamed into place: nothing to remove any more.
+    pub fn keep(mut self) {
+        self.armed = false;
+        forget(&self.path);
+    }
+}
+
+impl Drop for TempGuard {
+    fn drop(&mut self) {
+        if self.armed {
+            remove(&self.path);
+            forget(&self.path);
+        }
+    }
+}
+
+fn lock() -> std::sync::MutexGuard<'static, Vec<PathBuf>> {
+    TEMPS
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+fn forget(path: &PathBuf) {
+    lock().retain(|p| p != path);
+}
+
+fn remove(path: &PathBuf) {
+    let _ = std::fs::remove_file(path).or_else(|_| std::fs::remove_dir_all(path));
+}
+
+fn remove_temps() {
+    for path in lock().drain(..) {
+        remove(&path);
+    }
+}
+
+/// ctrlc installs its handler only over the default one, so this comes
+/// second; signal-hook chains to ctrlc's.
+#[cfg(unix)]
+fn install_flag() {
+    let flag = SIGNALLED.get_or_init(|| Arc::new(AtomicBool::new(false)));
+    let _ = signal_hook::flag::register(signal_hook::consts::SIGINT, Arc::clone(flag));
+}
+
+#[cfg(not(unix))]
+fn install_flag() {}
+
+#[cfg(unix)]
+fn forward(pid: u32) {
+    if let Some(pid) = i32::try_from(pid)
+        .ok()
+        .and_then(rustix::process::Pid::from_raw)
+    {
+        let _ = rustix::process::kill_process(pid, rustix::process::Signal::INT);
+    }
+}
+
+/// On Windows a console's Ctrl-C reaches every process attached to it.
+#[cfg(not(unix))]
+fn forward(_pid: u32) {}

@@ -1,0 +1,260 @@
+//! A remote command runs at most once (R12): a retry happens only when ssh
+//! failed before the command could start; Ctrl-C and a connection dropped
+//! mid-command are reported, never re-run, and leave nothing running. All
+//! against the devplane's real sshd, with Ctrl-C sent as a terminal sends
+//! it: SIGINT to the whole foreground process group.
+
+mod util;
+
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use util::cli::Cli;
+use util::devplane::Devplane;
+
+fn attached() -> (Devplane, Cli, PathBuf) {
+    let dp = Devplane::start(&[]);
+    let cli = Cli::new(&dp);
+    let v = cli.ok(&["connect", "1001"]);
+    let workdir = PathBuf::from(v["workdir"].as_str().unwrap());
+    (dp, cli, workdir)
+}
+
+/// A `runcode --json <args>` in a process group of its own, like a job a
+/// shell started in the foreground.
+fn spawn_job(cli: &Cli, args: &[&str]) -> Child {
+    cli.cmd()
+        .arg("--json")
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .process_group(0)
+        .spawn()
+        .unwrap()
+}
+
+/// Ctrl-C at a terminal: SIGINT to every process of the job's group.
+fn ctrl_c(job: &Child) {
+    let status = Command::new("kill")
+        .args(["-INT", "--", &format!("-{}", job.id())])
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+/// Processes on the workspace side (not the CLI, not its ssh) whose
+/// command line holds `needle`.
+fn running(needle: &str) -> Vec<String> {
+    runcode_e2e::procs::mentioning(&[needle])
+        .into_iter()
+        .filter(|p| !p.contains("/runcode ") && !p.contains(": ssh "))
+        .collect()
+}
+
+/// Waits (bounded) until `what` holds.
+#[track_caller]
+fn wait_for(what: &str, mut check: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !check() {
+        assert!(Instant::now() < deadline, "gave up waiting: {what}");
+        std::thread::sleep(Duration::from_millis(25));
+    }
+}
+
+/// The lines of a file the remote command appends to at each run.
+fn runs(workdir: &Path, name: &str) -> usize {
+    std::fs::read_to_string(workdir.join(name))
+        .unwrap_or_default()
+        .lines()
+        .count()
+}
+
+/// Waits for the job's first line on stderr (the rest is drained and lost).
+fn first_stderr_line(job: &mut Child) -> String {
+    use std::io::BufRead;
+    let mut reader = std::io::BufReader::new(job.stderr.take().unwrap());
+    let mut line = String::new();
+    reader.read_line(&mut line).unwrap();
+    std::thread::spawn(move || std::io::copy(&mut reader, &mut std::io::sink()));
+    line
+}
+
+fn finish(job: Child) -> (i32, Value, String) {
+    let out = job.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let last = stdout.lines().last().unwrap_or_default().to_owned();
+    let value = serde_json::from_str(&last).unwrap_or(Value::Null);
+    (
+        out.status.code().unwrap_or_else(|| {
+            use std::os::unix::process::ExitStatusExt;
+            -out.status.signal().unwrap_or(1000)
+        }),
+        value,
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn ctrl_c_during_exec_ends_the_remote_command_and_never_reruns_it() {
+    let (dp, cli, workdir) = attached();
+    let before = dp.mints();
+    let job = spawn_job(&cli, &["exec", "--", "echo run >> runs.txt; sleep 4343"]);
+    wait_for("the remote command", || runs(&workdir, "runs.txt") == 1);
+    ctrl_c(&job);
+    let (code, value, stderr) = finish(job);
+    assert_eq!(code, 130, "{value} {stderr}");
+    assert_eq!(value["error"], "interrupted", "{stderr}");
+    wait_for("the remote command to end", || {
+        running("sleep 4343").is_empty()
+    });
+    assert_eq!(runs(&workdir, "runs.txt"), 1, "run once");
+    assert_eq!(dp.mints(), before, "no retry, no mint");
+    assert!(!stderr.contains("trying once more"), "{stderr}");
+    // The session is still good for the next command.
+    let out = cli.run(&["exec", "--", "echo", "next"]);
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "next");
+}
+
+#[test]
+fn a_connection_dropped_mid_command_is_reported_and_not_rerun() {
+    let (dp, cli, workdir) = attached();
+    let before = dp.mints();
+    let job = spawn_job(&cli, &["exec", "--", "echo run >> runs.txt; sleep 4344"]);
+    wait_for("the remote command", || runs(&workdir, "runs.txt") == 1);
+    dp.post("/_dev/drop?workspace_id=1001", serde_json::json!({}));
+    let (code, value, stderr) = finish(job);
+    assert_eq!(code, 255, "{value} {stderr}");
+    assert_eq!(value["error"], "ssh_failed", "{stderr}");
+    assert!(
+        value["message"].as_str().unwrap().contains("not run again"),
+        "{value}"
+    );
+    assert_eq!(runs(&workdir, "runs.txt"), 1, "run once");
+    assert_eq!(dp.mints(), before, "no retry, no mint");
+    wait_for("nothing left", || running("sleep 4344").is_empty());
+}
+
+#[test]
+fn a_key_revoked_before_the_command_gets_one_remint_and_one_run() {
+    let (dp, cli, workdir) = attached();
+    cli.ok(&["disconnect", "--keep"]); // no master: the next exec authenticates
+    cli.ok(&["connect", "1001"]);
+    dp.post("/_dev/revoke?workspace_id=1001", serde_json::json!({}));
+    let before = dp.mints();
+    let out = cli.run(&["--json", "exec", "--", "echo run >> runs.txt; echo done"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "done");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("Permission denied"));
+    assert_eq!(dp.mints(), before + 1, "one re-mint");
+    assert_eq!(runs(&workdir, "runs.txt"), 1, "one run");
+}
+
+#[test]
+fn ctrl_c_during_put_get_and_write_leaves_nothing_half_written() {
+    let (_dp, cli, workdir) = attached();
+    // write: stdin stays open, so the stream is being read when Ctrl-C comes.
+    let mut job = cli
+        .cmd()
+        .args(["--json", "write", "half.txt"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .process_group(0)
+        .spawn()
+        .unwrap();
+    let mut stdin = job.stdin.take().unwrap();
+    std::io::Write::write_all(&mut stdin, &[b'x'; 100_000]).unwrap();
+    let spooled = || {
+        std::fs::read_dir(cli.session_dir(1001))
+            .unwrap()
+            .flatten()
+            .any(|e| e.file_name().to_string_lossy().ends_with(".spool"))
+    };
+    wait_for("the stream being read", spooled);
+    ctrl_c(&job);
+    let (code, value, stderr) = finish(job);
+    drop(stdin);
+    assert_eq!(
+        (code, value["error"].as_str()),
+        (130, Some("interrupted")),
+        "{stderr}"
+    );
+    assert!(!spooled(), "the local spool is gone");
+    assert!(
+        std::fs::read_dir(&workdir)
+            .unwrap()
+            .flatten()
+            .all(|e| !e.file_name().to_string_lossy().contains("half")),
+        "nothing on the workspace"
+    );
+
+    // get: the remote file is a FIFO whose writer never finishes.
+    cli.ok(&[
+        "exec",
+        "--",
+        "mkfifo slow && ((printf abc; sleep 4345) > slow &) </dev/null >/dev/null 2>&1; echo {}",
+    ]);
+    let out_dir = cli.tmp.path().join("out");
+    std::fs::create_dir(&out_dir).unwrap();
+    let job = spawn_job(
+        &cli,
+        &[
+            "get",
+            "slow",
+            "--out",
+            out_dir.join("slow.txt").to_str().unwrap(),
+        ],
+    );
+    // The reader on the workspace is blocked on the FIFO: the get is under way.
+    wait_for("the remote reader", || !running("wc -c").is_empty());
+    ctrl_c(&job);
+    let (code, value, stderr) = finish(job);
+    assert_eq!(
+        (code, value["error"].as_str()),
+        (130, Some("interrupted")),
+        "{stderr}"
+    );
+    assert_eq!(
+        std::fs::read_dir(&out_dir).unwrap().count(),
+        0,
+        "nothing local, not even a temporary file"
+    );
+    let _ = cli.run(&["exec", "--", "pkill -f 'sleep 4345'; rm -f slow"]);
+    wait_for("nothing left", || running("sleep 4345").is_empty());
+}
+
+#[test]
+fn ctrl_c_while_waiting_for_a_start_or_a_login_exits_130_with_json() {
+    let dp = Devplane::start(&["--boot-delay", "60"]);
+    let cli = Cli::new(&dp);
+    let job = spawn_job(&cli, &["connect", "1002", "--start", "--wait"]);
+    wait_for("the start", || dp.state(1002) == "starting");
+    ctrl_c(&job);
+    let (code, value, stderr) = finish(job);
+    assert_eq!(
+        (code, value["error"].as_str()),
+        (130, Some("interrupted")),
+        "{stderr}"
+    );
+
+    let bare = Cli::bare(&dp.api);
+    let mut job = spawn_job(&bare, &["login", "--no-browser", "--timeout", "60"]);
+    let said = first_stderr_line(&mut job);
+    assert!(said.contains("open this URL"), "{said}");
+    ctrl_c(&job);
+    let (code, value, stderr) = finish(job);
+    assert_eq!(
+        (code, value["error"].as_str()),
+        (130, Some("interrupted")),
+        "{stderr}"
+    );
+    assert!(!bare.home.join(".config/runcode/token").exists());
+}
