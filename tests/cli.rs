@@ -231,7 +231,7 @@ fn exec_needs_no_control_plane_while_the_session_is_valid() {
     let dp = Devplane::start(&[]);
     let cli = Cli::new(&dp);
     cli.ok(&["connect", "1001"]);
-    let pid = dp.child.as_ref().unwrap().id().to_string();
+    let pid = dp.pid().to_string();
     // Freeze the control plane: a request to it would hang for 20 s and fail.
     assert!(
         Command::new("kill")

@@ -211,7 +211,17 @@ fn a_transfer_cut_half_way_leaves_nothing_at_the_destination() {
     });
     let out = child.wait_with_output().unwrap();
     assert!(!out.status.success());
-    std::thread::sleep(Duration::from_millis(500));
+    // The remote side ends when it sees the input end: wait for its
+    // temporary file to go, then nothing may stand under the real name.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while std::fs::read_dir(&workdir).unwrap().flatten().any(|e| {
+        e.file_name()
+            .to_string_lossy()
+            .starts_with("cut.bin.runcode-tmp")
+    }) {
+        assert!(Instant::now() < deadline, "the temporary file stayed");
+        std::thread::sleep(Duration::from_millis(20));
+    }
     assert!(
         !workdir.join("cut.bin").exists(),
         "no half file under the destination name"

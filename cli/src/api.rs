@@ -15,20 +15,16 @@ const MAX_REDIRECTS: usize = 5;
 /// May the token travel to `url`? `https://` anywhere; `http://` only to
 /// `localhost`, `127.0.0.0/8` or `::1`.
 pub fn is_safe_base(url: &str) -> bool {
-    let Some((scheme, rest)) = url.split_once("://") else {
+    let Some(parts) = crate::url::parts(url) else {
         return false;
     };
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
-    if authority.contains('@') || authority.is_empty() {
+    if parts.authority.contains('@') || parts.authority.is_empty() {
         return false;
     }
-    match scheme.to_ascii_lowercase().as_str() {
+    match parts.scheme.to_ascii_lowercase().as_str() {
         "https" => true,
         "http" => {
-            let host = match authority.strip_prefix('[') {
-                Some(v6) => v6.split(']').next().unwrap_or(""),
-                None => authority.split(':').next().unwrap_or(""),
-            };
+            let host = parts.host();
             host.eq_ignore_ascii_case("localhost")
                 || host
                     .parse::<std::net::IpAddr>()
@@ -250,15 +246,17 @@ fn join(base: &str, location: &str) -> String {
     if location.contains("://") {
         return location.to_owned();
     }
-    let (scheme, rest) = base.split_once("://").unwrap_or(("https", base));
-    let authority = rest.split('/').next().unwrap_or("");
+    let Some(p) = crate::url::parts(base) else {
+        return location.to_owned();
+    };
     if let Some(net) = location.strip_prefix("//") {
-        format!("{scheme}://{net}")
+        format!("{}://{net}", p.scheme)
     } else if location.starts_with('/') {
-        format!("{scheme}://{authority}{location}")
+        format!("{}://{}{location}", p.scheme, p.authority)
     } else {
-        let dir = rest.rsplit_once('/').map_or(rest, |(d, _)| d);
-        format!("{scheme}://{dir}/{location}")
+        let path = p.rest.split(['?', '#']).next().unwrap_or("");
+        let dir = path.rsplit_once('/').map_or("", |(d, _)| d);
+        format!("{}://{}{dir}/{location}", p.scheme, p.authority)
     }
 }
 

@@ -8,9 +8,9 @@ pub fn settings_path() -> Option<PathBuf> {
     if let Some(dir) = std::env::var_os("CLAUDE_CONFIG_DIR").filter(|d| !d.is_empty()) {
         return Some(PathBuf::from(dir).join("settings.json"));
     }
-    std::env::var_os("HOME")
-        .filter(|h| !h.is_empty())
-        .map(|h| PathBuf::from(h).join(".claude").join("settings.json"))
+    crate::paths::home()
+        .ok()
+        .map(|h| h.join(".claude").join("settings.json"))
 }
 
 /// Is our status line (`<path to runcode> statusline`) the one configured?

@@ -21,6 +21,7 @@ mod sshconfig;
 mod text;
 mod token;
 mod transfer;
+mod url;
 mod workspaces;
 
 #[cfg(test)]

@@ -21,7 +21,9 @@ fn var(name: &str) -> Option<PathBuf> {
         .filter(|p| p.is_absolute())
 }
 
-fn home() -> Result<PathBuf> {
+/// The home directory: `HOME` (an absolute path), or `USERPROFILE` on
+/// Windows.
+pub fn home() -> Result<PathBuf> {
     var("HOME")
         .or_else(|| {
             if cfg!(windows) {
@@ -70,6 +72,13 @@ impl Paths {
     pub fn current(&self) -> PathBuf {
         self.cache.join("current")
     }
+}
+
+/// This binary, with links resolved: what `install-statusline`,
+/// `config-ssh` and `install-path` write into other programs' files.
+pub fn this_exe() -> Result<PathBuf> {
+    let exe = std::env::current_exe().map_err(Error::io("runcode"))?;
+    Ok(std::fs::canonicalize(&exe).unwrap_or(exe))
 }
 
 /// Creates `dir` (and parents) and makes it private (0700).

@@ -144,55 +144,37 @@ pub fn attempt<T>(
     retry: bool,
     mut op: impl FnMut(&Session, &Call) -> Result<(ExitStatus, T)>,
 ) -> Result<(Session, i32, T)> {
-    let call = Call::new(&session);
-    let outcome = op(&session, &call);
-    finish_interrupted(&session, &call)?;
-    let (status, value) = outcome?;
-    let code = exit_code(status);
-    if code != 255 {
-        return Ok((session, code, value));
-    }
-    let said = call.diagnostics();
     let id = session.meta.ws_id;
-    let Some(reason) = failed_before_start(&said) else {
-        replay(&said);
-        return Err(Error::SshDropped {
-            id,
-            reason: dropped_reason(&said),
-        });
-    };
-    if !retry {
-        replay(&said);
-        return Err(Error::SshUnreachable {
-            id,
-            reason: reason.to_owned(),
-        });
-    }
-    ctx.out.progress(&format!(
-        "runcode: ssh could not connect ({}): minting a fresh session and trying once more",
-        crate::text::clean(reason, false)
-    ));
-    drop(call);
-    let fresh = session::replace(ctx, &session, req)?;
-    let call = Call::new(&fresh);
-    let outcome = op(&fresh, &call);
-    finish_interrupted(&fresh, &call)?;
-    let (status, value) = outcome?;
-    let code = exit_code(status);
-    if code != 255 {
-        return Ok((fresh, code, value));
-    }
-    let said = call.diagnostics();
-    replay(&said);
-    match failed_before_start(&said) {
-        Some(reason) => Err(Error::SshUnreachable {
-            id,
-            reason: reason.to_owned(),
-        }),
-        None => Err(Error::SshDropped {
-            id,
-            reason: dropped_reason(&said),
-        }),
+    let mut session = session;
+    let mut retries = u8::from(retry);
+    loop {
+        let call = Call::new(&session);
+        let outcome = op(&session, &call);
+        finish_interrupted(&session, &call)?;
+        let (status, value) = outcome?;
+        let code = exit_code(status);
+        if code != 255 {
+            return Ok((session, code, value));
+        }
+        let said = call.diagnostics();
+        let Some(reason) = failed_before_start(&said).map(str::to_owned) else {
+            replay(&said);
+            return Err(Error::SshDropped {
+                id,
+                reason: dropped_reason(&said),
+            });
+        };
+        if retries == 0 {
+            replay(&said);
+            return Err(Error::SshUnreachable { id, reason });
+        }
+        retries -= 1;
+        ctx.out.progress(&format!(
+            "runcode: ssh could not connect ({}): minting a fresh session and trying once more",
+            crate::text::clean(&reason, false)
+        ));
+        drop(call);
+        session = session::replace(ctx, &session, req)?;
     }
 }
 

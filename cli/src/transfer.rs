@@ -166,7 +166,9 @@ pub fn send_dir(
         n = shell_quote(&name)
     );
     let (mut child, _guard) = spawn(s, call, &script, Stdio::piped(), Stdio::piped())?;
-    let pipe = child.stdin.take().expect("piped");
+    // Buffered: tar writes a 512-byte header and a small body per file, and
+    // 5,000 small writes to ssh's pipe cost far more than the bytes.
+    let pipe = std::io::BufWriter::with_capacity(1 << 20, child.stdin.take().expect("piped"));
     let mut builder = tar::Builder::new(pipe);
     builder.follow_symlinks(false);
     let (mut files, mut bytes) = (0u64, 0u64);
@@ -174,6 +176,10 @@ pub fn send_dir(
     let sent = builder
         .append_dir_all("tree", source)
         .and_then(|()| builder.into_inner())
+        .and_then(|pipe| {
+            pipe.into_inner()
+                .map_err(std::io::IntoInnerError::into_error)
+        })
         .map(drop);
     let mut written = String::new();
     if let Some(mut out) = child.stdout.take() {
@@ -268,7 +274,8 @@ pub fn fetch(s: &Session, call: &Call, remote: &str, out: Option<&Path>) -> Atte
         ))),
         (Some(b'D'), false) => receive_local(out.expect("checked"), &name, |tmp| {
             std::fs::create_dir(tmp).map_err(Error::io(tmp))?;
-            let mut archive = tar::Archive::new(&mut stream);
+            // Buffered, as for put: tar reads a header at a time.
+            let mut archive = tar::Archive::new(std::io::BufReader::with_capacity(1 << 20, &mut stream));
             archive.set_preserve_permissions(true);
             archive.unpack(tmp).map_err(Error::io(tmp))?;
             let (mut files, mut bytes) = (0, 0);

@@ -2,6 +2,10 @@
 //! `runcode.exe` entry, a regular file at the top level, size-capped. An
 //! archive holding any link named like it, any absolute or `..` path, or two
 //! copies of it is refused whole.
+//!
+//! Self-contained on purpose: the fuzz crate compiles this file by path,
+//! without the rest of the launcher, so it reports a refusal as a plain
+//! message rather than `crate::error` (the installer wraps it in one).
 
 use std::io::{BufReader, Read, Seek, SeekFrom, Write};
 use std::path::{Component, Path};

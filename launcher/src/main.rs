@@ -12,6 +12,7 @@ mod handover;
 mod install;
 mod knobs;
 mod platform;
+mod proxy;
 mod report;
 mod resolve;
 mod url;

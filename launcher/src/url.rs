@@ -1,5 +1,9 @@
 //! Which URLs the launcher may fetch: `https://`, `file://`, and `http://` to
 //! loopback; redirects only to `https://` or loopback `http://`.
+//!
+//! Self-contained on purpose: the fuzz crate compiles this file by path,
+//! without the rest of the launcher, so it answers plain values rather than
+//! `crate::error` (the caller turns them into errors).
 
 /// The scheme of `url`, lowercased, and the rest after `://`.
 fn split(url: &str) -> Option<(String, &str)> {

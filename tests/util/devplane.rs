@@ -2,15 +2,15 @@
 //! dir and a free port, read from its ready line, stopped with SIGTERM when
 //! the test ends. Plus the plain-HTTP and OpenSSH helpers the suites use.
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+use runcode_e2e::plane::Plane;
 use serde_json::Value;
 
 pub struct Devplane {
-    pub child: Option<Child>,
+    plane: Option<Plane>,
     pub api: String,
     pub token: String,
     pub data_dir: PathBuf,
@@ -70,52 +70,29 @@ impl Devplane {
         dp
     }
 
-    fn spawn(mut command: Command, data_dir: &Path, args: &[&str]) -> Devplane {
-        let mut child = command
-            .arg("serve")
-            .arg("--data-dir")
-            .arg(data_dir)
-            .arg("--port")
-            .arg("0")
-            .args(args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("start runcode-devplane");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .expect("ready line");
-        let ready: Value =
-            serde_json::from_str(&line).unwrap_or_else(|e| panic!("ready line {line:?}: {e}"));
+    fn spawn(command: Command, data_dir: &Path, args: &[&str]) -> Devplane {
+        let mut all = vec!["--port", "0"];
+        all.extend_from_slice(args);
+        let plane = Plane::spawn(command, data_dir, &all).expect("start runcode-devplane");
         Devplane {
-            api: ready["api_base"].as_str().unwrap().to_owned(),
-            token: ready["token"].as_str().unwrap().to_owned(),
+            api: plane.api(),
+            token: plane.token(),
             data_dir: data_dir.to_path_buf(),
-            ready,
-            child: Some(child),
+            ready: plane.ready.clone(),
+            plane: Some(plane),
             _tmp: None,
         }
     }
 
+    /// The devplane's pid while it runs.
+    pub fn pid(&self) -> u32 {
+        self.plane.as_ref().and_then(Plane::pid).expect("running")
+    }
+
     /// SIGTERM, then wait for a clean exit.
     pub fn stop(&mut self) -> std::process::ExitStatus {
-        let mut child = self.child.take().expect("running");
-        let _ = Command::new("kill")
-            .arg("-TERM")
-            .arg(child.id().to_string())
-            .status();
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while Instant::now() < deadline {
-            if let Ok(Some(status)) = child.try_wait() {
-                return status;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        let _ = child.kill();
-        let _ = child.wait();
-        panic!("the devplane did not stop within 20 s of SIGTERM");
+        let mut plane = self.plane.take().expect("running");
+        plane.stop().unwrap_or_else(|e| panic!("{e}"))
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -193,14 +170,6 @@ impl Devplane {
 
     pub fn mints(&self) -> u64 {
         self.get("/_dev/requests")["mints"].as_u64().unwrap()
-    }
-}
-
-impl Drop for Devplane {
-    fn drop(&mut self) {
-        if self.child.is_some() {
-            self.stop();
-        }
     }
 }
 

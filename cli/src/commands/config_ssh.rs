@@ -16,10 +16,7 @@ use crate::{paths, text};
 const DEFAULT_API: &str = "https://app.runcode.io";
 
 fn ssh_dir() -> Result<PathBuf> {
-    let home = std::env::var_os("HOME")
-        .filter(|h| !h.is_empty())
-        .ok_or_else(|| Error::Usage("HOME is not set".to_owned()))?;
-    Ok(PathBuf::from(home).join(".ssh"))
+    Ok(crate::paths::home()?.join(".ssh"))
 }
 
 pub fn run(ctx: &Ctx, remove: bool, dry_run: bool) -> Result<i32> {
@@ -113,8 +110,7 @@ pub fn run(ctx: &Ctx, remove: bool, dry_run: bool) -> Result<i32> {
 
 /// One host per SSH-capable workspace whose title is safe to write.
 fn managed_hosts(ctx: &Ctx) -> Result<Vec<ManagedHost>> {
-    let exe = std::env::current_exe().map_err(Error::io("runcode"))?;
-    let exe = std::fs::canonicalize(&exe).unwrap_or(exe);
+    let exe = crate::paths::this_exe()?;
     let exe_text = exe.display().to_string();
     if exe_text.chars().any(|c| c.is_control() || c == '\'') {
         return Err(Error::Usage(format!(

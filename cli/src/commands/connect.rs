@@ -75,9 +75,7 @@ pub fn run(
         "statusline_installed": statusline_installed,
     });
     let web = m.web_url.as_deref().map(|u| {
-        u.split("://")
-            .nth(1)
-            .unwrap_or(u)
+        crate::url::without_scheme(u)
             .trim_end_matches('/')
             .to_owned()
     });

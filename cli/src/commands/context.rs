@@ -154,14 +154,7 @@ pub fn digest(id: u64, workdir: &str, raw: &str) -> Value {
 
 /// `https://user:token@host/x` -> `https://host/x`.
 fn strip_credentials(url: &str) -> String {
-    match url.split_once("://") {
-        Some((scheme, rest)) => {
-            let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
-            let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
-            format!("{scheme}://{host}{path}")
-        }
-        None => url.to_owned(),
-    }
+    crate::url::without_userinfo(url)
 }
 
 fn human(v: &Value) -> String {

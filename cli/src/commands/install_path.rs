@@ -2,7 +2,7 @@
 //! binary, so your own shell and tools find it. Refuses to replace anything
 //! that is not ours; `--remove` removes only our link.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde_json::json;
 
@@ -18,8 +18,7 @@ fn is_ours(link: &Path) -> bool {
 }
 
 pub fn run(ctx: &Ctx, remove: bool) -> Result<i32> {
-    let exe = std::env::current_exe().map_err(Error::io("runcode"))?;
-    let exe = std::fs::canonicalize(&exe).unwrap_or(exe);
+    let exe = crate::paths::this_exe()?;
     if cfg!(windows) {
         let dir = exe.parent().map(Path::to_path_buf).unwrap_or_default();
         ctx.out.result(
@@ -28,10 +27,7 @@ pub fn run(ctx: &Ctx, remove: bool) -> Result<i32> {
         );
         return Ok(0);
     }
-    let home = std::env::var_os("HOME")
-        .filter(|h| !h.is_empty())
-        .ok_or_else(|| Error::Usage("HOME is not set".to_owned()))?;
-    let bin = PathBuf::from(home).join(".local/bin");
+    let bin = crate::paths::home()?.join(".local/bin");
     let link = bin.join("runcode");
     let present = std::fs::symlink_metadata(&link).is_ok();
     if present && !is_ours(&link) {

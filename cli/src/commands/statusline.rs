@@ -38,8 +38,8 @@ fn line(ctx: &Ctx, plain: bool, dirs: &[PathBuf]) -> Option<String> {
         .meta
         .web_url
         .as_deref()
-        .and_then(|u| u.split("://").nth(1))
-        .map(|rest| rest.split('/').next().unwrap_or(rest).to_owned())
+        .and_then(crate::url::parts)
+        .map(|p| p.host_port().to_owned())
         .filter(|h| !h.is_empty())
         .unwrap_or_else(|| {
             if s.meta.user.is_empty() {

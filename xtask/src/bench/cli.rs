@@ -10,7 +10,7 @@ use std::process::{Command, Stdio};
 use serde_json::Value;
 
 use super::{interleaved, ms, ratio};
-use crate::plane::Plane;
+use crate::plane;
 use crate::sh;
 
 const RUNS: usize = 100;
@@ -22,7 +22,7 @@ pub fn run() -> Result<(), String> {
     let _ = std::fs::remove_dir_all(&dir);
     let home = dir.join("home");
     std::fs::create_dir_all(&home).map_err(|e| e.to_string())?;
-    let plane = Plane::start(&dir.join("data"), &[])?;
+    let plane = plane::start(&dir.join("data"), &[])?;
     let cli = sh::root().join("target/release/runcode");
     let runcode = |args: &[&str]| {
         let mut c = Command::new(&cli);

@@ -26,12 +26,7 @@ pub fn run(
     let tree_arg = tree.display().to_string();
     let back = dir.join("tree-back");
     let back_arg = back.display().to_string();
-    let ssh = |remote: &str| {
-        format!(
-            "ssh -F '{}' {} '{remote}'",
-            t.config, t.alias
-        )
-    };
+    let ssh = |remote: &str| format!("ssh -F '{}' {} '{remote}'", t.config, t.alias);
     let shell = |line: String| {
         let mut c = Command::new("sh");
         c.arg("-c").arg(line).stdin(Stdio::null());
@@ -83,7 +78,8 @@ fn make_tree(tree: &Path) -> Result<(), String> {
         for f in 0..100 {
             let seed = (d * 100 + f) as u8;
             let bytes: Vec<u8> = (0..2048u32).map(|i| seed.wrapping_add(i as u8)).collect();
-            std::fs::write(folder.join(format!("f{f:03}.txt")), bytes).map_err(|e| e.to_string())?;
+            std::fs::write(folder.join(format!("f{f:03}.txt")), bytes)
+                .map_err(|e| e.to_string())?;
         }
     }
     Ok(())

@@ -14,7 +14,7 @@ use runcode_e2e::serve::Server;
 use serde_json::Value;
 
 use super::{indent, step};
-use crate::plane::Plane;
+use crate::plane;
 use crate::stage;
 
 struct Session<'a> {
@@ -86,7 +86,7 @@ pub fn run(dir: &Path, staged: &stage::Staged, release: &Server) -> Result<(), S
         5,
         "a local control plane whose workspaces are real sshd servers",
     );
-    let plane = Plane::start(&data, &["--boot-delay", "3"])?;
+    let plane = plane::start(&data, &["--boot-delay", "3"])?;
     let ready = plane.ready.clone();
     let api = ready["api_base"].as_str().unwrap_or_default().to_owned();
     println!("    api and web {api}, data {}", data.display());
