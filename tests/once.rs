@@ -97,12 +97,20 @@ fn finish(job: Child) -> (i32, Value, String) {
     )
 }
 
-#[test]
-fn ctrl_c_during_exec_ends_the_remote_command_and_never_reruns_it() {
+/// An attached workspace, the mints so far, and an `exec` whose remote
+/// command has started (it notes its run in runs.txt, then sleeps).
+fn exec_under_way(sleep: &str) -> (Devplane, Cli, PathBuf, u64, Child) {
     let (dp, cli, workdir) = attached();
     let before = dp.mints();
-    let job = spawn_job(&cli, &["exec", "--", "echo run >> runs.txt; sleep 4343"]);
+    let line = format!("echo run >> runs.txt; sleep {sleep}");
+    let job = spawn_job(&cli, &["exec", "--", &line]);
     wait_for("the remote command", || runs(&workdir, "runs.txt") == 1);
+    (dp, cli, workdir, before, job)
+}
+
+#[test]
+fn ctrl_c_during_exec_ends_the_remote_command_and_never_reruns_it() {
+    let (dp, cli, workdir, before, job) = exec_under_way("4343");
     ctrl_c(&job);
     let (code, value, stderr) = finish(job);
     assert_eq!(code, 130, "{value} {stderr}");
@@ -120,10 +128,7 @@ fn ctrl_c_during_exec_ends_the_remote_command_and_never_reruns_it() {
 
 #[test]
 fn a_connection_dropped_mid_command_is_reported_and_not_rerun() {
-    let (dp, cli, workdir) = attached();
-    let before = dp.mints();
-    let job = spawn_job(&cli, &["exec", "--", "echo run >> runs.txt; sleep 4344"]);
-    wait_for("the remote command", || runs(&workdir, "runs.txt") == 1);
+    let (dp, _cli, workdir, before, job) = exec_under_way("4344");
     dp.post("/_dev/drop?workspace_id=1001", serde_json::json!({}));
     let (code, value, stderr) = finish(job);
     assert_eq!(code, 255, "{value} {stderr}");
