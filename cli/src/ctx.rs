@@ -31,11 +31,10 @@ impl Ctx {
         let target = workspaces::target(arg)?;
         let list = workspaces::fetch(&self.api()?)?;
         match target {
-            Target::Id(id) => list.into_iter().find(|w| w.id == id).ok_or_else(|| {
-                Error::NotFound(format!(
-                    "no workspace #{id} on this account; `runcode list --all` shows them"
-                ))
-            }),
+            Target::Id(id) => list
+                .into_iter()
+                .find(|w| w.id == id)
+                .ok_or(Error::NoWorkspaceId { id }),
             Target::Name(name) => workspaces::by_name(&list, &name).cloned(),
         }
     }

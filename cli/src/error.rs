@@ -66,10 +66,32 @@ pub enum Error {
     Unauthorized(String),
     #[error("{0}")]
     Forbidden(String),
+    /// The server said 404.
     #[error("{0}")]
     NotFound(String),
+    #[error("no workspace #{id} on this account; `runcode list --all` shows them")]
+    NoWorkspaceId { id: u64 },
+    #[error("no workspace is called {name:?}; `runcode list --all` shows them")]
+    NoWorkspaceNamed { name: String },
+    #[error("no readable file or directory at {path} on the workspace")]
+    NoRemoteFile { path: String },
+    #[error("no forward of port {port} to cancel; `runcode forward --list` shows them")]
+    NoForward { port: u16 },
+    /// The server said 409.
     #[error("{0}")]
     Conflict(String),
+    #[error("workspace #{id} ({name}) cannot be reached over SSH")]
+    NotSshCapable { id: u64, name: String },
+    #[error("workspace #{id} is {state}; run again with --start to power it on")]
+    NotRunning { id: u64, state: String },
+    #[error("could not forward localhost:{local} ({why}); try another --local port")]
+    ForwardRefused { local: u16, why: String },
+    #[error("{path} {what}; {fix}")]
+    NotOurs {
+        path: PathBuf,
+        what: String,
+        fix: &'static str,
+    },
     #[error("{0}")]
     RateLimited(String),
     #[error("{0}")]
@@ -90,8 +112,14 @@ pub enum Error {
     StartFailed(String),
     #[error("could not stop the workspace: {0}")]
     StopFailed(String),
-    #[error("{0}")]
-    NotReady(String),
+    #[error("workspace #{id} is still {state} after {waited} s; try again with a longer --timeout")]
+    StillStarting { id: u64, state: String, waited: u64 },
+    #[error(
+        "ssh to #{id} did not answer within {waited} s; try `runcode connect` again in a minute"
+    )]
+    NotAnswering { id: u64, waited: u64 },
+    #[error("the probe did not finish within {timeout} s; try --timeout")]
+    ProbeTimeout { timeout: u64 },
     #[error("no workspace is attached: run `runcode connect <workspace>` first")]
     NotAttached,
     #[error(
@@ -144,8 +172,16 @@ impl Error {
             Error::NoToken => Code::NoToken,
             Error::Unauthorized(_) => Code::Unauthorized,
             Error::Forbidden(_) => Code::Forbidden,
-            Error::NotFound(_) => Code::NotFound,
-            Error::Conflict(_) => Code::Conflict,
+            Error::NotFound(_)
+            | Error::NoWorkspaceId { .. }
+            | Error::NoWorkspaceNamed { .. }
+            | Error::NoRemoteFile { .. }
+            | Error::NoForward { .. } => Code::NotFound,
+            Error::Conflict(_)
+            | Error::NotSshCapable { .. }
+            | Error::NotRunning { .. }
+            | Error::ForwardRefused { .. }
+            | Error::NotOurs { .. } => Code::Conflict,
             Error::RateLimited(_) => Code::RateLimited,
             Error::Unavailable(_) => Code::Unavailable,
             Error::BadRequest(_) => Code::BadRequest,
@@ -155,7 +191,9 @@ impl Error {
             Error::UnsafeBundle(_) => Code::UnsafeBundle,
             Error::StartFailed(_) => Code::StartFailed,
             Error::StopFailed(_) => Code::StopFailed,
-            Error::NotReady(_) => Code::NotReady,
+            Error::StillStarting { .. }
+            | Error::NotAnswering { .. }
+            | Error::ProbeTimeout { .. } => Code::NotReady,
             Error::NotAttached => Code::NotAttached,
             Error::SshMissing => Code::SshMissing,
             Error::SshUnreachable { .. } | Error::SshDropped { .. } => Code::SshFailed,

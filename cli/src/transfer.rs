@@ -283,9 +283,9 @@ pub fn fetch(s: &Session, call: &Call, remote: &str, out: Option<&Path>) -> Atte
             Ok((files, bytes))
         })
         .map(|(p, f, b)| Fetched::Tree(p, f, b)),
-        _ => Err(Error::NotFound(format!(
-            "no readable file or directory at {remote} on the workspace"
-        ))),
+        _ => Err(Error::NoRemoteFile {
+            path: remote.to_owned(),
+        }),
     };
     if result.is_err() {
         let _ = child.kill();

@@ -135,10 +135,9 @@ pub fn by_name<'a>(list: &'a [Workspace], name: &str) -> Result<&'a Workspace> {
         .collect();
     match hits[..] {
         [one] => Ok(one),
-        [] => Err(Error::NotFound(format!(
-            "no workspace is called {:?}; `runcode list --all` shows them",
-            crate::text::clean(name, false)
-        ))),
+        [] => Err(Error::NoWorkspaceNamed {
+            name: crate::text::clean(name, false),
+        }),
         _ => {
             let ids: Vec<String> = hits.iter().map(|w| format!("#{}", w.id)).collect();
             Err(Error::Usage(format!(
@@ -171,15 +170,15 @@ pub fn wait_running(ctx: &Ctx, api: &Api, id: u64, deadline: Instant) -> Result<
             return Ok(());
         }
         if Instant::now() >= deadline {
-            return Err(Error::NotReady(format!(
-                "workspace #{id} is still {} after {} s; try again with a longer --timeout",
-                if state.is_empty() {
-                    "not listed"
+            return Err(Error::StillStarting {
+                id,
+                state: if state.is_empty() {
+                    "not listed".to_owned()
                 } else {
-                    &state
+                    state
                 },
-                began.elapsed().as_secs()
-            )));
+                waited: began.elapsed().as_secs(),
+            });
         }
         ctx.out.progress(&format!(
             "waiting for #{id} to start ({}s)",

@@ -27,19 +27,18 @@ pub fn run(
     let deadline = Instant::now() + Duration::from_secs(timeout);
     let ws = ctx.resolve(arg)?;
     if !ws.ssh_capable {
-        return Err(Error::Conflict(format!(
-            "workspace #{} ({}) cannot be reached over SSH",
-            ws.id,
-            ws.display_name()
-        )));
+        return Err(Error::NotSshCapable {
+            id: ws.id,
+            name: ws.display_name(),
+        });
     }
     let mut started = false;
     if ws.state != "running" {
         if !start {
-            return Err(Error::Conflict(format!(
-                "workspace #{} is {}; run again with --start to power it on",
-                ws.id, ws.state
-            )));
+            return Err(Error::NotRunning {
+                id: ws.id,
+                state: ws.state.clone(),
+            });
         }
         let api = ctx.api()?;
         if ws.state != "starting" {
@@ -116,11 +115,10 @@ fn wait_answering(ctx: &Ctx, session: &Session, deadline: Instant) -> Result<()>
             return Ok(());
         }
         if Instant::now() >= deadline {
-            return Err(Error::NotReady(format!(
-                "ssh to #{} did not answer within {} s; try `runcode connect` again in a minute",
-                session.meta.ws_id,
-                began.elapsed().as_secs()
-            )));
+            return Err(Error::NotAnswering {
+                id: session.meta.ws_id,
+                waited: began.elapsed().as_secs(),
+            });
         }
         ctx.out.progress(&format!(
             "waiting for #{} to answer over ssh ({}s)",

@@ -92,9 +92,7 @@ fn probe(s: &Session, call: &Call, timeout: u64) -> Result<(ExitStatus, String)>
         if Instant::now() >= deadline {
             let _ = child.kill();
             let _ = child.wait();
-            return Err(Error::NotReady(format!(
-                "the probe did not finish within {timeout} s; try --timeout"
-            )));
+            return Err(Error::ProbeTimeout { timeout });
         }
         std::thread::sleep(Duration::from_millis(20));
     };

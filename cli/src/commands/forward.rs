@@ -141,9 +141,7 @@ pub fn run(
             .iter()
             .position(|f| f.port == forward.port && (local.is_none() || f.local == forward.local));
         let Some(i) = found else {
-            return Err(Error::NotFound(format!(
-                "no forward of port {port} to cancel"
-            )));
+            return Err(Error::NoForward { port });
         };
         let gone = forwards.remove(i);
         let mut cmd = s.ssh();
@@ -170,10 +168,10 @@ pub fn run(
     let out = cmd.output().map_err(Error::spawn("ssh"))?;
     if !out.status.success() {
         let why = text::clean(String::from_utf8_lossy(&out.stderr).trim(), false);
-        return Err(Error::Conflict(format!(
-            "could not forward localhost:{} ({why}); try another --local port",
-            forward.local
-        )));
+        return Err(Error::ForwardRefused {
+            local: forward.local,
+            why,
+        });
     }
     forwards.retain(|f| f.local != forward.local);
     forwards.push(forward.clone());

@@ -31,10 +31,11 @@ pub fn run(ctx: &Ctx, remove: bool) -> Result<i32> {
     let link = bin.join("runcode");
     let present = std::fs::symlink_metadata(&link).is_ok();
     if present && !is_ours(&link) {
-        return Err(Error::Conflict(format!(
-            "{} exists and is not a runcode link; left untouched",
-            link.display()
-        )));
+        return Err(Error::NotOurs {
+            path: link,
+            what: "exists and is not a runcode link".to_owned(),
+            fix: "it was left untouched",
+        });
     }
     if remove {
         if present {

@@ -35,11 +35,14 @@ pub fn run(ctx: &Ctx, remove: bool, force: bool) -> Result<i32> {
             format!("the status line is already wired into {}", file.display()),
         ),
         Edit::Foreign(other) => {
-            return Err(Error::Conflict(format!(
-                "{} already has a status line ({}); use --force to replace it",
-                file.display(),
-                crate::text::clean(&other, false)
-            )));
+            return Err(Error::NotOurs {
+                path: file,
+                what: format!(
+                    "already has a status line ({})",
+                    crate::text::clean(&other, false)
+                ),
+                fix: "use --force to replace it",
+            });
         }
         Edit::Write(new) => {
             if let Some(dir) = file.parent() {
