@@ -680,6 +680,29 @@ fn the_shim_names_runcode_bin_when_no_launcher_fits() {
     std::fs::remove_file(&w.launcher).unwrap();
     let out = run(&mut w.shim());
     assert_refused(&out, "RUNCODE_BIN");
+    // Under --json an agent gets the launcher's JSON refusal from the shim too.
+    util::assert_refused_json(&run(w.shim().args(["--json", "list"])), "RUNCODE_BIN");
+    // After `--` the words are the remote command's, not the shim's.
+    let out = run(w.shim().args(["exec", "--", "--json"]));
+    assert!(out.stdout.is_empty());
+}
+
+/// With no launcher for the machine, the shim runs `RUNCODE_BIN` itself,
+/// and refuses one that is not an executable file.
+#[test]
+fn the_shim_runs_runcode_bin_when_no_launcher_fits() {
+    let w = World::new();
+    std::fs::remove_file(&w.launcher).unwrap();
+    let own = w.tmp.path().join("own-runcode");
+    util::write_exe(&own, &payload("own"));
+    let out = run(w.shim().env("RUNCODE_BIN", &own).args(["a b", ""]));
+    assert_ok(&out);
+    assert_eq!(payload_args(&out), vec![b"a b".to_vec(), Vec::new()]);
+    let out = run(w
+        .shim()
+        .env("RUNCODE_BIN", w.tmp.path().join("missing"))
+        .arg("--json"));
+    util::assert_refused_json(&out, "not an executable file");
 }
 
 /// The shim learns the machine from /proc on Linux, forking nothing; where
@@ -720,6 +743,34 @@ fn the_shim_reads_the_machine_from_proc_and_falls_back_to_uname() {
     let out = hidden("/usr/bin:/bin");
     assert_ok(&out);
     assert_eq!(payload_args(&out), vec![b"hi".to_vec()]);
+
+    // Claude Code on Windows runs its Bash tool in Git Bash, where `runcode`
+    // is this shim and uname names MINGW, MSYS or Cygwin: the shim hands over
+    // to the Windows launcher (here a stand-in that says which it is).
+    let dir = w.shim.parent().unwrap().join("launcher");
+    util::write_exe(
+        &dir.join("runcode-launcher-windows-amd64.exe"),
+        b"#!/bin/sh\necho windows-amd64 \"$@\"\n",
+    );
+    for system in [
+        "MINGW64_NT-10.0-19045 x86_64",
+        "MSYS_NT-10.0-19045 x86_64",
+        "CYGWIN_NT-10.0-19045 x86_64",
+        // Windows on ARM without an arm64 launcher: x64 runs there.
+        "MINGW64_NT-10.0-22631 aarch64",
+    ] {
+        util::write_exe(
+            &fake.join("uname"),
+            format!("#!/bin/sh\necho '{system}'\n").as_bytes(),
+        );
+        let out = hidden(&path);
+        assert_ok(&out);
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout).trim(),
+            "windows-amd64 hi",
+            "{system}"
+        );
+    }
 }
 
 #[test]

@@ -225,6 +225,21 @@ pub fn assert_refused(out: &Output, needle: &str) {
     );
 }
 
+/// A refusal under `--json`: exit 1, the reason on stderr, and the one
+/// `launcher_failed` object on stdout, which it answers.
+pub fn assert_refused_json(out: &Output, needle: &str) -> serde_json::Value {
+    assert_eq!(out.status.code(), Some(1), "stderr: {}", stderr(out));
+    assert!(stderr(out).contains(needle), "{needle:?}: {}", stderr(out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {:?}", String::from_utf8_lossy(&out.stdout)));
+    assert_eq!(v["error"], "launcher_failed", "{v}");
+    assert!(
+        v["message"].as_str().is_some_and(|m| m.contains(needle)),
+        "{v}"
+    );
+    v
+}
+
 /// `n` bytes that do not compress (xorshift), so archives keep their size.
 pub fn noise(n: usize) -> Vec<u8> {
     let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
