@@ -72,6 +72,18 @@ fn runs(workdir: &Path, name: &str) -> usize {
         .count()
 }
 
+/// Ctrl-C, then the outcome every interrupted command has: exit 130 and
+/// the `interrupted` object.
+fn interrupt(job: Child) {
+    ctrl_c(&job);
+    let (code, value, stderr) = finish(job);
+    assert_eq!(
+        (code, value["error"].as_str()),
+        (130, Some("interrupted")),
+        "{stderr}"
+    );
+}
+
 /// Waits for the job's first line on stderr (the rest is drained and lost).
 fn first_stderr_line(job: &mut Child) -> String {
     use std::io::BufRead;
@@ -220,13 +232,7 @@ fn ctrl_c_during_put_get_and_write_leaves_nothing_half_written() {
     );
     // The reader on the workspace is blocked on the FIFO: the get is under way.
     wait_for("the remote reader", || !running("wc -c").is_empty());
-    ctrl_c(&job);
-    let (code, value, stderr) = finish(job);
-    assert_eq!(
-        (code, value["error"].as_str()),
-        (130, Some("interrupted")),
-        "{stderr}"
-    );
+    interrupt(job);
     assert_eq!(
         std::fs::read_dir(&out_dir).unwrap().count(),
         0,
@@ -242,24 +248,12 @@ fn ctrl_c_while_waiting_for_a_start_or_a_login_exits_130_with_json() {
     let cli = Cli::new(&dp);
     let job = spawn_job(&cli, &["connect", "1002", "--start", "--wait"]);
     wait_for("the start", || dp.state(1002) == "starting");
-    ctrl_c(&job);
-    let (code, value, stderr) = finish(job);
-    assert_eq!(
-        (code, value["error"].as_str()),
-        (130, Some("interrupted")),
-        "{stderr}"
-    );
+    interrupt(job);
 
     let bare = Cli::bare(&dp.api);
     let mut job = spawn_job(&bare, &["login", "--no-browser", "--timeout", "60"]);
     let said = first_stderr_line(&mut job);
     assert!(said.contains("open this URL"), "{said}");
-    ctrl_c(&job);
-    let (code, value, stderr) = finish(job);
-    assert_eq!(
-        (code, value["error"].as_str()),
-        (130, Some("interrupted")),
-        "{stderr}"
-    );
+    interrupt(job);
     assert!(!bare.home.join(".config/runcode/token").exists());
 }
