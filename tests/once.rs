@@ -177,6 +177,35 @@ fn a_key_revoked_before_the_command_gets_one_remint_and_one_run() {
 #[test]
 fn ctrl_c_during_put_get_and_write_leaves_nothing_half_written() {
     let (_dp, cli, workdir) = attached();
+    // put: the local file is a FIFO whose writer stays open, so the upload is
+    // under way (its temporary file on the workspace) when Ctrl-C comes.
+    let fifo = cli.tmp.path().join("pipe.bin");
+    assert!(
+        Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let job = spawn_job(&cli, &["put", fifo.to_str().unwrap(), "pipe.bin"]);
+    let mut writer = std::fs::OpenOptions::new().write(true).open(&fifo).unwrap();
+    std::io::Write::write_all(&mut writer, &[b'p'; 100_000]).unwrap();
+    let temporary = || {
+        std::fs::read_dir(&workdir).unwrap().flatten().any(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .starts_with("pipe.bin.runcode-tmp")
+        })
+    };
+    wait_for("the upload", temporary);
+    interrupt(job);
+    drop(writer);
+    wait_for("the temporary file to go", || !temporary());
+    assert!(
+        !workdir.join("pipe.bin").exists(),
+        "nothing under the real name"
+    );
+
     // write: stdin stays open, so the stream is being read when Ctrl-C comes.
     let mut job = cli
         .cmd()
