@@ -109,6 +109,12 @@ fn finish(job: Child) -> (i32, Value, String) {
     )
 }
 
+/// A sleep no other test (nor another run of this suite) starts: the
+/// process table is the whole machine's.
+fn unique_sleep() -> String {
+    format!("{}{}", 43, std::process::id())
+}
+
 /// An attached workspace, the mints so far, and an `exec` whose remote
 /// command has started (it notes its run in runs.txt, then sleeps).
 fn exec_under_way(sleep: &str) -> (Devplane, Cli, PathBuf, u64, Child) {
@@ -122,13 +128,14 @@ fn exec_under_way(sleep: &str) -> (Devplane, Cli, PathBuf, u64, Child) {
 
 #[test]
 fn ctrl_c_during_exec_ends_the_remote_command_and_never_reruns_it() {
-    let (dp, cli, workdir, before, job) = exec_under_way("4343");
+    let sleep = unique_sleep();
+    let (dp, cli, workdir, before, job) = exec_under_way(&sleep);
     ctrl_c(&job);
     let (code, value, stderr) = finish(job);
     assert_eq!(code, 130, "{value} {stderr}");
     assert_eq!(value["error"], "interrupted", "{stderr}");
     wait_for("the remote command to end", || {
-        running("sleep 4343").is_empty()
+        running(&format!("sleep {sleep}")).is_empty()
     });
     assert_eq!(runs(&workdir, "runs.txt"), 1, "run once");
     assert_eq!(dp.mints(), before, "no retry, no mint");
@@ -140,7 +147,8 @@ fn ctrl_c_during_exec_ends_the_remote_command_and_never_reruns_it() {
 
 #[test]
 fn a_connection_dropped_mid_command_is_reported_and_not_rerun() {
-    let (dp, _cli, workdir, before, job) = exec_under_way("4344");
+    let sleep = unique_sleep();
+    let (dp, _cli, workdir, before, job) = exec_under_way(&sleep);
     dp.post("/_dev/drop?workspace_id=1001", serde_json::json!({}));
     let (code, value, stderr) = finish(job);
     assert_eq!(code, 255, "{value} {stderr}");
@@ -151,7 +159,9 @@ fn a_connection_dropped_mid_command_is_reported_and_not_rerun() {
     );
     assert_eq!(runs(&workdir, "runs.txt"), 1, "run once");
     assert_eq!(dp.mints(), before, "no retry, no mint");
-    wait_for("nothing left", || running("sleep 4344").is_empty());
+    wait_for("nothing left", || {
+        running(&format!("sleep {sleep}")).is_empty()
+    });
 }
 
 #[test]
@@ -177,6 +187,7 @@ fn a_key_revoked_before_the_command_gets_one_remint_and_one_run() {
 #[test]
 fn ctrl_c_during_put_get_and_write_leaves_nothing_half_written() {
     let (_dp, cli, workdir) = attached();
+    let sleep = unique_sleep();
     // put: the local file is a FIFO whose writer stays open, so the upload is
     // under way (its temporary file on the workspace) when Ctrl-C comes.
     let fifo = cli.tmp.path().join("pipe.bin");
@@ -246,7 +257,7 @@ fn ctrl_c_during_put_get_and_write_leaves_nothing_half_written() {
     cli.ok(&[
         "exec",
         "--",
-        "mkfifo slow && ((printf abc; sleep 4345) > slow &) </dev/null >/dev/null 2>&1; echo {}",
+        &format!("mkfifo slow && ((printf abc; sleep {sleep}) > slow &) </dev/null >/dev/null 2>&1; echo {{}}"),
     ]);
     let out_dir = cli.tmp.path().join("out");
     std::fs::create_dir(&out_dir).unwrap();
@@ -267,8 +278,14 @@ fn ctrl_c_during_put_get_and_write_leaves_nothing_half_written() {
         0,
         "nothing local, not even a temporary file"
     );
-    let _ = cli.run(&["exec", "--", "pkill -f 'sleep 4345'; rm -f slow"]);
-    wait_for("nothing left", || running("sleep 4345").is_empty());
+    let _ = cli.run(&[
+        "exec",
+        "--",
+        &format!("pkill -f 'sleep {sleep}'; rm -f slow"),
+    ]);
+    wait_for("nothing left", || {
+        running(&format!("sleep {sleep}")).is_empty()
+    });
 }
 
 #[test]

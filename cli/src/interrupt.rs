@@ -24,6 +24,9 @@ static CHILD: AtomicU32 = AtomicU32::new(0);
 /// after the interrupt (the handler thread may run late, after the
 /// interrupted child is gone and the clean-up has taken its place).
 static FORWARD: AtomicBool = AtomicBool::new(false);
+/// How many regions of the main thread are handling Ctrl-C themselves
+/// (`Handled`): while one is open the handler only notes the interrupt.
+static HANDLED: AtomicU32 = AtomicU32::new(0);
 /// Temporary files and directories to remove if Ctrl-C ends the process.
 static TEMPS: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
 /// Held across a spawn and the recording of its pid, and by the handler
@@ -47,6 +50,11 @@ pub fn install(out: Output) {
             }
             return;
         }
+        if HANDLED.load(Ordering::SeqCst) > 0 {
+            // Between two children of a remote operation: the main thread
+            // sees the flag and ends the remote command before it exits.
+            return;
+        }
         remove_temps();
         out.failure(&Error::Interrupted);
         std::process::exit(130);
@@ -65,6 +73,22 @@ pub fn check() -> Result<()> {
         Err(Error::Interrupted)
     } else {
         Ok(())
+    }
+}
+
+/// While the guard lives, the main thread handles Ctrl-C itself: it checks
+/// `interrupted` after each child and cleans up (the remote command above
+/// all) before it exits, so the handler must not end the process under it.
+pub struct Handled(());
+
+pub fn handled() -> Handled {
+    HANDLED.fetch_add(1, Ordering::SeqCst);
+    Handled(())
+}
+
+impl Drop for Handled {
+    fn drop(&mut self) {
+        HANDLED.fetch_sub(1, Ordering::SeqCst);
     }
 }
 

@@ -147,6 +147,9 @@ pub fn attempt<T>(
     let id = session.meta.ws_id;
     let mut session = session;
     let mut retries = u8::from(retry);
+    // Ctrl-C from here on is ours to handle: the remote command must be
+    // ended before the CLI exits.
+    let _handled = interrupt::handled();
     loop {
         let call = Call::new(&session);
         let outcome = op(&session, &call);
