@@ -42,12 +42,15 @@ pub fn run(args: &[OsString]) -> i32 {
         .take_while(|a| *a != "--")
         .any(|a| a == "--json");
     let out = output::Output { json };
-    // First, so that a Ctrl-C at any later point is handled as documented.
-    interrupt::install(out);
     let cli = match cli::Cli::try_parse_from(args) {
         Ok(cli) => cli,
         Err(e) => return usage_error(&e, out),
     };
+    // The status line runs no child and writes nothing to undo: it keeps
+    // the default Ctrl-C and spares the handler's thread on its 2 ms path.
+    if !matches!(cli.command, cli::Command::Statusline { .. }) {
+        interrupt::install(out);
+    }
     let paths = paths::Paths::from_env();
     // The status line never fails, even without a home directory.
     if paths.is_err() && matches!(cli.command, cli::Command::Statusline { .. }) {

@@ -93,6 +93,17 @@ pub fn private_dir(dir: &Path) -> Result<()> {
     Ok(())
 }
 
+/// Creates `path`, which must not exist, with `mode` from its first byte.
+pub fn create_new(path: &Path, mode: u32) -> std::io::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, mode);
+    #[cfg(not(unix))]
+    let _ = mode;
+    options.open(path)
+}
+
 /// Writes `bytes` to `path` atomically, the file being created with `mode`
 /// from its first byte (a temporary file in the same directory, renamed).
 pub fn write_private(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
@@ -101,14 +112,8 @@ pub fn write_private(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let tmp = path.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, mode);
-    #[cfg(not(unix))]
-    let _ = mode;
     let _ = std::fs::remove_file(&tmp);
-    let result = options.open(&tmp).and_then(|mut f| {
+    let result = create_new(&tmp, mode).and_then(|mut f| {
         f.write_all(bytes)?;
         f.sync_all()
     });

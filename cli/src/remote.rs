@@ -79,7 +79,6 @@ impl Call {
     /// `ssh -F <config> -E <log> <alias> <line>`, the line marked with the
     /// run id.
     pub fn ssh(&self, s: &Session, line: &str) -> Command {
-        let _ = std::fs::remove_file(&self.log);
         let mut cmd = s.ssh();
         cmd.arg("-E")
             .arg(&self.log)
@@ -161,14 +160,14 @@ pub fn attempt<T>(
         }
         let said = call.diagnostics();
         let Some(reason) = failed_before_start(&said).map(str::to_owned) else {
-            replay(&said);
+            replay(ctx, &said);
             return Err(Error::SshDropped {
                 id,
                 reason: dropped_reason(&said),
             });
         };
         if retries == 0 {
-            replay(&said);
+            replay(ctx, &said);
             return Err(Error::SshUnreachable { id, reason });
         }
         retries -= 1;
@@ -198,10 +197,10 @@ fn dropped_reason(said: &str) -> String {
 }
 
 /// ssh's own words, on stderr, as ssh would have printed them.
-fn replay(said: &str) {
+fn replay(ctx: &Ctx, said: &str) {
     let said = said.trim_end();
     if !said.is_empty() {
-        crate::output::Output { json: false }.progress(&crate::text::clean(said, true));
+        ctx.out.progress(&crate::text::clean(said, true));
     }
 }
 

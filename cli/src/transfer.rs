@@ -100,6 +100,13 @@ fn receive_file_script(dest: &str, name: &str, size: u64) -> String {
     )
 }
 
+/// The name a local file keeps on the workspace when its destination is a
+/// directory.
+pub fn name_of(path: &Path) -> String {
+    path.file_name()
+        .map_or_else(|| "file".to_owned(), |n| n.to_string_lossy().into_owned())
+}
+
 /// Sends the local file `source` to `dest` (to `dest/<name>` when that is a
 /// directory). The remote side checks the size before the rename, so a cut
 /// stream never lands under the destination name. Returns the remote path
@@ -133,12 +140,8 @@ pub fn send_file(
 pub fn spool_stdin(s: &Session) -> Result<(PathBuf, TempGuard)> {
     let path = s.dir().join(format!(".stdin-{}.spool", std::process::id()));
     let guard = TempGuard::new(path.clone());
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
     let _ = std::fs::remove_file(&path);
-    let mut file = options.open(&path).map_err(Error::io(&path))?;
+    let mut file = crate::paths::create_new(&path, 0o600).map_err(Error::io(&path))?;
     std::io::copy(&mut std::io::stdin().lock(), &mut file).map_err(Error::io("stdin"))?;
     interrupt::check()?;
     Ok((path, guard))

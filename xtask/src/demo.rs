@@ -14,7 +14,7 @@ pub fn run(_args: &[String]) -> Result<(), String> {
     let release = runcode_e2e::serve::Server::start(&staged.release);
     launcher::run(&dir, &staged, &release)?;
     devplane::run(&dir, &staged, &release)?;
-    println!("\ndemo finished: every step behaved as the spec says");
+    println!("\ndemo finished: every step behaved as the README and docs/ describe");
     Ok(())
 }
 

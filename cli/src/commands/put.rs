@@ -23,9 +23,7 @@ pub fn run(ctx: &Ctx, flags: SessionFlags, local: &Path, remote: &str) -> Result
             format!("sent {files} files, {bytes} bytes to {path}"),
         )
     } else {
-        let name = local
-            .file_name()
-            .map_or_else(|| "file".to_owned(), |n| n.to_string_lossy().into_owned());
+        let name = transfer::name_of(local);
         let (path, bytes) = transfer::run(ctx, req, s, true, remote, |s, call| {
             let dest = transfer::remote_path(&s.meta.workdir, remote)?;
             transfer::send_file(s, call, local, &name, &dest)

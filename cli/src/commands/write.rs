@@ -14,12 +14,7 @@ use crate::transfer;
 pub fn run(ctx: &Ctx, flags: SessionFlags, remote: &str, file: Option<&Path>) -> Result<i32> {
     let (s, req) = transfer::session(ctx, flags)?;
     let (source, name, _spool) = match file {
-        Some(p) => {
-            let name = p
-                .file_name()
-                .map_or_else(|| "file".to_owned(), |n| n.to_string_lossy().into_owned());
-            (p.to_path_buf(), name, None)
-        }
+        Some(p) => (p.to_path_buf(), transfer::name_of(p), None),
         None => {
             let (path, guard) = transfer::spool_stdin(&s)?;
             (path, "stdin".to_owned(), Some(guard))
