@@ -8,6 +8,88 @@ use sha2::{Digest, Sha256};
 
 use crate::archive::{self, Entry};
 
+/// Where a release platform's binaries come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Made {
+    /// `cargo xtask dist` builds it on Linux (cross toolchains from Debian),
+    /// and the test command runs it (natively, under qemu-user or Wine).
+    Here,
+    /// Type-checked and linted here; built and tested by the release
+    /// workflow on a runner of its own OS (its C and linker need the vendor
+    /// SDK).
+    Workflow,
+}
+
+/// One platform the release ships, with the Rust target that builds it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Platform {
+    pub os: &'static str,
+    pub arch: &'static str,
+    pub target: &'static str,
+    pub made: Made,
+}
+
+/// The six platforms, in the order reports list them. The shims, the
+/// launcher, release.yml and the formula must name the same ones (a tidy
+/// test checks).
+pub const PLATFORMS: [Platform; 6] = [
+    Platform::new("linux", "amd64", "x86_64-unknown-linux-musl", Made::Here),
+    Platform::new("linux", "arm64", "aarch64-unknown-linux-musl", Made::Here),
+    Platform::new("windows", "amd64", "x86_64-pc-windows-gnu", Made::Here),
+    Platform::new("windows", "arm64", "aarch64-pc-windows-msvc", Made::Workflow),
+    Platform::new("darwin", "amd64", "x86_64-apple-darwin", Made::Workflow),
+    Platform::new("darwin", "arm64", "aarch64-apple-darwin", Made::Workflow),
+];
+
+impl Platform {
+    const fn new(os: &'static str, arch: &'static str, target: &'static str, made: Made) -> Self {
+        Platform {
+            os,
+            arch,
+            target,
+            made,
+        }
+    }
+
+    pub fn named(os: &str, arch: &str) -> Option<Platform> {
+        PLATFORMS.into_iter().find(|p| p.os == os && p.arch == arch)
+    }
+
+    pub fn host() -> Option<Platform> {
+        Platform::named(host_os(), host_arch())
+    }
+
+    pub fn windows(self) -> bool {
+        self.os == "windows"
+    }
+
+    /// `.exe` on Windows.
+    pub fn exe(self) -> &'static str {
+        if self.windows() { ".exe" } else { "" }
+    }
+
+    /// `runcode_<os>_<arch>.tar.gz`, `.zip` on Windows.
+    pub fn asset(self) -> String {
+        let ext = if self.windows() { "zip" } else { "tar.gz" };
+        format!("runcode_{}_{}.{ext}", self.os, self.arch)
+    }
+
+    /// The launcher's file name in the bundle's `bin/launcher/`.
+    pub fn launcher(self) -> String {
+        format!("runcode-launcher-{}-{}{}", self.os, self.arch, self.exe())
+    }
+
+    /// The launcher's cache name for the CLI of `version`.
+    pub fn cached_name(self, version: &str) -> String {
+        format!("runcode-{version}-{}-{}{}", self.os, self.arch, self.exe())
+    }
+
+    /// `linux/amd64`, for reports.
+    pub fn label(self) -> String {
+        format!("{}/{}", self.os, self.arch)
+    }
+}
+
 /// This machine's release names, as the launcher computes them.
 pub fn host_os() -> &'static str {
     match std::env::consts::OS {
@@ -113,19 +195,22 @@ pub fn file_url(dir: &Path) -> String {
 /// `LICENSE` and `README.md` from `root`, sorted, mtime 0, uid/gid 0, fixed
 /// modes, so the same inputs always give the same bytes.
 pub fn release_archive(root: &Path, cli: &[u8]) -> Result<Vec<u8>, String> {
-    let bin = if cfg!(windows) {
-        "runcode.exe"
-    } else {
-        "runcode"
-    };
+    let host = Platform::host().ok_or("this machine is not a release platform")?;
+    platform_archive(root, cli, host)
+}
+
+/// The published archive of `platform`: a zip holding `runcode.exe` for
+/// Windows, else a gzip tar holding `runcode`.
+pub fn platform_archive(root: &Path, cli: &[u8], platform: Platform) -> Result<Vec<u8>, String> {
+    let bin = format!("runcode{}", platform.exe());
     let read = |name: &str| std::fs::read(root.join(name)).map_err(|e| format!("{name}: {e}"));
     let mut entries = vec![
         Entry::file("LICENSE", read("LICENSE")?, 0o644),
         Entry::file("README.md", read("README.md")?, 0o644),
-        Entry::file(bin, cli.to_vec(), 0o755),
+        Entry::file(&bin, cli.to_vec(), 0o755),
     ];
     entries.sort_by(|a, b| a.path.cmp(&b.path));
-    Ok(if cfg!(windows) {
+    Ok(if platform.windows() {
         archive::zip(&entries)
     } else {
         archive::tar_gz(&entries)

@@ -1,47 +1,85 @@
 //! `cargo xtask dist`: everything a release publishes, into `dist/`:
 //! reproducible archives and `checksums.txt` (`dist/release/`), the Homebrew
 //! formula (`dist/homebrew/runcode.rb`) and the installable plugin bundle
-//! (`dist/plugin/`). It builds for this machine; the release workflow builds
-//! the other targets on their own runners.
+//! (`dist/plugin/`). It builds every platform this machine can link (see
+//! cross.rs); the release workflow builds the others on their own runners.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use runcode_e2e::release;
+use runcode_e2e::release::{self, Made, PLATFORMS};
 
 use crate::sh;
 
-pub fn run(_args: &[String]) -> Result<(), String> {
-    let built = crate::stage::build_release(false)?;
+pub fn run(args: &[String]) -> Result<(), String> {
+    // `--all`: every platform marked `Made::Here` must build (the test
+    // command runs them all); without it, dist builds what it can and says
+    // what it could not.
+    let all = args.iter().any(|a| a == "--all");
+    crate::cross::prepare();
+    let mut built = Vec::new();
+    let mut not_built = Vec::new();
+    for platform in PLATFORMS.iter().filter(|p| p.made == Made::Here) {
+        match crate::cross::build(*platform) {
+            Ok(b) => built.push(b),
+            Err(why) if crate::cross::missing(*platform).is_some() => {
+                not_built.push(format!("{}: {why}", platform.label()));
+            }
+            Err(failed) => return Err(failed),
+        }
+    }
+    if built.is_empty() || (all && !not_built.is_empty()) {
+        return Err(format!(
+            "could not build for:\n  {}",
+            not_built.join("\n  ")
+        ));
+    }
     let root = sh::root();
     let dist = root.join("dist");
     let _ = std::fs::remove_dir_all(&dist);
     let version = read(&root.join("RUNCODE_VERSION"))?.trim().to_owned();
-    let cli = std::fs::read(&built.cli).map_err(|e| format!("release CLI: {e}"))?;
 
-    let release_dir = dist.join("release");
-    let asset = release::host_asset();
-    let tree =
-        release::Tree::new(&release_dir).asset(&asset, release::release_archive(&root, &cli)?);
+    let mut tree = release::Tree::new(&dist.join("release"));
+    for b in &built {
+        let cli = std::fs::read(&b.cli).map_err(|e| format!("{}: {e}", b.cli.display()))?;
+        tree = tree.asset(
+            &b.platform.asset(),
+            release::platform_archive(&root, &cli, b.platform)?,
+        );
+    }
     let release_dir = tree.write();
     let sums = read(&release_dir.join("checksums.txt"))?;
-    eprintln!(
-        "xtask: {} and checksums.txt in {}",
-        asset,
-        release_dir.display()
-    );
 
     let formula = homebrew(&version, &sums)?;
     write(&dist.join("homebrew/runcode.rb"), formula.as_bytes())?;
-    bundle(
-        &root,
-        &dist.join("plugin"),
-        &version,
-        &sums,
-        &built.launcher,
-    )?;
-    println!("dist/ is ready: release/, homebrew/runcode.rb, plugin/");
+    bundle(&root, &dist.join("plugin"), &version, &sums, &built)?;
+    report(&built, &not_built);
     Ok(())
+}
+
+/// What was built here, what only the release workflow builds, and what
+/// could not be built on this machine (and why), on stderr.
+fn report(built: &[crate::cross::Built], not_built: &[String]) {
+    eprintln!("xtask: dist/ is ready: release/, homebrew/runcode.rb, plugin/");
+    for b in built {
+        let size = std::fs::metadata(&b.launcher).map_or(0, |m| m.len());
+        eprintln!(
+            "  built      {:<14} {} (launcher {} bytes)",
+            b.platform.label(),
+            b.platform.target,
+            size
+        );
+    }
+    for p in PLATFORMS.iter().filter(|p| p.made == Made::Workflow) {
+        eprintln!(
+            "  workflow   {:<14} {} (type-checked and linted here; built by release.yml)",
+            p.label(),
+            p.target
+        );
+    }
+    for line in not_built {
+        eprintln!("  NOT BUILT  {line}");
+    }
 }
 
 /// The formula for the tap: one url and sha256 per platform in checksums.txt.
@@ -60,10 +98,15 @@ fn homebrew(version: &str, sums: &str) -> Result<String, String> {
          class Runcode < Formula\n  desc \"Connect your own tools and coding agents to RunCode workspaces over SSH\"\n  \
          homepage \"https://runcode.io\"\n  version \"{plain}\"\n  license \"MIT\"\n"
     );
+    // Homebrew runs on macOS and Linux: every platform of the release but
+    // Windows.
     for (os, block) in [("darwin", "on_macos"), ("linux", "on_linux")] {
         let mut arms = String::new();
         for (arch, cpu) in [("arm64", "on_arm"), ("amd64", "on_intel")] {
-            let asset = format!("runcode_{os}_{arch}.tar.gz");
+            let Some(platform) = release::Platform::named(os, arch) else {
+                continue;
+            };
+            let asset = platform.asset();
             if let Some(sha) = digest(&asset) {
                 let _ = write!(
                     arms,
@@ -88,7 +131,7 @@ fn bundle(
     out: &Path,
     version: &str,
     sums: &str,
-    built_launcher: &Path,
+    built: &[crate::cross::Built],
 ) -> Result<(), String> {
     for dir in [".claude-plugin", ".codex-plugin", ".agents", "assets"] {
         copy_tree(&root.join("plugin").join(dir), &out.join(dir))?;
@@ -101,13 +144,12 @@ fn bundle(
         &root.join("plugin/bin/runcode.cmd"),
         &bin.join("runcode.cmd"),
     )?;
-    let exe = if cfg!(windows) { ".exe" } else { "" };
-    let launcher = bin.join(format!(
-        "launcher/runcode-launcher-{}-{}{exe}",
-        release::host_os(),
-        release::host_arch()
-    ));
-    copy_file(built_launcher, &launcher)?;
+    for b in built {
+        copy_file(
+            &b.launcher,
+            &bin.join("launcher").join(b.platform.launcher()),
+        )?;
+    }
     write(
         &bin.join("RUNCODE_VERSION"),
         format!("{version}\n").as_bytes(),
@@ -168,15 +210,17 @@ fn flag<'a>(args: &'a [String], flag: &str) -> Result<&'a str, String> {
 pub fn package(args: &[String]) -> Result<(), String> {
     let target = flag(args, "--target")?;
     let out = PathBuf::from(flag(args, "--out")?);
-    let exe = if target.contains("windows") {
-        ".exe"
-    } else {
-        ""
-    };
+    let platform = PLATFORMS
+        .into_iter()
+        .find(|p| p.target == target)
+        .ok_or_else(|| format!("{target} is not a release target"))?;
     let root = sh::root();
-    let cli = std::fs::read(root.join(format!("target/{target}/release/runcode{exe}")))
-        .map_err(|e| format!("the CLI for {target}: {e}"))?;
-    write(&out, &release::release_archive(&root, &cli)?)
+    let cli = std::fs::read(root.join(format!(
+        "target/{target}/release/runcode{}",
+        platform.exe()
+    )))
+    .map_err(|e| format!("the CLI for {target}: {e}"))?;
+    write(&out, &release::platform_archive(&root, &cli, platform)?)
 }
 
 /// `cargo xtask formula --checksums FILE --out FILE`: the Homebrew formula
@@ -188,4 +232,48 @@ pub fn formula(args: &[String]) -> Result<(), String> {
         Path::new(flag(args, "--out")?),
         homebrew(&version, &sums)?.as_bytes(),
     )
+}
+
+/// Reproducibility, checked: rebuilds this project's crates for every
+/// platform built here from scratch (dependencies stay compiled), runs
+/// `dist` again, and requires the same `checksums.txt` and launchers, byte
+/// for byte.
+pub fn reproducible() -> Result<(), String> {
+    let root = sh::root();
+    let fingerprint = || -> Result<String, String> {
+        let mut out = read(&root.join("dist/release/checksums.txt"))?;
+        for p in PLATFORMS.iter().filter(|p| p.made == Made::Here) {
+            let path = root.join("dist/plugin/bin/launcher").join(p.launcher());
+            let bytes = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+            out.push_str(&format!("{}  {}\n", release::sha256_hex(&bytes), p.launcher()));
+        }
+        Ok(out)
+    };
+    let before = fingerprint()?;
+    for p in PLATFORMS.iter().filter(|p| p.made == Made::Here) {
+        for profile in ["release", "launcher"] {
+            sh::run(crate::cross::cargo(*p).args([
+                "clean",
+                "--quiet",
+                "-p",
+                "runcode",
+                "-p",
+                "runcode-launcher",
+                "--target",
+                p.target,
+                "--profile",
+                profile,
+            ]))?;
+        }
+    }
+    run(&["--all".to_owned()])?;
+    let after = fingerprint()?;
+    if before == after {
+        eprintln!("xtask: a rebuild from scratch gave the same bytes:\n{after}");
+        Ok(())
+    } else {
+        Err(format!(
+            "dist is not reproducible: first build\n{before}second build\n{after}"
+        ))
+    }
 }

@@ -8,6 +8,7 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod bench;
+mod cross;
 mod demo;
 mod dist;
 mod fuzz;

@@ -1,7 +1,7 @@
 //! What the suites and the demo need from the machine, installed when we can
 //! (apt, as root) and otherwise named exactly.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use crate::sh;
@@ -22,7 +22,7 @@ pub fn openssh() -> Result<(), String> {
 /// Installs Debian packages when this is root on a machine with apt-get,
 /// refreshing the package lists once if the first try fails. False when it
 /// could not (not root, no apt, or apt failed).
-fn apt_install(packages: &[&str]) -> bool {
+pub fn apt_install(packages: &[&str]) -> bool {
     let root = Command::new("id")
         .arg("-u")
         .output()
@@ -118,3 +118,46 @@ pub fn cxx() -> Result<(), String> {
     }
     Err("the fuzz targets build libFuzzer, which needs a C++ compiler: `sudo apt-get install g++` (macOS: `xcode-select --install`)".to_owned())
 }
+
+/// qemu-user and Wine, which run the arm64 and Windows builds in the
+/// platforms suite, and the kernel's hand-over of arm64 programs to qemu
+/// (binfmt_misc), which lets the arm64 launcher start the arm64 CLI and that
+/// CLI start the host's ssh.
+pub fn emulators() -> Result<(), String> {
+    let qemu = "/usr/bin/qemu-aarch64-static";
+    if (!Path::new(qemu).is_file() || !Path::new(WINE).is_file())
+        && !apt_install(&["qemu-user-static", "wine64"])
+    {
+        return Err(format!(
+            "the platforms suite runs the arm64 build under qemu-user and the Windows build under Wine: \
+             `sudo apt-get install qemu-user-static wine64` (Debian; Wine's program is {WINE})"
+        ));
+    }
+    let entry = Path::new("/proc/sys/fs/binfmt_misc/qemu-aarch64");
+    if entry.is_file() {
+        return Ok(());
+    }
+    // What installing qemu-user-static does on a machine that runs systemd:
+    // mount binfmt_misc when it is not, and register Debian's entry.
+    let mounted = Path::new("/proc/sys/fs/binfmt_misc/register").exists()
+        || Command::new("mount")
+            .args(["-t", "binfmt_misc", "binfmt_misc", "/proc/sys/fs/binfmt_misc"])
+            .status()
+            .is_ok_and(|s| s.success());
+    let conf = "/usr/lib/binfmt.d/qemu-aarch64.conf";
+    if mounted && let Ok(line) = std::fs::read_to_string(conf) {
+        let _ = std::fs::write("/proc/sys/fs/binfmt_misc/register", line.trim_end());
+    }
+    if entry.is_file() {
+        Ok(())
+    } else {
+        Err(format!(
+            "arm64 programs do not start here: register qemu with binfmt_misc \
+             (as root: `mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc; \
+             /usr/lib/systemd/systemd-binfmt {conf}`)"
+        ))
+    }
+}
+
+/// Wine 8's 64-bit program on Debian.
+pub const WINE: &str = "/usr/lib/wine/wine64";

@@ -27,64 +27,40 @@ pub struct Built {
     pub flavour: String,
 }
 
-/// Builds the release CLI and the size-built launcher for this machine.
-/// With `shipped` on Linux, and the musl target and `musl-gcc` installed,
-/// they are built static for musl, as the release workflow builds the Linux
-/// assets; otherwise for the host target.
+/// Builds the release CLI and the size-built launcher for this machine:
+/// as `dist` ships them (static musl on Linux) when the toolchain is here,
+/// else for the host target. With `shipped`, only the shipped build will do
+/// (the benchmarks measure what users run).
 pub fn build_release(shipped: bool) -> Result<Built, String> {
-    let musl = format!("{}-unknown-linux-musl", std::env::consts::ARCH);
-    let target = (shipped && cfg!(target_os = "linux") && target_installed(&musl)).then_some(musl);
-    eprintln!(
-        "xtask: building the release CLI and the size-built launcher ({})",
-        target.as_deref().unwrap_or("host target")
-    );
-    let with_target = |cmd: &mut std::process::Command| {
-        if let Some(t) = &target {
-            cmd.args(["--target", t]);
-        }
-    };
-    let mut cli = sh::cargo();
-    cli.args(["build", "--quiet", "--release", "-p", "runcode"]);
-    with_target(&mut cli);
-    sh::run(&mut cli)?;
-    let mut launcher = sh::cargo();
-    launcher.args([
+    let host = release::Platform::host().ok_or("this machine is not a release platform")?;
+    if shipped {
+        crate::cross::prepare();
+    }
+    if shipped || crate::cross::missing(host).is_none() {
+        let b = crate::cross::build(host)?;
+        return Ok(Built {
+            cli: b.cli,
+            launcher: b.launcher,
+            flavour: format!("{}, as released", host.target),
+        });
+    }
+    eprintln!("xtask: building the release CLI and the size-built launcher (host target)");
+    sh::run(sh::cargo().args(["build", "--quiet", "--release", "-p", "runcode"]))?;
+    sh::run(sh::cargo().args([
         "build",
         "--quiet",
         "--profile",
         "launcher",
         "-p",
         "runcode-launcher",
-    ]);
-    with_target(&mut launcher);
-    sh::run(&mut launcher)?;
-    let out = match &target {
-        Some(t) => sh::root().join("target").join(t),
-        None => sh::root().join("target"),
-    };
+    ]))?;
+    let out = sh::root().join("target");
     let exe = std::env::consts::EXE_SUFFIX;
     Ok(Built {
         cli: out.join(format!("release/runcode{exe}")),
         launcher: out.join(format!("launcher/runcode-launcher{exe}")),
-        flavour: match target {
-            Some(t) => format!("{t}, static, as released"),
-            None => "host target".to_owned(),
-        },
+        flavour: "host target, not what the release ships".to_owned(),
     })
-}
-
-/// Is the standard library for `triple` installed, with a C compiler for it
-/// (ring builds C)?
-fn target_installed(triple: &str) -> bool {
-    let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
-    let Ok(out) = std::process::Command::new(rustc)
-        .args(["--print", "target-libdir", "--target", triple])
-        .output()
-    else {
-        return false;
-    };
-    let libdir = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
-    out.status.success() && libdir.is_dir() && sh::on_path("musl-gcc").is_some()
 }
 
 /// Builds the release binaries (quietly, see `build_release`) and lays out

@@ -1,8 +1,10 @@
 //! `cargo xtask test`: the README's test command and what `.ci/run` calls.
-//! Installs what is missing (OpenSSH, Ruby, rsync, and Claude Code and Codex from
-//! npm into a cache outside the repository), checks formatting and lints,
-//! builds every binary and `dist/` (the suites run the real ones), runs
-//! every test, then a fixed run of every fuzz target.
+//! Installs what is missing (OpenSSH, Ruby, rsync, Claude Code and Codex from
+//! npm into a cache outside the repository, the cross toolchains, qemu-user
+//! and Wine), checks formatting and lints (for Windows and macOS too), builds
+//! every binary and `dist/` for every platform built here (the suites run the
+//! real ones, the foreign ones under qemu-user and Wine), runs every test,
+//! then a fixed run of every fuzz target.
 
 use crate::{prereq, sh};
 
@@ -14,6 +16,8 @@ pub fn run(args: &[String]) -> Result<(), String> {
     prereq::ruby()?;
     prereq::rsync();
     let npm = prereq::agent_clients()?;
+    crate::cross::prepare();
+    prereq::emulators()?;
     sh::run(sh::cargo().args(["fmt", "--all", "--", "--check"]))?;
     sh::run(sh::cargo().args([
         "clippy",
@@ -24,9 +28,10 @@ pub fn run(args: &[String]) -> Result<(), String> {
         "-D",
         "warnings",
     ]))?;
+    crate::cross::lint_foreign()?;
     sh::run(sh::cargo().args(["build", "--workspace", "--bins", "--quiet"]))?;
     // The plugin and release suites check what `dist` builds.
-    crate::dist::run(&[])?;
+    crate::dist::run(&["--all".to_owned()])?;
     let nextest = sh::cargo()
         .args(["nextest", "--version"])
         .output()
@@ -52,6 +57,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
         ));
     }
     eprintln!("xtask: nothing the suites started is left running");
+    crate::dist::reproducible()?;
     // R9: a fixed number of inputs per fuzz target, with a fixed seed.
     crate::fuzz::run(&["--runs".to_owned(), FUZZ_RUNS.to_owned()])
 }

@@ -6,7 +6,7 @@ use std::io::IsTerminal;
 
 use crate::cli::SessionFlags;
 use crate::ctx::Ctx;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::remote;
 use crate::session::{self, Policy, Request};
 use crate::workspaces::{self, Target};
@@ -39,7 +39,7 @@ pub fn run(ctx: &Ctx, flags: SessionFlags, arg: &str, command: &[OsString]) -> R
     {
         use std::os::unix::process::CommandExt;
         let err = cmd.exec();
-        Err(Error::spawn("ssh")(err))
+        Err(crate::error::Error::spawn("ssh")(err))
     }
     #[cfg(not(unix))]
     {

@@ -1,0 +1,253 @@
+//! The six release platforms from this Linux machine: building the three
+//! that Debian's cross toolchains can link (static musl for linux amd64 and
+//! arm64, mingw-w64 for windows amd64), and type-checking and linting the
+//! three whose C and linker need a vendor SDK (macOS, windows arm64).
+//!
+//! The table of platforms is `runcode_e2e::release::PLATFORMS`.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use runcode_e2e::release::{Made, PLATFORMS, Platform};
+
+use crate::{prereq, sh};
+
+/// Debian packages that build the `Made::Here` targets.
+const BUILD_PACKAGES: [&str; 4] = [
+    "musl-tools",
+    "gcc-aarch64-linux-gnu",
+    "libc6-dev-arm64-cross",
+    "gcc-mingw-w64-x86-64",
+];
+
+/// Installs the rustup targets of all six platforms and, as root with apt,
+/// the cross toolchains; best effort (what is still missing is reported per
+/// platform by `missing`).
+pub fn prepare() {
+    let wanted: Vec<&str> = PLATFORMS
+        .iter()
+        .map(|p| p.target)
+        .filter(|t| !std_installed(t))
+        .collect();
+    if !wanted.is_empty() && sh::on_path("rustup").is_some() {
+        let _ = sh::run(Command::new("rustup").args(["target", "add"]).args(&wanted));
+    }
+    if PLATFORMS
+        .iter()
+        .any(|p| p.made == Made::Here && tool_missing(*p).is_some())
+    {
+        prereq::apt_install(&BUILD_PACKAGES);
+    }
+}
+
+/// Why `platform` cannot be built (or type-checked) here, or `None`.
+pub fn missing(platform: Platform) -> Option<String> {
+    if !std_installed(platform.target) {
+        return Some(format!(
+            "the Rust standard library for {0} is not installed (`rustup target add {0}`)",
+            platform.target
+        ));
+    }
+    match platform.made {
+        Made::Here => tool_missing(platform),
+        Made::Workflow => None,
+    }
+}
+
+fn tool_missing(platform: Platform) -> Option<String> {
+    let (tool, package) = match (platform.os, platform.arch) {
+        ("linux", "amd64") => ("musl-gcc", "musl-tools"),
+        ("linux", "arm64") => (
+            "aarch64-linux-gnu-gcc",
+            "gcc-aarch64-linux-gnu libc6-dev-arm64-cross",
+        ),
+        ("windows", "amd64") => ("x86_64-w64-mingw32-gcc", "gcc-mingw-w64-x86-64"),
+        _ => return None,
+    };
+    let headers = platform.arch != "arm64"
+        || Path::new("/usr/aarch64-linux-gnu/include/stdint.h").is_file();
+    (sh::on_path(tool).is_none() || !headers)
+        .then(|| format!("{tool} is missing (Debian: `apt-get install {package}`)"))
+}
+
+fn std_installed(target: &str) -> bool {
+    let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
+    Command::new(rustc)
+        .args(["--print", "target-libdir", "--target", target])
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()))
+        .is_some_and(|dir| dir.join("libstd.rlib").is_file() || has_std(&dir))
+}
+
+fn has_std(dir: &Path) -> bool {
+    std::fs::read_dir(dir).is_ok_and(|entries| {
+        entries
+            .flatten()
+            .any(|e| e.file_name().to_string_lossy().starts_with("libstd-"))
+    })
+}
+
+/// `cargo` set up for `platform`: its C compiler and linker, and paths
+/// remapped so a build elsewhere (the release workflow) gives the same bytes.
+pub fn cargo(platform: Platform) -> Command {
+    let mut cmd = sh::cargo();
+    let t = platform.target.replace('-', "_");
+    let upper = t.to_uppercase();
+    let mut flags = String::new();
+    for (from, to) in [
+        (sh::root(), "/runcode"),
+        (cargo_home().join("registry/src"), "/cargo"),
+    ] {
+        flags.push_str(&format!("--remap-path-prefix={}={to} ", from.display()));
+    }
+    if platform.os == "windows" && platform.made == Made::Here {
+        // GNU ld stamps the build time into a PE header; leave it zero.
+        flags.push_str("-Clink-arg=-Wl,--no-insert-timestamp ");
+    }
+    cmd.env(format!("CARGO_TARGET_{upper}_RUSTFLAGS"), flags.trim_end());
+    match (platform.os, platform.arch, platform.made) {
+        ("linux", "arm64", _) => {
+            cmd.env(format!("CC_{t}"), "aarch64-linux-gnu-gcc")
+                .env(format!("AR_{t}"), "aarch64-linux-gnu-ar")
+                .env(
+                    format!("CARGO_TARGET_{upper}_LINKER"),
+                    "aarch64-linux-gnu-gcc",
+                );
+        }
+        ("linux", "amd64", _) => {
+            cmd.env(format!("CC_{t}"), "musl-gcc");
+        }
+        (_, _, Made::Workflow) => {
+            // Type-checking only: ring's build script compiles its C and
+            // assembly for the target, which needs the vendor SDK. Nothing
+            // is linked by `cargo check`/`clippy`, so a compiler that writes
+            // empty objects lets the Rust be checked in full.
+            let stub = typecheck_cc();
+            cmd.env(format!("CC_{t}"), stub.join("cc"))
+                .env(format!("AR_{t}"), stub.join("ar"))
+                .env("PATH", prepend_path(&stub));
+        }
+        _ => {}
+    }
+    cmd
+}
+
+fn cargo_home() -> PathBuf {
+    std::env::var_os("CARGO_HOME").map_or_else(
+        || PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cargo"),
+        PathBuf::from,
+    )
+}
+
+fn prepend_path(dir: &Path) -> std::ffi::OsString {
+    let mut dirs = vec![dir.to_path_buf()];
+    if let Some(path) = std::env::var_os("PATH") {
+        dirs.extend(std::env::split_paths(&path));
+    }
+    std::env::join_paths(dirs).unwrap_or_default()
+}
+
+/// A directory holding `cc`, `clang` and `ar` that write empty outputs:
+/// enough for a build script's C step when only Rust is being checked.
+fn typecheck_cc() -> PathBuf {
+    const CC: &str = "#!/bin/sh\n\
+        # Written by cargo xtask for type-checking only: it compiles nothing\n\
+        # and writes an empty file for -o (or -out:), which nothing links.\n\
+        out=\n\
+        for a in \"$@\"; do\n\
+        \x20 case \"$a\" in -E) echo clang; exit 0 ;; \"-?\") exit 1 ;; -out:*) out=${a#-out:} ;; esac\n\
+        done\n\
+        case \"${0##*/}\" in ar) [ -n \"$out\" ] || out=$2 ;; esac\n\
+        while [ $# -gt 0 ]; do\n\
+        \x20 case \"$1\" in -o) out=$2; shift ;; esac\n\
+        \x20 shift\n\
+        done\n\
+        [ -z \"$out\" ] || : > \"$out\"\n";
+    let dir = sh::root().join("target/xtask/typecheck-cc");
+    for name in ["cc", "clang", "ar"] {
+        let path = dir.join(name);
+        if std::fs::read_to_string(&path).ok().as_deref() != Some(CC) {
+            let _ = std::fs::create_dir_all(&dir);
+            let _ = std::fs::write(&path, CC);
+            set_executable(&path);
+        }
+    }
+    dir
+}
+
+fn set_executable(path: &Path) {
+    use std::os::unix::fs::PermissionsExt as _;
+    let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755));
+}
+
+/// The release CLI and the size-built launcher of one platform.
+pub struct Built {
+    pub platform: Platform,
+    pub cli: PathBuf,
+    pub launcher: PathBuf,
+}
+
+/// Builds the release CLI and the size-built launcher for `platform`.
+pub fn build(platform: Platform) -> Result<Built, String> {
+    if let Some(why) = missing(platform) {
+        return Err(why);
+    }
+    eprintln!(
+        "xtask: building the CLI and the launcher for {} ({})",
+        platform.label(),
+        platform.target
+    );
+    sh::run(cargo(platform).args([
+        "build",
+        "--quiet",
+        "--release",
+        "-p",
+        "runcode",
+        "--target",
+        platform.target,
+    ]))?;
+    sh::run(cargo(platform).args([
+        "build",
+        "--quiet",
+        "--profile",
+        "launcher",
+        "-p",
+        "runcode-launcher",
+        "--target",
+        platform.target,
+    ]))?;
+    let out = sh::root().join("target").join(platform.target);
+    Ok(Built {
+        platform,
+        cli: out.join(format!("release/runcode{}", platform.exe())),
+        launcher: out.join(format!("launcher/runcode-launcher{}", platform.exe())),
+    })
+}
+
+/// Lints the CLI and the launcher, tests included, for every platform whose
+/// `cfg` differs from this machine's (Windows and macOS): code behind
+/// `cfg(windows)` and `cfg(target_os = "macos")` cannot rot unseen.
+pub fn lint_foreign() -> Result<(), String> {
+    for platform in PLATFORMS.iter().filter(|p| p.os != "linux") {
+        if let Some(why) = missing(*platform) {
+            return Err(format!("cannot lint {}: {why}", platform.label()));
+        }
+        sh::run(cargo(*platform).args([
+            "clippy",
+            "--quiet",
+            "-p",
+            "runcode",
+            "-p",
+            "runcode-launcher",
+            "--all-targets",
+            "--target",
+            platform.target,
+            "--",
+            "-D",
+            "warnings",
+        ]))?;
+    }
+    Ok(())
+}
