@@ -12,3 +12,4 @@ pub mod procs;
 pub mod proxy;
 pub mod release;
 pub mod serve;
+pub mod wine;

@@ -36,7 +36,12 @@ pub const PLATFORMS: [Platform; 6] = [
     Platform::new("linux", "amd64", "x86_64-unknown-linux-musl", Made::Here),
     Platform::new("linux", "arm64", "aarch64-unknown-linux-musl", Made::Here),
     Platform::new("windows", "amd64", "x86_64-pc-windows-gnu", Made::Here),
-    Platform::new("windows", "arm64", "aarch64-pc-windows-msvc", Made::Workflow),
+    Platform::new(
+        "windows",
+        "arm64",
+        "aarch64-pc-windows-msvc",
+        Made::Workflow,
+    ),
     Platform::new("darwin", "amd64", "x86_64-apple-darwin", Made::Workflow),
     Platform::new("darwin", "arm64", "aarch64-apple-darwin", Made::Workflow),
 ];

@@ -78,7 +78,16 @@ impl Paths {
 /// `config-ssh` and `install-path` write into other programs' files.
 pub fn this_exe() -> Result<PathBuf> {
     let exe = std::env::current_exe().map_err(Error::io("runcode"))?;
-    Ok(std::fs::canonicalize(&exe).unwrap_or(exe))
+    let real = std::fs::canonicalize(&exe).unwrap_or(exe);
+    // Windows answers `\\?\C:\...`, which other programs (OpenSSH, Claude
+    // Code's shell) do not all read: the plain `C:\...` names the same file.
+    #[cfg(windows)]
+    if let Some(plain) = real.to_str().and_then(|t| t.strip_prefix(r"\\?\"))
+        && plain.as_bytes().get(1) == Some(&b':')
+    {
+        return Ok(PathBuf::from(plain));
+    }
+    Ok(real)
 }
 
 /// Creates `dir` (and parents) and makes it private (0700).

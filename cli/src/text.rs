@@ -55,6 +55,18 @@ pub fn shell_quote(text: &str) -> String {
     format!("'{}'", text.replace('\'', "'\\''"))
 }
 
+/// One word of a command line that OpenSSH starts (a `ProxyCommand`): for
+/// `/bin/sh` on Unix; on Windows in double quotes, which both cmd.exe and a
+/// program's own argument parser read as one word (the text must hold no
+/// `"`; callers refuse those).
+pub fn command_quote(text: &str) -> String {
+    if cfg!(windows) {
+        format!("\"{text}\"")
+    } else {
+        shell_quote(text)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

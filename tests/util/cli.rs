@@ -47,7 +47,12 @@ impl Cli {
     }
 
     pub fn cmd(&self) -> Command {
-        let mut cmd = Command::new(super::built("runcode"));
+        self.cmd_of(&super::built("runcode"))
+    }
+
+    /// `program` (another build of the CLI) in this scratch HOME.
+    pub fn cmd_of(&self, program: &Path) -> Command {
+        let mut cmd = Command::new(program);
         cmd.env_clear()
             .env("PATH", "/usr/bin:/bin")
             .env("HOME", &self.home)

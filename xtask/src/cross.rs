@@ -64,8 +64,8 @@ fn tool_missing(platform: Platform) -> Option<String> {
         ("windows", "amd64") => ("x86_64-w64-mingw32-gcc", "gcc-mingw-w64-x86-64"),
         _ => return None,
     };
-    let headers = platform.arch != "arm64"
-        || Path::new("/usr/aarch64-linux-gnu/include/stdint.h").is_file();
+    let headers =
+        platform.arch != "arm64" || Path::new("/usr/aarch64-linux-gnu/include/stdint.h").is_file();
     (sh::on_path(tool).is_none() || !headers)
         .then(|| format!("{tool} is missing (Debian: `apt-get install {package}`)"))
 }

@@ -215,11 +215,9 @@ pub fn package(args: &[String]) -> Result<(), String> {
         .find(|p| p.target == target)
         .ok_or_else(|| format!("{target} is not a release target"))?;
     let root = sh::root();
-    let cli = std::fs::read(root.join(format!(
-        "target/{target}/release/runcode{}",
-        platform.exe()
-    )))
-    .map_err(|e| format!("the CLI for {target}: {e}"))?;
+    let cli =
+        std::fs::read(root.join(format!("target/{target}/release/runcode{}", platform.exe())))
+            .map_err(|e| format!("the CLI for {target}: {e}"))?;
     write(&out, &release::platform_archive(&root, &cli, platform)?)
 }
 
@@ -245,7 +243,11 @@ pub fn reproducible() -> Result<(), String> {
         for p in PLATFORMS.iter().filter(|p| p.made == Made::Here) {
             let path = root.join("dist/plugin/bin/launcher").join(p.launcher());
             let bytes = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-            out.push_str(&format!("{}  {}\n", release::sha256_hex(&bytes), p.launcher()));
+            out.push_str(&format!(
+                "{}  {}\n",
+                release::sha256_hex(&bytes),
+                p.launcher()
+            ));
         }
         Ok(out)
     };

@@ -141,7 +141,12 @@ pub fn emulators() -> Result<(), String> {
     // mount binfmt_misc when it is not, and register Debian's entry.
     let mounted = Path::new("/proc/sys/fs/binfmt_misc/register").exists()
         || Command::new("mount")
-            .args(["-t", "binfmt_misc", "binfmt_misc", "/proc/sys/fs/binfmt_misc"])
+            .args([
+                "-t",
+                "binfmt_misc",
+                "binfmt_misc",
+                "/proc/sys/fs/binfmt_misc",
+            ])
             .status()
             .is_ok_and(|s| s.success());
     let conf = "/usr/lib/binfmt.d/qemu-aarch64.conf";

@@ -112,19 +112,30 @@ pub fn run(ctx: &Ctx, remove: bool, dry_run: bool) -> Result<i32> {
 fn managed_hosts(ctx: &Ctx) -> Result<Vec<ManagedHost>> {
     let exe = crate::paths::this_exe()?;
     let exe_text = exe.display().to_string();
-    if exe_text.chars().any(|c| c.is_control() || c == '\'') {
+    if exe_text
+        .chars()
+        .any(|c| c.is_control() || c == '\'' || c == '"')
+    {
         return Err(Error::Usage(format!(
             "cannot write {exe_text:?} into a ProxyCommand"
         )));
     }
     let base = ctx.api_base.trim_end_matches('/');
+    if base
+        .chars()
+        .any(|c| c.is_control() || c == '"' || c == '\'')
+    {
+        return Err(Error::Usage(format!(
+            "cannot write the API base {base:?} into a ProxyCommand"
+        )));
+    }
     let api = if base == DEFAULT_API {
         String::new()
     } else {
-        format!(" --api-base {}", text::shell_quote(base))
+        format!(" --api-base {}", text::command_quote(base))
     };
     let list = workspaces::fetch(&ctx.api()?)?;
-    let exe = text::shell_quote(&exe_text);
+    let exe = text::command_quote(&exe_text);
     let mut hosts = Vec::new();
     for w in list.iter().filter(|w| w.ssh_capable) {
         match managed_host(w, &exe, &api, &ctx.paths.session_dir(w.id)) {

@@ -5,13 +5,15 @@ use std::process::{Command, Stdio};
 use serde_json::{Value, json};
 
 use crate::ctx::Ctx;
-use crate::error::Result;
+use crate::error::{Code, Result};
 use crate::{api, claude, session, sshconfig, token, workspaces};
 
 struct Check {
     name: &'static str,
     status: &'static str,
     detail: String,
+    /// The error code a command would fail with for this problem.
+    code: Option<Code>,
 }
 
 fn check(name: &'static str, status: &'static str, detail: impl Into<String>) -> Check {
@@ -19,8 +21,18 @@ fn check(name: &'static str, status: &'static str, detail: impl Into<String>) ->
         name,
         status,
         detail: detail.into(),
+        code: None,
     }
 }
+
+/// How to get the OpenSSH client, in this OS's words.
+const SSH_HINT: &str = if cfg!(windows) {
+    "ssh.exe is not on PATH: add Windows' OpenSSH Client (Settings > System > Optional features), then open a new terminal"
+} else if cfg!(target_os = "macos") {
+    "ssh is not on PATH: macOS ships it in /usr/bin; put /usr/bin back on PATH"
+} else {
+    "ssh is not on PATH: install the OpenSSH client (Debian/Ubuntu: `apt install openssh-client`)"
+};
 
 pub fn run(ctx: &Ctx) -> Result<i32> {
     let mut checks = Vec::new();
@@ -36,11 +48,10 @@ pub fn run(ctx: &Ctx) -> Result<i32> {
             .to_owned();
             checks.push(check("ssh", "ok", version));
         }
-        Err(_) => checks.push(check(
-            "ssh",
-            "fail",
-            "ssh is not on PATH: install the OpenSSH client",
-        )),
+        Err(_) => checks.push(Check {
+            code: Some(Code::SshMissing),
+            ..check("ssh", "fail", SSH_HINT)
+        }),
     }
     let tok = token::lookup(ctx.token.as_deref(), &ctx.paths);
     match &tok {
@@ -127,12 +138,22 @@ pub fn run(ctx: &Ctx) -> Result<i32> {
     checks.push(socket);
 
     let ok = !checks.iter().any(|c| c.status == "fail");
-    let value = json!({"ok": ok, "checks": checks.iter().map(|c| json!({"name": c.name, "status": c.status, "detail": c.detail})).collect::<Vec<Value>>()});
+    let value = json!({"ok": ok, "checks": checks.iter().map(|c| {
+        let mut v = json!({"name": c.name, "status": c.status, "detail": c.detail});
+        if let Some(code) = c.code {
+            v["code"] = json!(code.as_str());
+        }
+        v
+    }).collect::<Vec<Value>>()});
     let human: String = checks
         .iter()
         .map(|c| {
+            let code = c
+                .code
+                .map(|k| format!(" ({})", k.as_str()))
+                .unwrap_or_default();
             format!(
-                "{:<4}  {:<10} {}\n",
+                "{:<4}  {:<10} {}{code}\n",
                 c.status,
                 c.name,
                 crate::text::clean(&c.detail, false)

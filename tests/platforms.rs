@@ -1,0 +1,492 @@
+//! The builds for other platforms, run here (R14): the Windows amd64 bundle
+//! and CLI under Wine, through the real `bin\runcode.cmd` started by
+//! `cmd.exe` as Node and PowerShell start it; the linux arm64 launcher and
+//! CLI under qemu-user. Both against the real archives `cargo xtask dist`
+//! made, served from loopback.
+
+mod util;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use runcode_e2e::release::Platform;
+use runcode_e2e::serve::Server;
+use runcode_e2e::wine::{self, Wine};
+use serde_json::Value;
+
+fn dist() -> PathBuf {
+    let dist = util::repo().join("dist");
+    assert!(
+        dist.join("plugin/bin/launcher/runcode-launcher-windows-amd64.exe")
+            .is_file()
+            && dist
+                .join("plugin/bin/launcher/runcode-launcher-linux-arm64")
+                .is_file(),
+        "dist/ lacks the Windows or arm64 builds: run `cargo xtask dist --all` (cargo xtask test does)"
+    );
+    dist
+}
+
+fn version() -> String {
+    std::fs::read_to_string(util::repo().join("RUNCODE_VERSION"))
+        .unwrap()
+        .trim()
+        .to_owned()
+}
+
+fn scratch() -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix("rc-test-")
+        .tempdir()
+        .unwrap()
+}
+
+/// A Windows machine with the bundle's `runcode.cmd`.
+struct Win {
+    _tmp: tempfile::TempDir,
+    wine: Wine,
+    shim: String,
+}
+
+impl Win {
+    fn new() -> Win {
+        if let Err(why) = wine::available() {
+            panic!("{why}");
+        }
+        let tmp = scratch();
+        let wine = Wine::new(&util::repo().join("target/wine"), tmp.path());
+        let shim = wine::windows_path(&dist().join("plugin/bin/runcode.cmd"));
+        Win {
+            _tmp: tmp,
+            wine,
+            shim,
+        }
+    }
+
+    /// `runcode.cmd REST` through cmd.exe, with the release at `base`.
+    fn runcode(&self, rest: &str, base: &str) -> Command {
+        let mut cmd = self.wine.cmd(&format!("\"{}\" {rest}", self.shim));
+        cmd.env("RUNCODE_DOWNLOAD_BASE", base)
+            .env_remove("HOME")
+            .env_remove("XDG_CACHE_HOME")
+            .env_remove("XDG_CONFIG_HOME")
+            .stdin(Stdio::null());
+        cmd
+    }
+
+    fn cache_bin(&self) -> PathBuf {
+        self.wine.local_app_data().join("runcode/bin")
+    }
+
+    fn cached(&self) -> Vec<String> {
+        names(&self.cache_bin())
+            .into_iter()
+            .filter(|n| n.starts_with("runcode-"))
+            .collect()
+    }
+}
+
+fn names(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .map(|d| {
+            d.flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    names.sort();
+    names
+}
+
+fn run(cmd: &mut Command) -> Output {
+    cmd.output().expect("run under wine")
+}
+
+fn text(out: &Output) -> String {
+    format!(
+        "status {:?}\nstdout {}\nstderr {}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+fn windows() -> Platform {
+    Platform::named("windows", "amd64").unwrap()
+}
+
+/// A base no server answers: a run that needs the network fails.
+const OFFLINE: &str = "http://127.0.0.1:9";
+
+#[test]
+fn windows_first_run_downloads_verifies_caches_and_runs_the_windows_cli_then_runs_offline() {
+    let w = Win::new();
+    let server = Server::start(&dist().join("release"));
+    let out = run(&mut w.runcode("--version", &server.url("")));
+    assert!(out.status.success(), "{}", text(&out));
+    let plain = version().trim_start_matches('v').to_owned();
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains(&plain),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(server.hits(&format!("/{}", windows().asset())), 1);
+    assert_eq!(w.cached(), vec![windows().cached_name(&version())]);
+    drop(server);
+
+    // Offline: the cached CLI runs, and its exit status passes through
+    // (a usage error is 2).
+    let again = run(&mut w.runcode("--version", OFFLINE));
+    assert!(again.status.success(), "{}", text(&again));
+    assert_eq!(again.stdout, out.stdout);
+    let usage = run(&mut w.runcode("no-such-command", OFFLINE));
+    assert_eq!(usage.status.code(), Some(2), "{}", text(&usage));
+}
+
+/// A copy of the release with `edit` applied.
+fn altered_release(dir: &Path, edit: impl FnOnce(&Path)) -> PathBuf {
+    let copy = dir.join("altered");
+    std::fs::create_dir_all(&copy).unwrap();
+    for name in names(&dist().join("release")) {
+        std::fs::copy(dist().join("release").join(&name), copy.join(&name)).unwrap();
+    }
+    edit(&copy);
+    copy
+}
+
+fn assert_launcher_failed(w: &Win, out: &Output, needle: &str) {
+    assert_eq!(out.status.code(), Some(1), "{}", text(out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let value: Value = serde_json::from_str(stdout.trim())
+        .unwrap_or_else(|e| panic!("one JSON object on stdout: {e}\n{}", text(out)));
+    assert_eq!(value["error"], "launcher_failed", "{value}");
+    let message = value["message"].as_str().unwrap_or_default();
+    assert!(message.contains(needle), "{needle:?} in {message:?}");
+    assert!(w.cached().is_empty(), "nothing cached: {:?}", w.cached());
+    let staging: Vec<String> = names(&w.cache_bin())
+        .into_iter()
+        .filter(|n| n != ".lock")
+        .collect();
+    assert!(staging.is_empty(), "no staging file left: {staging:?}");
+}
+
+#[test]
+fn windows_refuses_a_tampered_archive_and_a_missing_checksum_line_caching_nothing() {
+    let w = Win::new();
+    let tmp = scratch();
+    let asset = windows().asset();
+    let tampered = altered_release(tmp.path(), |dir| {
+        let path = dir.join(&asset);
+        let mut bytes = std::fs::read(&path).unwrap();
+        let middle = bytes.len() / 2;
+        bytes[middle] ^= 0x55;
+        std::fs::write(&path, bytes).unwrap();
+    });
+    let server = Server::start(&tampered);
+    let out = run(&mut w.runcode("--json --version", &server.url("")));
+    assert_launcher_failed(&w, &out, "mismatch");
+    drop(server);
+
+    let tmp = scratch();
+    let unlisted = altered_release(tmp.path(), |dir| {
+        let sums = std::fs::read_to_string(dir.join("checksums.txt")).unwrap();
+        let kept: String = sums
+            .lines()
+            .filter(|l| !l.ends_with(&asset))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        std::fs::write(dir.join("checksums.txt"), kept).unwrap();
+    });
+    let server = Server::start(&unlisted);
+    let out = run(&mut w.runcode("--json --version", &server.url("")));
+    assert_launcher_failed(&w, &out, &asset);
+}
+
+/// What a user types after `runcode.cmd` in cmd.exe, and the arguments the
+/// program must receive.
+fn typed_arguments() -> (&'static str, Vec<&'static str>) {
+    (
+        r#"exec -- "two words" "" "say \"hi\"" "a^b" "x&y" "!bang!" "naïve ünïcödé ✓" plain"#,
+        vec![
+            "exec",
+            "--",
+            "two words",
+            "",
+            "say \"hi\"",
+            "a^b",
+            "x&y",
+            "!bang!",
+            "naïve ünïcödé ✓",
+            "plain",
+        ],
+    )
+}
+
+#[test]
+fn windows_runcode_bin_is_honoured_arguments_arrive_intact_and_the_exit_status_passes_through() {
+    let w = Win::new();
+    let (typed, expected) = typed_arguments();
+    let out = run(w
+        .runcode(typed, OFFLINE)
+        .env("RUNCODE_BIN", wine::windows_path(&w.wine.args_exe()))
+        .env("ARGS_EXIT", "7"));
+    assert_eq!(out.status.code(), Some(7), "{}", text(&out));
+    assert_eq!(wine::printed_args(&out), expected, "{}", text(&out));
+    assert!(w.cached().is_empty(), "RUNCODE_BIN needs no download");
+
+    // `%`: Windows' cmd.exe hands `100%` to a batch file as typed, but
+    // Wine's cmd.exe expands `%*` a second time and drops it, so under Wine
+    // the `.cmd` leg cannot show it (docs/launcher.md). The launcher's leg
+    // can: started by cmd.exe as a program, it passes `%` on intact.
+    let launcher = wine::windows_path(
+        &dist()
+            .join("plugin/bin/launcher")
+            .join(windows().launcher()),
+    );
+    let out = run(w
+        .wine
+        .cmd(&format!(
+            r#""{launcher}" 100% "50% off" "%NOT_A_VAR%" "a^b!""#
+        ))
+        .env("RUNCODE_BIN", wine::windows_path(&w.wine.args_exe()))
+        .stdin(Stdio::null()));
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(
+        wine::printed_args(&out),
+        ["100%", "50% off", "%NOT_A_VAR%", "a^b!"],
+        "{}",
+        text(&out)
+    );
+}
+
+#[test]
+fn windows_four_first_runs_at_once_download_once() {
+    let w = Win::new();
+    let server = Server::start(&dist().join("release"));
+    let children: Vec<_> = (0..4)
+        .map(|_| {
+            w.runcode("--version", &server.url(""))
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .expect("start under wine")
+        })
+        .collect();
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success(), "{}", text(&out));
+    }
+    assert_eq!(server.hits(&format!("/{}", windows().asset())), 1);
+    assert_eq!(w.cached(), vec![windows().cached_name(&version())]);
+}
+
+#[test]
+fn windows_cli_local_commands_work() {
+    let w = Win::new();
+    let server = Server::start(&dist().join("release"));
+    let base = server.url("");
+
+    // doctor: there is no ssh.exe on this machine, and it says so.
+    let out = run(&mut w.runcode("doctor --json", &base));
+    let doctor: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("doctor --json: {e}\n{}", text(&out)));
+    let ssh = doctor["checks"]
+        .as_array()
+        .and_then(|c| c.iter().find(|c| c["name"] == "ssh"))
+        .unwrap_or_else(|| panic!("an ssh check: {doctor}"));
+    assert_eq!(ssh["status"], "fail", "{doctor}");
+    assert_eq!(ssh["code"], "ssh_missing", "{doctor}");
+    assert!(
+        ssh["detail"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("ssh.exe"),
+        "names the Windows program: {doctor}"
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+
+    // statusline reads Claude Code's JSON on stdin; with nothing attached
+    // (no ssh.exe here) its line is empty.
+    let mut child = w
+        .runcode("statusline --json", &base)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write as _;
+        let mut stdin = child.stdin.take().unwrap();
+        stdin
+            .write_all(
+                br#"{"model":{"display_name":"Opus"},"workspace":{"current_dir":"C:\\src"}}"#,
+            )
+            .unwrap();
+    }
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    let line: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("statusline --json: {e}\n{}", text(&out)));
+    assert_eq!(line, serde_json::json!({"line": null}));
+
+    // install-statusline writes %USERPROFILE%\.claude\settings.json.
+    let out = run(&mut w.runcode("install-statusline --json", &base));
+    assert!(out.status.success(), "{}", text(&out));
+    let settings = w.wine.user_profile().join(".claude/settings.json");
+    let value: Value = serde_json::from_slice(&std::fs::read(&settings).unwrap()).unwrap();
+    let command = value["statusLine"]["command"].as_str().unwrap_or_default();
+    assert!(command.contains("statusline"), "{value}");
+
+    // completions for PowerShell.
+    let out = run(&mut w.runcode("completions powershell", &base));
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("Register-ArgumentCompleter"),
+        "{}",
+        text(&out)
+    );
+}
+
+#[test]
+fn windows_config_ssh_dry_run_writes_windows_paths_openssh_reads() {
+    let dp = util::devplane::Devplane::start(&[]);
+    let w = Win::new();
+    let server = Server::start(&dist().join("release"));
+    let out = run(w
+        .runcode("config-ssh --dry-run --json", &server.url(""))
+        .env("RUNCODE_API_BASE", &dp.api)
+        .env("RUNCODE_TOKEN", &dp.token));
+    assert!(out.status.success(), "{}", text(&out));
+    let value: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let diff = value["diff"].as_str().unwrap_or_default();
+    let identity = diff
+        .lines()
+        .find_map(|l| {
+            l.trim_start_matches(['+', ' '])
+                .strip_prefix("IdentityFile ")
+        })
+        .unwrap_or_else(|| panic!("an IdentityFile line in {diff}"));
+    let proxy = diff
+        .lines()
+        .find_map(|l| {
+            l.trim_start_matches(['+', ' '])
+                .strip_prefix("ProxyCommand ")
+        })
+        .unwrap_or_else(|| panic!("a ProxyCommand line in {diff}"));
+    // OpenSSH for Windows reads `C:/...` or a quoted `"C:\..."`; an
+    // unquoted backslash path is split or unescaped by its argument parser.
+    for (what, value) in [("IdentityFile", identity), ("ProxyCommand", proxy)] {
+        assert!(
+            !value.contains('\\') || value.starts_with('"'),
+            "{what} {value}: backslashes need quoting for OpenSSH"
+        );
+    }
+    assert!(
+        identity.contains(":/") || identity.contains(":\\"),
+        "{identity}"
+    );
+    assert!(
+        proxy.starts_with('"') && !proxy.contains(r"\\?\"),
+        "the ProxyCommand names the CLI by a plain quoted path: {proxy}"
+    );
+}
+
+// ---- linux arm64, under qemu-user ----
+
+fn arm64() -> Platform {
+    Platform::named("linux", "arm64").unwrap()
+}
+
+fn binfmt() {
+    assert!(
+        Path::new("/proc/sys/fs/binfmt_misc/qemu-aarch64").is_file(),
+        "arm64 programs do not start here: qemu-aarch64 is not registered with binfmt_misc (cargo xtask test registers it as root)"
+    );
+}
+
+#[test]
+fn arm64_launcher_downloads_verifies_and_runs_the_arm64_cli() {
+    binfmt();
+    let tmp = scratch();
+    let server = Server::start(&dist().join("release"));
+    let launcher = dist().join("plugin/bin/launcher").join(arm64().launcher());
+    let cache = tmp.path().join("cache");
+    let out = Command::new(&launcher)
+        .arg("--version")
+        .env("RUNCODE_CACHE", &cache)
+        .env("RUNCODE_DOWNLOAD_BASE", server.url(""))
+        .env_remove("RUNCODE_BIN")
+        .env("PATH", "/usr/bin:/bin")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(server.hits(&format!("/{}", arm64().asset())), 1);
+    let cached = cache.join("bin").join(arm64().cached_name(&version()));
+    let elf = std::fs::read(&cached).expect("the cached arm64 CLI");
+    assert_eq!(&elf[..4], b"\x7fELF");
+    assert_eq!(
+        u16::from_le_bytes([elf[18], elf[19]]),
+        0xb7,
+        "an aarch64 ELF"
+    );
+
+    let doctor = Command::new(&cached)
+        .args(["doctor", "--json"])
+        .env("HOME", tmp.path())
+        .env("PATH", "/usr/bin:/bin")
+        .output()
+        .unwrap();
+    let value: Value = serde_json::from_slice(&doctor.stdout)
+        .unwrap_or_else(|e| panic!("doctor --json: {e}\n{}", text(&doctor)));
+    assert!(value.is_object(), "{value}");
+}
+
+#[test]
+fn arm64_cli_connects_runs_and_fetches_through_the_hosts_ssh() {
+    binfmt();
+    let archive = std::fs::read(dist().join("release").join(arm64().asset())).unwrap();
+    let dp = util::devplane::Devplane::start(&[]);
+    let c = util::cli::Cli::new(&dp);
+    let cli = c.tmp.path().join("runcode-arm64");
+    std::fs::write(&cli, untar(&archive, "runcode")).unwrap();
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(&cli, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let run = |args: &[&str]| -> Output {
+        let out = c.cmd_of(&cli).args(args).output().unwrap();
+        assert!(out.status.success(), "{args:?}: {}", text(&out));
+        out
+    };
+    run(&["--json", "connect", "1001"]);
+    // Like ssh, exec joins its words into one remote command line.
+    let out = run(&["exec", "--", "printf 'from arm64' > note.txt; echo ran"]);
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "ran");
+    let local = c.tmp.path().join("note.txt");
+    run(&[
+        "--json",
+        "get",
+        "note.txt",
+        "--out",
+        local.to_str().unwrap(),
+    ]);
+    assert_eq!(std::fs::read_to_string(&local).unwrap(), "from arm64");
+    run(&["--json", "disconnect"]);
+}
+
+/// The bytes of `name` in a gzip tar.
+fn untar(archive: &[u8], name: &str) -> Vec<u8> {
+    let tmp = scratch();
+    let file = tmp.path().join("archive.tar.gz");
+    std::fs::write(&file, archive).unwrap();
+    let status = Command::new("tar")
+        .arg("-xzf")
+        .arg(&file)
+        .arg("-C")
+        .arg(tmp.path())
+        .arg(name)
+        .status()
+        .expect("tar");
+    assert!(status.success(), "untar {name}");
+    std::fs::read(tmp.path().join(name)).unwrap()
+}
