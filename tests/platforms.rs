@@ -391,6 +391,52 @@ fn windows_config_ssh_dry_run_writes_windows_paths_openssh_reads() {
     );
 }
 
+#[test]
+fn windows_shim_without_a_launcher_runs_runcode_bin_or_refuses_in_json() {
+    let w = Win::new();
+    let tmp = scratch();
+    let bin = tmp.path().join("plugin/bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    for name in ["runcode.cmd", "RUNCODE_VERSION", "RUNCODE_CHECKSUMS"] {
+        std::fs::copy(dist().join("plugin/bin").join(name), bin.join(name)).unwrap();
+    }
+    let shim = wine::windows_path(&bin.join("runcode.cmd"));
+    let line = |rest: &str| w.wine.cmd(&format!("\"{shim}\" {rest}"));
+
+    let out = run(line(r#""two words" "" --json"#)
+        .env("RUNCODE_BIN", wine::windows_path(&w.wine.args_exe()))
+        .env("ARGS_EXIT", "3")
+        .stdin(Stdio::null()));
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    assert_eq!(wine::printed_args(&out), ["two words", "", "--json"]);
+
+    let out = run(line(r#"list "a b" --json"#).stdin(Stdio::null()));
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let value: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("launcher_failed JSON: {e}\n{}", text(&out)));
+    assert_eq!(value["error"], "launcher_failed");
+    assert!(
+        value["message"].as_str().unwrap_or_default().contains("RUNCODE_BIN"),
+        "{value}"
+    );
+
+    let missing = tmp.path().join("no such dir/runcode.exe");
+    let out = run(line("--json list")
+        .env("RUNCODE_BIN", wine::windows_path(&missing))
+        .stdin(Stdio::null()));
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let value: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("launcher_failed JSON: {e}\n{}", text(&out)));
+    let message = value["message"].as_str().unwrap_or_default();
+    assert!(message.contains("no such dir"), "{value}");
+
+    // Without --json (or with it only after --), stdout stays empty.
+    let out = run(line("exec -- --json").stdin(Stdio::null()));
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(out.stdout.is_empty(), "{}", text(&out));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("RUNCODE_BIN"));
+}
+
 // ---- linux arm64, under qemu-user ----
 
 fn arm64() -> Platform {

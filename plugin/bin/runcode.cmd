@@ -16,9 +16,27 @@ if not exist "%RC_LAUNCHER%" goto missing
 exit /b %ERRORLEVEL%
 :missing
 rem No launcher fits this machine: a binary of the user's own, else a refusal.
-if defined RUNCODE_BIN if exist "%RUNCODE_BIN%" (
-  "%RUNCODE_BIN%" %*
-  exit /b %ERRORLEVEL%
-)
-echo runcode: no launcher for %PROCESSOR_ARCHITECTURE% in this plugin; set RUNCODE_BIN to a runcode binary 1>&2
+if defined RUNCODE_BIN if exist "%RUNCODE_BIN%" goto own
+set "RC_WHY=no launcher for %PROCESSOR_ARCHITECTURE% in this plugin; set RUNCODE_BIN to a runcode binary"
+if defined RUNCODE_BIN set "RC_WHY=RUNCODE_BIN=%RUNCODE_BIN% is not a file"
+rem Under --json (before any --), the refusal is also the launcher's JSON.
+set "RC_JSON="
+:scan
+if "%~1"=="--" goto scanned
+if "%~1"=="--json" set "RC_JSON=1"
+if "%~1"=="--json" goto scanned
+if "%1"=="" goto scanned
+shift
+goto scan
+:scanned
+set "RC_WHY=%RC_WHY:"=%"
+set "RC_WHY=%RC_WHY:\=\\%"
+setlocal EnableDelayedExpansion
+echo runcode: !RC_WHY! 1>&2
+if defined RC_JSON echo {"error":"launcher_failed","message":"!RC_WHY!"}
 exit /b 1
+:own
+rem (Not inside a parenthesised block: there %ERRORLEVEL% would be read
+rem before the program ran.)
+"%RUNCODE_BIN%" %*
+exit /b %ERRORLEVEL%

@@ -5,6 +5,7 @@
 //! - `dist`: release archives, checksums, Homebrew formula, plugin bundle.
 //! - `bench <what>`: the figures of docs/quality.md, as ratios measured in one run.
 //! - `fuzz`: the libFuzzer targets over every parser of untrusted text.
+//! - `lint-foreign`: clippy for the Windows and macOS targets.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod bench;
@@ -33,6 +34,7 @@ fn main() -> ExitCode {
         "formula" => dist::formula(rest),
         "bench" => bench::run(rest),
         "fuzz" => fuzz::run(rest),
+        "lint-foreign" => cross::lint_foreign(),
         "help" | "-h" | "--help" => {
             println!("usage: cargo xtask <test|demo|dist|fuzz|bench> [args]\n");
             println!("  test            install what the suites need, build, lint, run every test");
@@ -48,6 +50,9 @@ fn main() -> ExitCode {
             );
             println!(
                 "  fuzz            [--seconds N | --runs N] [TARGET...]: libFuzzer over every parser"
+            );
+            println!(
+                "  lint-foreign    clippy for the Windows and macOS targets (type-check only here)"
             );
             println!("  bench [all]     every figure below, into docs/benchmarks.md");
             println!("  bench launcher  launcher figures (P1, P2, P6, P7, P9)");
