@@ -249,3 +249,91 @@ fn md_citations(text: &str) -> Vec<String> {
     }
     found
 }
+
+/// The six release platforms (`runcode_e2e::release::PLATFORMS`) are the
+/// ones every part names: the POSIX shim's cases, the Windows shim's
+/// architectures, release.yml's matrix and the Homebrew formula (which
+/// covers all but Windows). The launcher's own list is checked in its unit
+/// tests against the same table.
+#[test]
+fn every_part_names_the_same_six_platforms() {
+    use runcode_e2e::release::PLATFORMS;
+    use std::collections::BTreeSet;
+    let repo = util::repo();
+    let want: BTreeSet<String> = PLATFORMS
+        .iter()
+        .map(|p| format!("{}-{}", p.os, p.arch))
+        .collect();
+    assert_eq!(want.len(), 6);
+
+    let shim = std::fs::read_to_string(repo.join("plugin/bin/runcode")).unwrap();
+    let in_shim: BTreeSet<String> = shim
+        .split("p=")
+        .skip(1)
+        .map(|rest| {
+            rest.chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '-')
+                .collect::<String>()
+        })
+        .filter(|p| p != "none")
+        .collect();
+    assert_eq!(in_shim, want, "plugin/bin/runcode");
+
+    let cmd = std::fs::read_to_string(repo.join("plugin/bin/runcode.cmd")).unwrap();
+    let windows: BTreeSet<String> = PLATFORMS
+        .iter()
+        .filter(|p| p.windows())
+        .map(|p| p.arch.to_owned())
+        .collect();
+    let in_cmd: BTreeSet<String> = cmd
+        .split("set \"RC_ARCH=")
+        .skip(1)
+        .filter_map(|rest| rest.split('"').next())
+        .filter(|arch| !arch.is_empty())
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(in_cmd, windows, "plugin/bin/runcode.cmd");
+
+    let workflow = std::fs::read_to_string(repo.join(".github/workflows/release.yml")).unwrap();
+    for p in PLATFORMS {
+        assert!(
+            workflow.contains(&p.asset()) && workflow.contains(&p.launcher()),
+            "release.yml builds {} and {}",
+            p.asset(),
+            p.launcher()
+        );
+        assert!(workflow.contains(p.target), "release.yml names {}", p.target);
+    }
+    let assets_in_workflow = workflow.matches("asset: runcode_").count()
+        + workflow.matches("asset\": \"runcode_").count();
+    assert!(
+        assets_in_workflow <= 6,
+        "release.yml builds an asset outside the six"
+    );
+
+    // The formula, made by `cargo xtask formula` from a release listing all six.
+    let tmp = tempfile::tempdir().unwrap();
+    let sums: String = PLATFORMS
+        .iter()
+        .enumerate()
+        .map(|(i, p)| format!("{}  {}\n", format!("{i:x}").repeat(64)[..64].to_owned(), p.asset()))
+        .collect();
+    std::fs::write(tmp.path().join("checksums.txt"), &sums).unwrap();
+    let status = std::process::Command::new(util::built("xtask"))
+        .args(["formula", "--checksums"])
+        .arg(tmp.path().join("checksums.txt"))
+        .arg("--out")
+        .arg(tmp.path().join("runcode.rb"))
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let formula = std::fs::read_to_string(tmp.path().join("runcode.rb")).unwrap();
+    for p in PLATFORMS {
+        assert_eq!(
+            formula.contains(&p.asset()),
+            !p.windows(),
+            "the formula names {} exactly when it is not Windows",
+            p.asset()
+        );
+    }
+}

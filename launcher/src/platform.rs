@@ -93,4 +93,15 @@ mod tests {
         assert!(err.contains("RUNCODE_BIN"), "{err}");
         assert!(Platform::from_parts("linux", "x86").is_err());
     }
+
+    /// The launcher knows every platform of the release table (the tidy
+    /// suite checks the shims, release.yml and the formula against it).
+    #[test]
+    fn knows_the_six_release_platforms() {
+        for p in runcode_e2e::release::PLATFORMS {
+            let ours = Platform::from_parts(p.os, p.arch).expect(p.target);
+            assert_eq!(ours.asset(), p.asset());
+            assert_eq!(ours.cached_name("v1"), p.cached_name("v1"));
+        }
+    }
 }
