@@ -416,7 +416,10 @@ fn windows_shim_without_a_launcher_runs_runcode_bin_or_refuses_in_json() {
         .unwrap_or_else(|e| panic!("launcher_failed JSON: {e}\n{}", text(&out)));
     assert_eq!(value["error"], "launcher_failed");
     assert!(
-        value["message"].as_str().unwrap_or_default().contains("RUNCODE_BIN"),
+        value["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("RUNCODE_BIN"),
         "{value}"
     );
 

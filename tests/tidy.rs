@@ -302,7 +302,11 @@ fn every_part_names_the_same_six_platforms() {
             p.asset(),
             p.launcher()
         );
-        assert!(workflow.contains(p.target), "release.yml names {}", p.target);
+        assert!(
+            workflow.contains(p.target),
+            "release.yml names {}",
+            p.target
+        );
     }
     let assets_in_workflow = workflow.matches("asset: runcode_").count()
         + workflow.matches("asset\": \"runcode_").count();
@@ -316,7 +320,13 @@ fn every_part_names_the_same_six_platforms() {
     let sums: String = PLATFORMS
         .iter()
         .enumerate()
-        .map(|(i, p)| format!("{}  {}\n", format!("{i:x}").repeat(64)[..64].to_owned(), p.asset()))
+        .map(|(i, p)| {
+            format!(
+                "{}  {}\n",
+                format!("{i:x}").repeat(64)[..64].to_owned(),
+                p.asset()
+            )
+        })
         .collect();
     std::fs::write(tmp.path().join("checksums.txt"), &sums).unwrap();
     let status = std::process::Command::new(util::built("xtask"))

@@ -47,6 +47,24 @@ pub fn extract<A: Read + Seek>(
     }
 }
 
+// Each launcher reads only its own platform's format (Windows assets are
+// zips, the others gzip tars): the other reader would be dead weight in the
+// binary (P7). Tests and the fuzz targets build both.
+#[cfg(not(any(not(windows), test, fuzzing)))]
+fn extract_tar_gz(_: &mut impl Read, _: &str, _: &mut dyn Write, _: u64) -> Result<u64, String> {
+    Err("this launcher reads only .zip assets".to_owned())
+}
+
+#[cfg(not(any(windows, test, fuzzing)))]
+fn extract_zip(
+    _: &mut (impl Read + Seek),
+    _: &str,
+    _: &mut dyn Write,
+    _: u64,
+) -> Result<u64, String> {
+    Err("this launcher reads only .tar.gz assets".to_owned())
+}
+
 /// Checks an entry path: nothing absolute, no `..`. Returns the path with
 /// any leading `./` removed.
 fn safe_path(raw: &Path) -> Result<&Path, String> {
@@ -69,6 +87,7 @@ fn safe_path(raw: &Path) -> Result<&Path, String> {
     Ok(rest)
 }
 
+#[cfg(any(not(windows), test, fuzzing))]
 fn extract_tar_gz(
     archive: &mut impl Read,
     name: &str,
@@ -108,6 +127,7 @@ fn extract_tar_gz(
     written.ok_or_else(|| format!("no {name} at the top level"))
 }
 
+#[cfg(any(windows, test, fuzzing))]
 fn extract_zip(
     archive: &mut (impl Read + Seek),
     name: &str,
