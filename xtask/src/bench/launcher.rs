@@ -150,6 +150,7 @@ pub fn run() -> Result<(), String> {
         "\nCached-path figures are medians of {RUNS} interleaved runs; the shell launcher is the baseline \
          shipped in `xtask/src/bench/launcher.rs`. Reproduce with `cargo xtask bench launcher`."
     );
+    sizes(&mut report)?;
     print!("{report}");
     super::write_section("launcher", report.trim_end())
 }
@@ -258,4 +259,31 @@ fn payload_with(size: usize) -> Vec<u8> {
         bytes.extend_from_slice(&x.to_le_bytes());
     }
     bytes
+}
+
+/// Every launcher this machine builds, by platform, as `dist` ships them;
+/// the others are built by the release workflow and not measured here.
+fn sizes(report: &mut String) -> Result<(), String> {
+    use runcode_e2e::release::{Made, PLATFORMS};
+    let _ = writeln!(
+        report,
+        "\nLauncher sizes (stripped, `--profile launcher`):\n\n| platform | target | bytes | MiB |\n| --- | --- | --- | --- |"
+    );
+    for p in PLATFORMS {
+        if p.made == Made::Workflow {
+            let _ = writeln!(
+                report,
+                "| {} | {} | built by the release workflow | |",
+                p.label(),
+                p.target
+            );
+            continue;
+        }
+        let built = crate::cross::build(p)?;
+        let size = super::file_size(&built.launcher)?;
+        #[allow(clippy::cast_precision_loss)]
+        let mib = size as f64 / 1048576.0;
+        let _ = writeln!(report, "| {} | {} | {size} | {mib:.2} |", p.label(), p.target);
+    }
+    Ok(())
 }
