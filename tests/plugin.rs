@@ -207,8 +207,14 @@ fn find(dir: &Path, suffix: &str) -> Option<PathBuf> {
 #[test]
 fn the_release_archive_rebuilds_byte_for_byte() {
     let release = dist().join("release");
-    let cli = std::fs::read(util::repo().join("target/release/runcode"))
-        .expect("the release CLI dist built");
+    let host = util::release::Platform::host().expect("a release platform");
+    let cli = std::fs::read(
+        util::repo()
+            .join("target")
+            .join(host.target)
+            .join("release/runcode"),
+    )
+    .expect("the release CLI dist built");
     let again = util::release::release_archive(&util::repo(), &cli).unwrap();
     let sums = std::fs::read_to_string(release.join("checksums.txt")).unwrap();
     let line = format!(
