@@ -283,7 +283,12 @@ fn sizes(report: &mut String) -> Result<(), String> {
         let size = super::file_size(&built.launcher)?;
         #[allow(clippy::cast_precision_loss)]
         let mib = size as f64 / 1048576.0;
-        let _ = writeln!(report, "| {} | {} | {size} | {mib:.2} |", p.label(), p.target);
+        let _ = writeln!(
+            report,
+            "| {} | {} | {size} | {mib:.2} |",
+            p.label(),
+            p.target
+        );
     }
     Ok(())
 }
