@@ -23,7 +23,7 @@ const UNUSED: Duration = Duration::from_secs(30 * 24 * 3600);
 const MAX_ASSET: u64 = 1024 * 1024 * 1024;
 const MAX_CHECKSUMS: u64 = 1024 * 1024;
 /// Every staging file starts with this, so a sweep finds them all.
-const STAGING: &str = ".staging-";
+pub const STAGING: &str = ".staging-";
 
 pub struct Request<'a> {
     pub version: &'a str,
@@ -119,11 +119,16 @@ fn sweep(report: &Report, bin_dir: &Path) {
     }
 }
 
-/// Removes binaries of other versions of this platform not run for 30 days.
+/// Removes binaries of other versions of this platform not run for 30 days,
+/// except the one the stable entry point serves, however old.
 fn tidy(report: &Report, bin_dir: &Path, keep: &Path, platform: Platform) {
     let Ok(entries) = fs::read_dir(bin_dir) else {
         return;
     };
+    let served = bin_dir
+        .parent()
+        .and_then(crate::entry::served)
+        .map(|v| bin_dir.join(platform.cached_name(&v)));
     let suffix = format!(
         "-{}-{}{}",
         platform.os,
@@ -132,7 +137,11 @@ fn tidy(report: &Report, bin_dir: &Path, keep: &Path, platform: Platform) {
     );
     for entry in entries.flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
-        if !name.starts_with("runcode-") || !name.ends_with(&suffix) || entry.path() == keep {
+        if !name.starts_with("runcode-")
+            || !name.ends_with(&suffix)
+            || entry.path() == keep
+            || served.as_deref() == Some(entry.path().as_path())
+        {
             continue;
         }
         let unused = entry

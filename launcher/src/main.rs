@@ -6,6 +6,7 @@ mod archive;
 #[cfg(test)]
 mod checks;
 mod checksums;
+mod entry;
 mod error;
 mod fetch;
 mod handover;
@@ -33,8 +34,21 @@ fn main() {
         Ok(code) => std::process::exit(code),
         Err(err) => err,
     };
+    // The status line must never show an error in the user's status bar
+    // (the plugin may be gone, the machine offline): nothing, exit 0.
+    if is_statusline(args.as_slice()) {
+        report.debug(format_args!("statusline: {err}"));
+        std::process::exit(0);
+    }
     report.failure(&err.to_string(), wants_json(&args));
     std::process::exit(1);
+}
+
+/// `runcode statusline ...`: runs every second or so, must never fail
+/// visibly, and never waits on the network (nothing attached can need a CLI
+/// that was never downloaded).
+fn is_statusline(args: &[OsString]) -> bool {
+    args.first().is_some_and(|a| a == "statusline")
 }
 
 /// `--json` among the CLI's own arguments (those before a `--`).
@@ -52,9 +66,18 @@ fn launch(report: &Report, args: &[OsString]) -> Result<i32> {
     }
 
     let exe = env::current_exe().ok();
+    let stable = exe.as_deref().and_then(entry::stable_root);
+    let cache = match &stable {
+        Some(root) => Ok(root.clone()),
+        None => knobs::cache_root(),
+    };
     if knobs::var_os("RUNCODE_LAUNCHER").is_some() {
         report.debug(format_args!("RUNCODE_LAUNCHER is set: not looking on PATH"));
-    } else if let Some(found) = resolve::on_path(report, exe.as_deref()) {
+    } else if let Some(found) = resolve::on_path(
+        report,
+        exe.as_deref(),
+        cache.as_ref().ok().map(|c| c.join("bin")).as_deref(),
+    ) {
         report.debug(format_args!("PATH: running {}", found.display()));
         let me = exe
             .clone()
@@ -63,17 +86,35 @@ fn launch(report: &Report, args: &[OsString]) -> Result<i32> {
     }
 
     let platform = Platform::current()?;
+    if let Some(root) = &stable {
+        return serve_stable(report, root, platform, args);
+    }
     let pin = knobs::pin(&start_dirs(exe.as_deref()))?;
-    let bin_dir = knobs::cache_root()?.join("bin");
+    let cache = cache?;
+    let bin_dir = cache.join("bin");
     let target = bin_dir.join(platform.cached_name(&pin.version));
+    // What the plugin's own pin serves becomes what the stable entry point
+    // serves (a one-off RUNCODE_PIN_VERSION does not).
+    let publish = || {
+        if let Some(exe) = &exe
+            && pin.bundled.as_deref() == Some(pin.version.as_str())
+        {
+            entry::publish(report, &cache, exe, &pin.version);
+        }
+    };
     if let Ok(meta) = std::fs::metadata(&target)
         && meta.is_file()
     {
         report.debug(format_args!("cache: running {}", target.display()));
         mark_used(&target, &meta);
+        publish();
         return handover::run(&target, args, None);
     }
 
+    if is_statusline(args) {
+        report.debug(format_args!("statusline: no cached CLI, nothing to show"));
+        return Ok(0);
+    }
     let bases = knobs::bases(&pin.version);
     if let Some(bad) = bases.iter().find(|b| !url::allowed_base(b)) {
         return Err(Error::InsecureUrl { url: bad.clone() });
@@ -93,6 +134,55 @@ fn launch(report: &Report, args: &[OsString]) -> Result<i32> {
         platform,
         bases: &bases,
         pinned,
+    };
+    install::ensure(report, &bin_dir, &target, &request)?;
+    publish();
+    handover::run(&target, args, None)
+}
+
+/// The stable entry point: the recorded version from the cache, else the
+/// most recently used cached CLI (the record's version was removed by
+/// hand), else a verified download of the recorded version.
+fn serve_stable(
+    report: &Report,
+    cache: &Path,
+    platform: Platform,
+    args: &[OsString],
+) -> Result<i32> {
+    let bin_dir = cache.join("bin");
+    let version = entry::served(cache);
+    if let Some(version) = &version {
+        let target = bin_dir.join(platform.cached_name(version));
+        if let Ok(meta) = std::fs::metadata(&target)
+            && meta.is_file()
+        {
+            report.debug(format_args!("entry point: running {}", target.display()));
+            mark_used(&target, &meta);
+            return handover::run(&target, args, None);
+        }
+    }
+    if let Some(newest) = entry::newest_cached(&bin_dir, platform) {
+        report.debug(format_args!("entry point: running {}", newest.display()));
+        return handover::run(&newest, args, None);
+    }
+    if is_statusline(args) {
+        return Ok(0);
+    }
+    let Some(version) = version else {
+        return Err(Error::NoVersion {
+            searched: cache.join(entry::RECORD),
+        });
+    };
+    let target = bin_dir.join(platform.cached_name(&version));
+    let bases = knobs::bases(&version);
+    if let Some(bad) = bases.iter().find(|b| !url::allowed_base(b)) {
+        return Err(Error::InsecureUrl { url: bad.clone() });
+    }
+    let request = install::Request {
+        version: &version,
+        platform,
+        bases: &bases,
+        pinned: None,
     };
     install::ensure(report, &bin_dir, &target, &request)?;
     handover::run(&target, args, None)

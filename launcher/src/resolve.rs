@@ -39,7 +39,11 @@ fn is_executable(_meta: &fs::Metadata) -> bool {
 /// launcher's directory, and not in the plugin's `bin/` (the shim). Relative
 /// `PATH` entries are ignored: a checkout must not be able to plant a
 /// `runcode` that an agent then runs from its working directory.
-pub fn on_path(report: &Report, exe: Option<&Path>) -> Option<PathBuf> {
+pub fn on_path(
+    report: &Report,
+    exe: Option<&Path>,
+    cache_bin: Option<&Path>,
+) -> Option<PathBuf> {
     let path = std::env::var_os("PATH")?;
     let mut own: Option<(Option<PathBuf>, Vec<PathBuf>)> = None;
     for dir in std::env::split_paths(&path) {
@@ -55,7 +59,7 @@ pub fn on_path(report: &Report, exe: Option<&Path>) -> Option<PathBuf> {
         }
         // Canonical paths are worked out only once a candidate exists, so the
         // usual cached path pays for nothing but a few stats.
-        let (own_exe, own_dirs) = own.get_or_insert_with(|| own_places(exe));
+        let (own_exe, own_dirs) = own.get_or_insert_with(|| own_places(exe, cache_bin));
         let canonical = fs::canonicalize(&candidate).ok();
         if canonical.is_some() && canonical == *own_exe {
             report.debug(format_args!(
@@ -84,10 +88,16 @@ pub fn on_path(report: &Report, exe: Option<&Path>) -> Option<PathBuf> {
 }
 
 /// This launcher's canonical path, and the directories that belong to the
-/// plugin: the launcher's own, and `bin/` above a `launcher/` directory.
-fn own_places(exe: Option<&Path>) -> (Option<PathBuf>, Vec<PathBuf>) {
+/// plugin or the launcher: the launcher's own, `bin/` above a `launcher/`
+/// directory, and the cache's `bin/` (the stable entry point and the cached
+/// CLIs, which a PATH link made by `install-path` points into: running
+/// those from PATH would bypass the plugin's pin).
+fn own_places(exe: Option<&Path>, cache_bin: Option<&Path>) -> (Option<PathBuf>, Vec<PathBuf>) {
     let own = exe.and_then(|e| fs::canonicalize(e).ok());
-    let mut dirs = Vec::new();
+    let mut dirs: Vec<PathBuf> = cache_bin
+        .and_then(|b| fs::canonicalize(b).ok())
+        .into_iter()
+        .collect();
     if let Some(dir) = own.as_deref().and_then(Path::parent) {
         dirs.push(dir.to_path_buf());
         if dir.file_name().is_some_and(|n| n == "launcher")
