@@ -125,9 +125,11 @@ pub fn cargo(platform: Platform) -> Command {
             // is linked by `cargo check`/`clippy`, so a compiler that writes
             // empty objects lets the Rust be checked in full.
             let stub = typecheck_cc();
+            // Only `clang` goes on PATH (ring asks for it by name for
+            // windows arm64): a `cc` there would be the host's linker.
             cmd.env(format!("CC_{t}"), stub.join("cc"))
                 .env(format!("AR_{t}"), stub.join("ar"))
-                .env("PATH", prepend_path(&stub));
+                .env("PATH", prepend_path(&stub.join("path")));
         }
         _ => {}
     }
@@ -149,8 +151,8 @@ fn prepend_path(dir: &Path) -> std::ffi::OsString {
     std::env::join_paths(dirs).unwrap_or_default()
 }
 
-/// A directory holding `cc`, `clang` and `ar` that write empty outputs:
-/// enough for a build script's C step when only Rust is being checked.
+/// A directory holding `cc` and `ar`, and `path/clang`, that write empty
+/// outputs: enough for a build script's C step when only Rust is checked.
 fn typecheck_cc() -> PathBuf {
     const CC: &str = "#!/bin/sh\n\
         # Written by cargo xtask for type-checking only: it compiles nothing\n\
@@ -166,10 +168,10 @@ fn typecheck_cc() -> PathBuf {
         done\n\
         [ -z \"$out\" ] || : > \"$out\"\n";
     let dir = sh::root().join("target/xtask/typecheck-cc");
-    for name in ["cc", "clang", "ar"] {
+    for name in ["cc", "ar", "path/clang"] {
         let path = dir.join(name);
         if std::fs::read_to_string(&path).ok().as_deref() != Some(CC) {
-            let _ = std::fs::create_dir_all(&dir);
+            let _ = std::fs::create_dir_all(path.parent().unwrap_or(&dir));
             let _ = std::fs::write(&path, CC);
             set_executable(&path);
         }
