@@ -60,7 +60,11 @@ fn a_first_run_downloads_verifies_caches_and_passes_arguments_byte_for_byte() {
     assert!(err.contains(&fetching), "{err}");
     assert_eq!(
         w.cache_entries(),
-        vec![".lock".to_owned(), "runcode".to_owned(), release::cached_name(VERSION)]
+        vec![
+            ".lock".to_owned(),
+            "runcode".to_owned(),
+            release::cached_name(VERSION)
+        ]
     );
     let mode = std::fs::metadata(w.cache.join("bin").join(release::cached_name(VERSION)))
         .unwrap()
@@ -475,7 +479,11 @@ fn sixteen_first_runs_at_once_share_one_download() {
     }
     assert_eq!(
         w.cache_entries(),
-        vec![".lock".to_owned(), "runcode".to_owned(), release::cached_name(VERSION)]
+        vec![
+            ".lock".to_owned(),
+            "runcode".to_owned(),
+            release::cached_name(VERSION)
+        ]
     );
     assert_eq!(
         server.hits(&asset_path()),
@@ -607,7 +615,11 @@ fn a_launcher_killed_mid_download_leaves_a_cache_the_next_run_completes() {
     assert_ok(&out);
     assert_eq!(
         w.cache_entries(),
-        vec![".lock".to_owned(), "runcode".to_owned(), release::cached_name(VERSION)],
+        vec![
+            ".lock".to_owned(),
+            "runcode".to_owned(),
+            release::cached_name(VERSION)
+        ],
         "stale staging swept"
     );
 }
@@ -825,7 +837,10 @@ fn running_from_the_cache_marks_the_binary_as_used() {
 fn bundle(w: &World, name: &str, version: &str) -> std::path::PathBuf {
     let bin = w.path(&format!("{name}/bin"));
     std::fs::create_dir_all(bin.join("launcher")).unwrap();
-    util::install_exe(&w.launcher, &bin.join("launcher").join(w.launcher.file_name().unwrap()));
+    util::install_exe(
+        &w.launcher,
+        &bin.join("launcher").join(w.launcher.file_name().unwrap()),
+    );
     util::install_exe(&w.shim, &bin.join("runcode"));
     std::fs::write(bin.join("RUNCODE_VERSION"), format!("{version}\n")).unwrap();
     bin.join("runcode")
@@ -840,7 +855,10 @@ fn the_stable_entry_point_follows_the_plugins_pin_and_survives_an_update() {
     let w = World::new();
     let v1 = w.release("v1", &payload("one"));
     let server1 = Server::start(&v1);
-    assert_ok(&run(w.shim().env("RUNCODE_DOWNLOAD_BASE", server1.url("")).arg("x")));
+    assert_ok(&run(w
+        .shim()
+        .env("RUNCODE_DOWNLOAD_BASE", server1.url(""))
+        .arg("x")));
     let stable = w.cache.join("bin/runcode");
     assert!(stable.is_file(), "{:?}", w.cache_entries());
     assert_eq!(entry_record(&w).lines().next(), Some(VERSION));
@@ -859,7 +877,9 @@ fn the_stable_entry_point_follows_the_plugins_pin_and_survives_an_update() {
         .write();
     let server2 = Server::start(&v2_rel);
     let shim2 = bundle(&w, "plugin-v2", "v2");
-    assert_ok(&run(w.cmd(&shim2).env("RUNCODE_DOWNLOAD_BASE", server2.url(""))));
+    assert_ok(&run(w
+        .cmd(&shim2)
+        .env("RUNCODE_DOWNLOAD_BASE", server2.url(""))));
     drop(server2);
     std::fs::remove_dir_all(w.path("plugin")).unwrap();
     assert_eq!(entry_record(&w).lines().next(), Some("v2"));

@@ -65,10 +65,7 @@ pub fn publish(report: &Report, cache: &Path, exe: &Path, version: &str) {
     let stable = stable_path(cache);
     if have.lines().nth(1) != Some(stamp.as_str()) || !stable.is_file() {
         if let Err(e) = copy_into_place(exe, &stable) {
-            report.debug(format_args!(
-                "could not update {}: {e}",
-                stable.display()
-            ));
+            report.debug(format_args!("could not update {}: {e}", stable.display()));
             return;
         }
         report.debug(format_args!("entry point: {}", stable.display()));
@@ -95,7 +92,9 @@ fn stamp(exe: &Path) -> Option<String> {
 /// Copies `from` beside `to` under a staging name (swept if we die), then
 /// renames it into place in one step.
 fn copy_into_place(from: &Path, to: &Path) -> std::io::Result<()> {
-    let dir = to.parent().ok_or_else(|| std::io::Error::other("no parent"))?;
+    let dir = to
+        .parent()
+        .ok_or_else(|| std::io::Error::other("no parent"))?;
     fs::create_dir_all(dir)?;
     let nanos = SystemTime::now()
         .duration_since(UNIX_EPOCH)

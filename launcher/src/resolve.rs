@@ -39,11 +39,7 @@ fn is_executable(_meta: &fs::Metadata) -> bool {
 /// launcher's directory, and not in the plugin's `bin/` (the shim). Relative
 /// `PATH` entries are ignored: a checkout must not be able to plant a
 /// `runcode` that an agent then runs from its working directory.
-pub fn on_path(
-    report: &Report,
-    exe: Option<&Path>,
-    cache_bin: Option<&Path>,
-) -> Option<PathBuf> {
+pub fn on_path(report: &Report, exe: Option<&Path>, cache_bin: Option<&Path>) -> Option<PathBuf> {
     let path = std::env::var_os("PATH")?;
     let mut own: Option<(Option<PathBuf>, Vec<PathBuf>)> = None;
     for dir in std::env::split_paths(&path) {
