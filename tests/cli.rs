@@ -646,3 +646,40 @@ fn doctor_reports_every_check() {
     let (code, v) = insecure.json(&["doctor"]);
     assert_eq!((code, v["ok"].as_bool()), (1, Some(false)));
 }
+
+/// A session written by an older runcode (no `format` field) is used as it
+/// is; one written by a newer runcode (a format this one does not know) is
+/// replaced by a fresh mint, with a warning, never a crash.
+#[test]
+fn sessions_carry_their_format_and_a_newer_one_is_replaced_not_misread() {
+    let dp = Devplane::start(&[]);
+    let cli = Cli::new(&dp);
+    cli.ok(&["connect", "1001"]);
+    let meta_path = cli.session_dir(1001).join("meta.json");
+    let mut meta: Value = serde_json::from_slice(&std::fs::read(&meta_path).unwrap()).unwrap();
+    assert_eq!(meta["format"], 1, "{meta}");
+
+    meta.as_object_mut().unwrap().remove("format");
+    std::fs::write(&meta_path, serde_json::to_vec(&meta).unwrap()).unwrap();
+    assert_eq!(cli.ok(&["connect", "1001"])["reused"], true);
+    assert_eq!(mints(&dp), 1);
+
+    meta["format"] = serde_json::json!(99);
+    std::fs::write(&meta_path, serde_json::to_vec(&meta).unwrap()).unwrap();
+    let out = cli.run(&["exec", "--", "echo", "fine"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "fine");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("session format 99"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(mints(&dp), 2);
+    let meta: Value = serde_json::from_slice(&std::fs::read(&meta_path).unwrap()).unwrap();
+    assert_eq!(meta["format"], 1);
+}

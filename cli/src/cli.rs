@@ -261,6 +261,18 @@ pub enum Command {
         #[arg(long)]
         remove: bool,
     },
+    /// Take out what runcode wrote outside its own folders: the status line
+    /// (the one it replaced comes back), the managed ssh block, the PATH
+    /// link. It lists exactly what it removed.
+    Uninstall {
+        /// Also close every session and delete the cache and the config
+        /// folder (keys, cached CLIs, the token).
+        #[arg(long)]
+        all: bool,
+        /// Say what would be removed; remove nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Open a workspace in the browser (or print its address).
     Open {
         /// Workspace title, custom title, or id (default: the attached one).

@@ -22,6 +22,7 @@ mod text;
 mod token;
 mod transfer;
 mod url;
+mod wiring;
 mod workspaces;
 
 #[cfg(test)]

@@ -90,6 +90,40 @@ pub fn this_exe() -> Result<PathBuf> {
     Ok(real)
 }
 
+/// What runcode writes into other programs' configuration (Claude Code's
+/// status line, the ssh config's ProxyCommand, the PATH link): a path that
+/// survives updates (docs/launcher.md, "Stable entry point").
+///
+/// - Run by the launcher from its cache (`<cache>/bin/runcode-<version>-...`),
+///   the launcher's stable copy beside it, `<cache>/bin/runcode`, which
+///   serves whatever version the plugin pins next.
+/// - Run from Homebrew's versioned keg (`<prefix>/Cellar/runcode/<v>/bin`),
+///   the `<prefix>/bin/runcode` link, which `brew upgrade` moves.
+/// - Otherwise this binary itself.
+pub fn entry_point() -> Result<PathBuf> {
+    let exe = this_exe()?;
+    Ok(stable_for(&exe).unwrap_or(exe))
+}
+
+fn stable_for(exe: &Path) -> Option<PathBuf> {
+    let name = exe.file_name()?.to_str()?;
+    let dir = exe.parent()?;
+    let exe_suffix = std::env::consts::EXE_SUFFIX;
+    if name.starts_with("runcode-") && dir.file_name()? == "bin" {
+        let stable = dir.join(format!("runcode{exe_suffix}"));
+        let record = dir.parent()?.join("entry");
+        return (stable.is_file() && record.is_file()).then_some(stable);
+    }
+    // <prefix>/Cellar/runcode/<version>/bin/runcode
+    let keg = dir.parent()?;
+    let formula = keg.parent()?;
+    if formula.file_name()? == "runcode" && formula.parent()?.file_name()? == "Cellar" {
+        let link = formula.parent()?.parent()?.join("bin").join(name);
+        return link.exists().then_some(link);
+    }
+    None
+}
+
 /// Creates `dir` (and parents) and makes it private (0700).
 pub fn private_dir(dir: &Path) -> Result<()> {
     std::fs::create_dir_all(dir).map_err(Error::io(dir))?;

@@ -74,6 +74,11 @@ impl Request {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Meta {
+    /// The layout of the session's files (docs/sessions.md). A session of
+    /// an older or equal format is used as it is; a newer one (written by a
+    /// newer runcode) is replaced by a fresh mint, with a warning.
+    #[serde(default = "first_format")]
+    pub format: u32,
     pub ws_id: u64,
     pub alias: String,
     pub config: PathBuf,
@@ -86,6 +91,14 @@ pub struct Meta {
     pub expires_at: String,
     pub expires_epoch: i64,
     pub control_path: Option<PathBuf>,
+}
+
+/// The session format this runcode writes and reads.
+pub const FORMAT: u32 = 1;
+
+/// Sessions written before the field existed are format 1.
+fn first_format() -> u32 {
+    1
 }
 
 #[derive(Debug, Clone)]
@@ -158,7 +171,16 @@ pub fn load(paths: &Paths, id: u64) -> Option<Session> {
     let complete = ["id_ed25519", "id_ed25519.pub", "known_hosts", "config"]
         .iter()
         .all(|f| dir.join(f).is_file());
-    (complete && meta.ws_id == id).then_some(Session { meta })
+    (complete && meta.ws_id == id && meta.format <= FORMAT).then_some(Session { meta })
+}
+
+/// The format of a session on disk that this runcode cannot read, if that
+/// is why `load` found none.
+fn unknown_format(paths: &Paths, id: u64) -> Option<u32> {
+    let bytes = std::fs::read(paths.session_dir(id).join("meta.json")).ok()?;
+    let value: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+    let format = u32::try_from(value["format"].as_u64()?).ok()?;
+    (format > FORMAT).then_some(format)
 }
 
 /// Every cached session, by id.
@@ -190,6 +212,11 @@ pub fn acquire(ctx: &Ctx, id: u64, req: Request) -> Result<(Session, bool)> {
     }
     if let Some(s) = reusable(&ctx.paths, id, req) {
         return Ok((s, true));
+    }
+    if let Some(format) = unknown_format(&ctx.paths, id) {
+        ctx.out.warn(&format!(
+            "the session for #{id} was written by a newer runcode (session format {format}, this one reads up to {FORMAT}); starting a new one"
+        ));
     }
     Ok((mint(ctx, id, req.ttl)?, false))
 }
@@ -321,6 +348,7 @@ fn write(
     })?;
     paths::write_private(&config, text.as_bytes(), 0o600)?;
     let meta = Meta {
+        format: FORMAT,
         ws_id: id,
         alias,
         config,

@@ -54,27 +54,33 @@ pub fn served(cache: &Path) -> Option<String> {
 /// Records `version` as the one served and keeps the stable copy the same
 /// build as `exe` (the launcher now running, from the plugin). One small
 /// read when nothing changed; best effort otherwise (a copy in use on
-/// Windows cannot be replaced: the next run tries again).
-pub fn publish(report: &Report, cache: &Path, exe: &Path, version: &str) {
-    let Some(stamp) = stamp(exe) else { return };
+/// Windows cannot be replaced: the next run tries again). True when the
+/// served version moved.
+pub fn publish(report: &Report, cache: &Path, exe: &Path, version: &str) -> bool {
+    let Some(stamp) = stamp(exe) else {
+        return false;
+    };
     let want = format!("{version}\n{stamp}\n");
     let have = fs::read_to_string(cache.join(RECORD)).unwrap_or_default();
     if have == want {
-        return;
+        return false;
     }
+    let moved = have.lines().next() != Some(version);
     let stable = stable_path(cache);
     if have.lines().nth(1) != Some(stamp.as_str()) || !stable.is_file() {
         if let Err(e) = copy_into_place(exe, &stable) {
             report.debug(format_args!("could not update {}: {e}", stable.display()));
-            return;
+            return false;
         }
         report.debug(format_args!("entry point: {}", stable.display()));
     }
     let tmp = cache.join(format!(".{RECORD}-{}", std::process::id()));
     if fs::write(&tmp, &want).is_ok() && fs::rename(&tmp, cache.join(RECORD)).is_ok() {
         report.debug(format_args!("entry point serves {version}"));
+        moved
     } else {
         let _ = fs::remove_file(&tmp);
+        false
     }
 }
 

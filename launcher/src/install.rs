@@ -71,6 +71,22 @@ pub fn ensure(report: &Report, bin_dir: &Path, target: &Path, req: &Request<'_>)
     Err(last.unwrap_or(Error::NoCacheDir))
 }
 
+/// The cleanup on its own, when the entry point moved to another version:
+/// only if the lock is free right now (a launcher holding it tidies itself).
+pub fn tidy_now(report: &Report, bin_dir: &Path, keep: &Path, platform: Platform) {
+    let Ok(file) = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(bin_dir.join(".lock"))
+    else {
+        return;
+    };
+    if file.try_lock().is_ok() {
+        tidy(report, bin_dir, keep, platform);
+    }
+}
+
 /// Takes the OS lock on `bin/.lock`, waiting a bounded time. Dropping the
 /// file releases it; so does the kernel when the holder dies.
 fn lock(report: &Report, bin_dir: &Path) -> Result<File> {

@@ -95,11 +95,14 @@ fn launch(report: &Report, args: &[OsString]) -> Result<i32> {
     let target = bin_dir.join(platform.cached_name(&pin.version));
     // What the plugin's own pin serves becomes what the stable entry point
     // serves (a one-off RUNCODE_PIN_VERSION does not).
+    // When it moves to a new version, the versions left behind and unused
+    // for 30 days go.
     let publish = || {
         if let Some(exe) = &exe
             && pin.bundled.as_deref() == Some(pin.version.as_str())
+            && entry::publish(report, &cache, exe, &pin.version)
         {
-            entry::publish(report, &cache, exe, &pin.version);
+            install::tidy_now(report, &bin_dir, &target, platform);
         }
     };
     if let Ok(meta) = std::fs::metadata(&target)

@@ -110,7 +110,7 @@ pub fn run(ctx: &Ctx, remove: bool, dry_run: bool) -> Result<i32> {
 
 /// One host per SSH-capable workspace whose title is safe to write.
 fn managed_hosts(ctx: &Ctx) -> Result<Vec<ManagedHost>> {
-    let exe = crate::paths::this_exe()?;
+    let exe = crate::paths::entry_point()?;
     let exe_text = exe.display().to_string();
     if exe_text
         .chars()

@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 use crate::ctx::Ctx;
 use crate::error::{Code, Result};
-use crate::{api, claude, session, sshconfig, token, workspaces};
+use crate::{api, session, sshconfig, token, workspaces};
 
 struct Check {
     name: &'static str,
@@ -14,6 +14,8 @@ struct Check {
     detail: String,
     /// The error code a command would fail with for this problem.
     code: Option<Code>,
+    /// The command that repairs it.
+    fix: Option<&'static str>,
 }
 
 fn check(name: &'static str, status: &'static str, detail: impl Into<String>) -> Check {
@@ -22,6 +24,7 @@ fn check(name: &'static str, status: &'static str, detail: impl Into<String>) ->
         status,
         detail: detail.into(),
         code: None,
+        fix: None,
     }
 }
 
@@ -98,14 +101,36 @@ pub fn run(ctx: &Ctx) -> Result<i32> {
             ctx.paths.cache.display()
         ),
     ));
-    if claude::statusline_installed() {
-        checks.push(check("statusline", "ok", "wired into Claude Code"));
-    } else {
+    let wires = crate::wiring::find();
+    if !wires.iter().any(|w| w.name == "statusline") {
         checks.push(check(
             "statusline",
             "warn",
             "not wired into Claude Code: `runcode install-statusline`",
         ));
+    }
+    // What runcode wrote into other programs must still point at something
+    // that runs (an update or a cleanup may have removed it).
+    for w in &wires {
+        checks.push(match crate::wiring::runs(&w.program) {
+            Ok(()) => check(
+                w.name,
+                "ok",
+                format!("{} runs {}", w.file.display(), w.program.display()),
+            ),
+            Err(why) => Check {
+                fix: Some(w.fix),
+                ..check(
+                    w.name,
+                    "fail",
+                    format!(
+                        "{} names {why}: run `{}` to repair it",
+                        w.file.display(),
+                        w.fix
+                    ),
+                )
+            },
+        });
     }
     if let (true, Ok((t, _))) = (base_ok, &tok) {
         let reached = api::Api::new(&ctx.api_base, t.clone()).and_then(|a| workspaces::fetch(&a));
@@ -142,6 +167,9 @@ pub fn run(ctx: &Ctx) -> Result<i32> {
         let mut v = json!({"name": c.name, "status": c.status, "detail": c.detail});
         if let Some(code) = c.code {
             v["code"] = json!(code.as_str());
+        }
+        if let Some(fix) = c.fix {
+            v["fix"] = json!(fix);
         }
         v
     }).collect::<Vec<Value>>()});

@@ -18,7 +18,7 @@ fn is_ours(link: &Path) -> bool {
 }
 
 pub fn run(ctx: &Ctx, remove: bool) -> Result<i32> {
-    let exe = crate::paths::this_exe()?;
+    let exe = crate::paths::entry_point()?;
     if cfg!(windows) {
         let dir = exe.parent().map(Path::to_path_buf).unwrap_or_default();
         ctx.out.result(

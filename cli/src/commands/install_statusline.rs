@@ -23,7 +23,7 @@ pub fn run(ctx: &Ctx, remove: bool, force: bool) -> Result<i32> {
             });
         }
     };
-    let exe = crate::paths::this_exe()?.display().to_string();
+    let exe = crate::paths::entry_point()?.display().to_string();
     let edit = claude::edit(&text, &exe, remove, force).map_err(|why| Error::Io {
         path: file.clone(),
         source: std::io::Error::other(format!("{why}; fix it by hand, it was left untouched")),

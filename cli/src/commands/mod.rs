@@ -27,6 +27,7 @@ mod start;
 mod status;
 mod statusline;
 mod stop;
+mod uninstall;
 mod write;
 
 use crate::cli::Command;
@@ -101,6 +102,7 @@ pub fn dispatch(ctx: &Ctx, command: Command) -> Result<i32> {
         Command::Statusline { plain } => statusline::run(ctx, plain),
         Command::InstallStatusline { remove, force } => install_statusline::run(ctx, remove, force),
         Command::InstallPath { remove } => install_path::run(ctx, remove),
+        Command::Uninstall { all, dry_run } => uninstall::run(ctx, all, dry_run),
         Command::Open { workspace, print } => open::run(ctx, workspace.as_deref(), print),
         Command::Create { name } => create::run(ctx, name.as_deref()),
         Command::Delete { workspace, yes } => delete::run(ctx, &workspace, yes),

@@ -1,0 +1,164 @@
+//! `runcode uninstall [--all] [--dry-run]`: takes out everything runcode
+//! wrote outside its own folders: the status line (putting back the one it
+//! replaced, from settings.json.bak), the managed ssh block and the PATH
+//! link. With `--all`, also every session (closing its ssh master), the
+//! cache and the config folder with the token. It says exactly what it
+//! removed; `--dry-run` says the same and removes nothing.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::{Value, json};
+
+use crate::ctx::Ctx;
+use crate::error::{Error, Result};
+use crate::{claude, paths, session, sshconfig, wiring};
+
+struct Removal {
+    what: &'static str,
+    path: PathBuf,
+    detail: String,
+}
+
+pub fn run(ctx: &Ctx, all: bool, dry_run: bool) -> Result<i32> {
+    let mut done = Vec::new();
+    if let Some(settings) = claude::settings_path() {
+        statusline(&settings, dry_run, &mut done)?;
+    }
+    let home = paths::home()?;
+    ssh_block(&home.join(".ssh/config"), dry_run, &mut done)?;
+    let link = wiring::path_link(&home);
+    if std::fs::read_link(&link).is_ok_and(|t| {
+        t.file_name()
+            .is_some_and(|n| n.to_string_lossy().starts_with("runcode"))
+    }) {
+        if !dry_run {
+            std::fs::remove_file(&link).map_err(Error::io(&link))?;
+        }
+        done.push(Removal {
+            what: "path_link",
+            path: link,
+            detail: "the runcode link".to_owned(),
+        });
+    }
+    if all {
+        for s in session::all(&ctx.paths) {
+            if !dry_run {
+                s.close_master();
+            }
+        }
+        for (what, dir) in [("cache", &ctx.paths.cache), ("config", &ctx.paths.config)] {
+            if dir.exists() {
+                if !dry_run {
+                    std::fs::remove_dir_all(dir).map_err(Error::io(dir))?;
+                }
+                done.push(Removal {
+                    what,
+                    path: dir.clone(),
+                    detail: if what == "cache" {
+                        "sessions, keys and cached CLIs".to_owned()
+                    } else {
+                        "settings and the token".to_owned()
+                    },
+                });
+            }
+        }
+    }
+    let list: Vec<Value> = done
+        .iter()
+        .map(|r| json!({"what": r.what, "path": r.path, "detail": r.detail}))
+        .collect();
+    let verb = if dry_run { "would remove" } else { "removed" };
+    let human = if done.is_empty() {
+        "nothing of runcode's to remove".to_owned()
+    } else {
+        done.iter()
+            .map(|r| format!("{verb} {} ({})", r.path.display(), r.detail))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    ctx.out
+        .result(&json!({"removed": list, "dry_run": dry_run}), &human);
+    Ok(0)
+}
+
+/// Our status line out of settings.json. When nothing else changed since it
+/// went in, the file is put back byte for byte from settings.json.bak (or
+/// removed, when runcode created it); otherwise only the key changes, and
+/// the status line it replaced comes back from the backup.
+fn statusline(settings: &Path, dry_run: bool, done: &mut Vec<Removal>) -> Result<()> {
+    let Ok(text) = std::fs::read_to_string(settings) else {
+        return Ok(());
+    };
+    let Ok(mut current) = serde_json::from_str::<Value>(&text) else {
+        return Ok(());
+    };
+    let ours = current["statusLine"]["command"]
+        .as_str()
+        .is_some_and(claude::is_ours);
+    if !ours {
+        return Ok(());
+    }
+    let backup = settings.with_file_name("settings.json.bak");
+    let before: Option<Value> = std::fs::read_to_string(&backup)
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok());
+    let previous = before
+        .as_ref()
+        .map(|b| b["statusLine"].clone())
+        .filter(|p| !p.is_null() && !p["command"].as_str().is_some_and(claude::is_ours));
+    let Some(map) = current.as_object_mut() else {
+        return Ok(());
+    };
+    map.remove("statusLine");
+    if let Some(p) = &previous {
+        map.insert("statusLine".to_owned(), p.clone());
+    }
+    let detail = if previous.is_some() {
+        "the runcode status line; the one it replaced is back"
+    } else {
+        "the runcode status line"
+    };
+    if !dry_run {
+        let unchanged_since = before.as_ref() == Some(&current);
+        if unchanged_since {
+            std::fs::rename(&backup, settings).map_err(Error::io(settings))?;
+        } else if before.is_none() && current == json!({}) {
+            std::fs::remove_file(settings).map_err(Error::io(settings))?;
+        } else {
+            let mut out =
+                serde_json::to_string_pretty(&current).map_err(Error::encode("settings.json"))?;
+            out.push('\n');
+            paths::write_private(settings, out.as_bytes(), 0o600)?;
+        }
+    }
+    done.push(Removal {
+        what: "statusline",
+        path: settings.to_path_buf(),
+        detail: detail.to_owned(),
+    });
+    Ok(())
+}
+
+/// The managed block out of ~/.ssh/config, byte for byte what surrounded
+/// it; a config that held nothing else goes.
+fn ssh_block(config: &Path, dry_run: bool, done: &mut Vec<Removal>) -> Result<()> {
+    let Ok(text) = std::fs::read_to_string(config) else {
+        return Ok(());
+    };
+    let Ok(Some(rest)) = sshconfig::remove_block(&text) else {
+        return Ok(());
+    };
+    if !dry_run {
+        if rest.is_empty() {
+            std::fs::remove_file(config).map_err(Error::io(config))?;
+        } else {
+            paths::write_private(config, rest.as_bytes(), 0o600)?;
+        }
+    }
+    done.push(Removal {
+        what: "ssh_config",
+        path: config.to_path_buf(),
+        detail: "the runcode managed block".to_owned(),
+    });
+    Ok(())
+}
