@@ -130,6 +130,16 @@ fn statusline(settings: &Path, dry_run: bool, done: &mut Vec<Removal>) -> Result
             out.push('\n');
             paths::write_private(settings, out.as_bytes(), 0o600)?;
         }
+        // A backup holding our own status line is a copy of runcode's
+        // state, not the user's: it goes too. Any other backup stays.
+        let ours_backed_up = before.as_ref().is_some_and(|b| {
+            b["statusLine"]["command"]
+                .as_str()
+                .is_some_and(claude::is_ours)
+        });
+        if ours_backed_up {
+            let _ = std::fs::remove_file(&backup);
+        }
     }
     done.push(Removal {
         what: "statusline",
@@ -153,6 +163,14 @@ fn ssh_block(config: &Path, dry_run: bool, done: &mut Vec<Removal>) -> Result<()
             std::fs::remove_file(config).map_err(Error::io(config))?;
         } else {
             paths::write_private(config, rest.as_bytes(), 0o600)?;
+        }
+        // config.bak holding our block is a copy of runcode's state (written
+        // when config-ssh rewrote it); a backup without it is the user's.
+        let backup = config.with_file_name("config.bak");
+        if std::fs::read_to_string(&backup)
+            .is_ok_and(|t| matches!(sshconfig::find_block(&t), Ok(Some(_))))
+        {
+            let _ = std::fs::remove_file(&backup);
         }
     }
     done.push(Removal {
