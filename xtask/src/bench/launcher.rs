@@ -134,6 +134,33 @@ pub fn run() -> Result<(), String> {
         ms(l.max())
     );
 
+    // P3 through the stable entry point: what Claude Code's status line runs.
+    let entry = cache.join("bin/runcode");
+    if !entry.is_file() {
+        return Err(format!("no stable entry point at {}", entry.display()));
+    }
+    let mut via_entry = || {
+        let mut c = Command::new(&entry);
+        env(&mut c);
+        c.arg("statusline");
+        c
+    };
+    let mut cli_alone = || {
+        let mut c = Command::new(&cached);
+        env(&mut c);
+        c.arg("statusline");
+        c
+    };
+    let s = interleaved(RUNS, &mut [&mut via_entry, &mut cli_alone], &mut || {})?;
+    let _ = writeln!(
+        report,
+        "| P3 | `runcode statusline` through the stable entry point `<cache>/bin/runcode` (launcher + CLI, nothing attached) | {} median (range {}–{}; the CLI alone {}) | ≤ 2 ms |",
+        ms(s[0].median()),
+        ms(s[0].min()),
+        ms(s[0].max()),
+        ms(s[1].median())
+    );
+
     p6(&dir, &staged, &mut report)?;
 
     let size = super::file_size(&staged.built.launcher)?;
