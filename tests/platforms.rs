@@ -335,7 +335,12 @@ fn windows_cli_local_commands_work() {
     let settings = w.wine.user_profile().join(".claude/settings.json");
     let value: Value = serde_json::from_slice(&std::fs::read(&settings).unwrap()).unwrap();
     let command = value["statusLine"]["command"].as_str().unwrap_or_default();
-    assert!(command.contains("statusline"), "{value}");
+    // The stable entry point, double-quoted: Claude Code runs it in Git Bash,
+    // which would eat a bare path's backslashes.
+    assert!(
+        command.starts_with('"') && command.ends_with(r#"\runcode\bin\runcode.exe" statusline"#),
+        "{value}"
+    );
 
     // completions for PowerShell.
     let out = run(&mut w.runcode("completions powershell", &base));

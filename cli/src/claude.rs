@@ -38,9 +38,12 @@ pub fn is_ours(command: &str) -> bool {
         .is_some_and(|n| n.to_string_lossy().starts_with("runcode"))
 }
 
-/// The status line entry for `exe`.
+/// The status line entry for `exe`. Claude Code runs it with a shell (Git
+/// Bash on Windows), which would eat the backslashes of a bare Windows path:
+/// such paths, and any with a space, go in double quotes, where bash and
+/// cmd.exe both keep them.
 pub fn statusline_entry(exe: &str) -> serde_json::Value {
-    let command = if exe.contains(' ') {
+    let command = if exe.contains(' ') || exe.contains('\\') {
         format!("\"{exe}\" statusline")
     } else {
         format!("{exe} statusline")
