@@ -7,6 +7,7 @@
 //! a corporate proxy, which the tests cannot reach.
 
 pub mod archive;
+pub mod model;
 pub mod plane;
 pub mod procs;
 pub mod proxy;
