@@ -7,10 +7,10 @@
 
 mod util;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-use runcode_e2e::model::{self, Model, Step};
+use runcode_e2e::model::{self, Model, Reply, Step};
 use runcode_e2e::serve::Server;
 use serde_json::Value;
 use util::devplane::Devplane;
@@ -180,4 +180,226 @@ fn claude_code_runs_the_connect_command_as_its_body_says() {
     let context: Value = serde_json::from_str(results[2].trim())
         .unwrap_or_else(|e| panic!("context's JSON: {e}: {}", results[2]));
     assert!(context.is_object(), "{context}");
+}
+
+/// A scratch HOME with the bundle added to Codex and Codex pointed at the
+/// scripted model (the top-level keys first: `codex plugin add` appends
+/// tables to the same file).
+struct Codex {
+    _tmp: tempfile::TempDir,
+    home: PathBuf,
+    project: PathBuf,
+    codex: PathBuf,
+    dp: Devplane,
+    release: Server,
+}
+
+impl Codex {
+    fn new(model: &Model) -> Codex {
+        let tmp = tempfile::Builder::new()
+            .prefix("rc-plugin-")
+            .tempdir()
+            .unwrap();
+        let home = tmp.path().join("home");
+        let project = tmp.path().join("project");
+        std::fs::create_dir_all(home.join(".codex")).unwrap();
+        std::fs::create_dir_all(&project).unwrap();
+        std::fs::write(
+            home.join(".codex/config.toml"),
+            format!(
+                "model = \"scripted\"\nmodel_provider = \"scripted\"\n\n[model_providers.scripted]\nname = \"scripted\"\nbase_url = \"{}/v1\"\nwire_api = \"responses\"\nenv_key = \"SCRIPTED_API_KEY\"\n",
+                model.url()
+            ),
+        )
+        .unwrap();
+        let c = Codex {
+            _tmp: tmp,
+            home,
+            project,
+            codex: npm_bin("codex"),
+            dp: Devplane::start(&[]),
+            release: Server::start(&dist().join("release")),
+        };
+        let plugin = dist().join("plugin");
+        for args in [
+            vec!["plugin", "marketplace", "add", plugin.to_str().unwrap()],
+            vec!["plugin", "add", "runcode@runcode"],
+        ] {
+            let out = c.cmd().args(&args).output().unwrap();
+            assert!(out.status.success(), "codex {args:?}: {}", both(&out));
+        }
+        c
+    }
+
+    fn cmd(&self) -> Command {
+        let node_bin = self.codex.parent().unwrap().display().to_string();
+        let mut cmd = Command::new(&self.codex);
+        cmd.env_clear()
+            .env("PATH", format!("{node_bin}:/usr/local/bin:/usr/bin:/bin"))
+            .env("HOME", &self.home)
+            .env("CODEX_HOME", self.home.join(".codex"))
+            .env("SCRIPTED_API_KEY", "scripted")
+            .env("NO_COLOR", "1")
+            .env("RUNCODE_API_BASE", &self.dp.api)
+            .env("RUNCODE_WEB_BASE", &self.dp.api)
+            .env("RUNCODE_TOKEN", &self.dp.token)
+            .env("RUNCODE_POLL_MS", "200")
+            .env("RUNCODE_DOWNLOAD_BASE", self.release.url(""))
+            .current_dir(&self.project)
+            .stdin(Stdio::null());
+        cmd
+    }
+
+    fn exec(&self, prompt: &str) -> Output {
+        self.cmd()
+            .args([
+                "exec",
+                "--skip-git-repo-check",
+                "--dangerously-bypass-approvals-and-sandbox",
+                prompt,
+            ])
+            .output()
+            .unwrap()
+    }
+}
+
+/// The absolute path of the skill `name` as Codex lists it to the model:
+/// `(file: rN/...)` expanded with the skill roots table.
+fn codex_skill_path(request: &Value, name: &str) -> PathBuf {
+    let text = request["input"].to_string();
+    let text = text.replace("\\n", "\n");
+    let line = text
+        .lines()
+        .find(|l| l.starts_with(&format!("- {name}: ")))
+        .unwrap_or_else(|| panic!("{name} is not among the skills Codex offers"));
+    let file = line
+        .rsplit_once("(file: ")
+        .and_then(|(_, f)| f.split_once(')'))
+        .map(|(f, _)| f)
+        .expect("a file for the skill");
+    let (root, rest) = file.split_once('/').expect("rN/path");
+    let root_line = text
+        .lines()
+        .find(|l| l.starts_with(&format!("- `{root}` = `")))
+        .expect("the root in the skill roots table");
+    let dir = root_line
+        .trim_start_matches(&format!("- `{root}` = `"))
+        .trim_end_matches('`');
+    Path::new(dir).join(rest)
+}
+
+/// What the ssh skill says to do in Codex, done literally: the SKILL.md's
+/// absolute path with its `/skills/ssh/SKILL.md` ending replaced by
+/// `/bin/runcode`.
+fn cli_per_ssh_skill(request: &Value) -> String {
+    let skill = codex_skill_path(request, "runcode:ssh");
+    let text = std::fs::read_to_string(&skill).expect("the skill file");
+    assert!(
+        text.contains(
+            "which ends in\n`/skills/ssh/SKILL.md`, and replace that ending with `/bin/runcode`"
+        ),
+        "the skill still states the rule this test follows"
+    );
+    let path = skill.to_str().unwrap();
+    let plugin = path
+        .strip_suffix("/skills/ssh/SKILL.md")
+        .expect("the skill's path ends as the skill says");
+    format!("'{plugin}/bin/runcode'")
+}
+
+/// What a command turned skill says: its path cut just before
+/// `/.codex-plugin/`, plus `/bin/runcode`.
+fn cli_per_command_skill(request: &Value, command: &str) -> String {
+    let skill = codex_skill_path(request, &format!("runcode:source-command-{command}"));
+    let text = std::fs::read_to_string(&skill).expect("the command skill file");
+    assert!(
+        text.contains("cut\nit just before `/.codex-plugin/`"),
+        "the {command} skill states the rule: {text}"
+    );
+    let path = skill.to_str().unwrap();
+    let plugin = &path[..path.find("/.codex-plugin/").expect("under .codex-plugin")];
+    format!("'{plugin}/bin/runcode'")
+}
+
+#[test]
+fn codex_follows_the_ssh_skill_verbatim_to_the_cli_and_output_survives() {
+    let script: Vec<Step> = vec![
+        Box::new(|r| Reply::Shell(format!("{} connect 1001 --json", cli_per_ssh_skill(r)))),
+        Box::new(|r| {
+            Reply::Shell(format!(
+                "{} exec -- 'echo from-the-workspace; exit 3'",
+                cli_per_ssh_skill(r)
+            ))
+        }),
+        Box::new(|r| {
+            Reply::Shell(format!(
+                "env -u RUNCODE_TOKEN {} list --json",
+                cli_per_ssh_skill(r)
+            ))
+        }),
+        model::text("Done."),
+    ];
+    let m = Model::start(script);
+    let c = Codex::new(&m);
+    let out = c.exec("Connect to my RunCode workspace 1001 and run a command there.");
+    assert!(out.status.success(), "{}", both(&out));
+    assert_eq!(m.left(), 0, "{}", both(&out));
+    let outputs = model::openai_tool_results(m.turns().last().unwrap());
+    assert_eq!(outputs.len(), 3, "{outputs:?}");
+    assert!(
+        outputs[0].contains("\"workspace_id\":1001"),
+        "{}",
+        outputs[0]
+    );
+    assert!(
+        outputs[1].contains("Process exited with code 3")
+            && outputs[1].contains("from-the-workspace"),
+        "{}",
+        outputs[1]
+    );
+    assert!(
+        outputs[2].contains("\"error\":\"no_token\""),
+        "{}",
+        outputs[2]
+    );
+}
+
+#[test]
+fn codex_runs_each_command_it_turned_into_a_skill_as_written() {
+    let script: Vec<Step> = vec![
+        Box::new(|r| {
+            Reply::Shell(format!(
+                "{} doctor --json",
+                cli_per_command_skill(r, "doctor")
+            ))
+        }),
+        Box::new(|r| {
+            Reply::Shell(format!(
+                "{} disconnect --json",
+                cli_per_command_skill(r, "disconnect")
+            ))
+        }),
+        // login's first step: doctor, to see whether a token is there.
+        Box::new(|r| {
+            Reply::Shell(format!(
+                "{} doctor --json",
+                cli_per_command_skill(r, "login")
+            ))
+        }),
+        model::text("Done."),
+    ];
+    let m = Model::start(script);
+    let c = Codex::new(&m);
+    let out = c.exec("Check runcode, then disconnect, then log in.");
+    assert!(out.status.success(), "{}", both(&out));
+    assert_eq!(m.left(), 0, "{}", both(&out));
+    let outputs = model::openai_tool_results(m.turns().last().unwrap());
+    assert_eq!(outputs.len(), 3, "{outputs:?}");
+    for (i, needle) in [
+        (0, "\"checks\""),
+        (1, "\"detached\""),
+        (2, "\"name\":\"token\",\"status\":\"ok\""),
+    ] {
+        assert!(outputs[i].contains(needle), "{needle} in {}", outputs[i]);
+    }
 }
