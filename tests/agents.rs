@@ -288,7 +288,7 @@ fn codex_skill_path(request: &Value, name: &str) -> PathBuf {
     Path::new(dir).join(rest)
 }
 
-/// What the ssh skill says to do in Codex, done literally: the SKILL.md's
+/// What the ssh skill says to do in Codex, done literally: the skill file's
 /// absolute path with its `/skills/ssh/SKILL.md` ending replaced by
 /// `/bin/runcode`.
 fn cli_per_ssh_skill(request: &Value) -> String {

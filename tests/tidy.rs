@@ -209,6 +209,7 @@ fn every_cited_document_exists() {
         };
         let dir = repo.join(file).parent().unwrap().to_path_buf();
         for cited in md_citations(&text) {
+            let cited = cited.trim_start_matches('/').to_owned();
             let found = [
                 dir.join(&cited),
                 repo.join(&cited),

@@ -66,11 +66,33 @@ pub fn npm_prefix() -> PathBuf {
     cache.join("runcode-test-npm")
 }
 
-/// Claude Code and Codex from the npm registry, installed once.
+/// The agent clients the plugin and agents suites drive, pinned here and
+/// nowhere else: the versions the suites were last checked with. Moving a
+/// pin reinstalls on the next `cargo xtask test`.
+pub const AGENT_CLIENTS: [(&str, &str); 2] = [
+    ("@anthropic-ai/claude-code", "2.1.197"),
+    ("@openai/codex", "0.169.0"),
+];
+
+/// The version of an npm package installed under `prefix`, if any.
+fn installed_version(prefix: &Path, package: &str) -> Option<String> {
+    let manifest = prefix
+        .join("node_modules")
+        .join(package)
+        .join("package.json");
+    let text = std::fs::read_to_string(manifest).ok()?;
+    let value: serde_json::Value = serde_json::from_str(&text).ok()?;
+    value["version"].as_str().map(str::to_owned)
+}
+
+/// Claude Code and Codex from the npm registry, at their pinned versions,
+/// installed once.
 pub fn agent_clients() -> Result<PathBuf, String> {
     let prefix = npm_prefix();
-    let bin = prefix.join("node_modules/.bin");
-    if bin.join("claude").is_file() && bin.join("codex").is_file() {
+    let current = AGENT_CLIENTS
+        .iter()
+        .all(|(package, version)| installed_version(&prefix, package).as_deref() == Some(*version));
+    if current {
         return Ok(prefix);
     }
     if sh::on_path("npm").is_none()
@@ -81,8 +103,13 @@ pub fn agent_clients() -> Result<PathBuf, String> {
                 .to_owned(),
         );
     }
+    let specs: Vec<String> = AGENT_CLIENTS
+        .iter()
+        .map(|(package, version)| format!("{package}@{version}"))
+        .collect();
     eprintln!(
-        "xtask: installing @anthropic-ai/claude-code and @openai/codex into {}",
+        "xtask: installing {} into {}",
+        specs.join(" "),
         prefix.display()
     );
     std::fs::create_dir_all(&prefix).map_err(|e| e.to_string())?;
@@ -90,7 +117,7 @@ pub fn agent_clients() -> Result<PathBuf, String> {
         Command::new("npm")
             .args(["install", "--no-audit", "--no-fund", "--prefix"])
             .arg(&prefix)
-            .args(["@anthropic-ai/claude-code", "@openai/codex"]),
+            .args(&specs),
     )?;
     Ok(prefix)
 }
