@@ -403,3 +403,49 @@ fn codex_runs_each_command_it_turned_into_a_skill_as_written() {
         assert!(outputs[i].contains(needle), "{needle} in {}", outputs[i]);
     }
 }
+
+/// The failure paths reach the model as the CLI's JSON error objects: with
+/// the control plane stopped, and with no token.
+#[test]
+fn claude_code_receives_the_json_errors_when_the_control_plane_is_down_or_there_is_no_token() {
+    let mut c = Claude::new();
+    c.dp.stop();
+    let m = Model::start(vec![
+        model::shell("runcode list --json"),
+        model::text("Down."),
+    ]);
+    let result = c.prompt(&m, "/runcode:list");
+    assert_eq!(m.left(), 0, "{result}");
+    assert_eq!(
+        result["permission_denials"].as_array().map(Vec::len),
+        Some(0)
+    );
+    let results = model::anthropic_tool_results(m.turns().last().unwrap());
+    let error: Value = serde_json::from_str(
+        results[0]
+            .lines()
+            .find(|l| l.starts_with('{'))
+            .unwrap_or_else(|| panic!("a JSON line in {:?}", results[0])),
+    )
+    .unwrap();
+    assert_eq!(error["error"], "network", "{error}");
+
+    let c = Claude::new();
+    let m = Model::start(vec![
+        model::shell("runcode list --json"),
+        model::text("No token."),
+    ]);
+    let out = c
+        .cmd(Some(&m))
+        .env_remove("RUNCODE_TOKEN")
+        .args(["-p", "/runcode:list", "--output-format", "json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", both(&out));
+    let results = model::anthropic_tool_results(m.turns().last().unwrap());
+    assert!(
+        results[0].contains("\"error\":\"no_token\""),
+        "{:?}",
+        results[0]
+    );
+}
