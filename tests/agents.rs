@@ -167,6 +167,10 @@ fn claude_code_runs_the_connect_command_as_its_body_says() {
         "{result}"
     );
     let turns = m.turns();
+    assert!(
+        turns[0].to_string().contains("runcode:ssh"),
+        "the model is offered the runcode:ssh skill"
+    );
     let first = first_user_text(&turns[0]);
     assert!(
         first.contains(&format!("Attach the workspace `{name}`")),
