@@ -350,6 +350,19 @@ pub fn anthropic_tool_results(request: &Value) -> Vec<String> {
     out
 }
 
+/// Which of the tool results in an Anthropic request the client marked as
+/// errors (a non-zero exit, a denial), in order.
+pub fn anthropic_tool_errors(request: &Value) -> Vec<bool> {
+    request["messages"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|m| m["content"].as_array().cloned().unwrap_or_default())
+        .filter(|b| b["type"] == "tool_result")
+        .map(|b| b["is_error"].as_bool().unwrap_or(false))
+        .collect()
+}
+
 /// The outputs a client sent back in an OpenAI Responses request.
 pub fn openai_tool_results(request: &Value) -> Vec<String> {
     request["input"]

@@ -453,3 +453,66 @@ fn claude_code_receives_the_json_errors_when_the_control_plane_is_down_or_there_
         results[0]
     );
 }
+
+/// Every slash command, in an order where each can succeed: the scripted
+/// model runs the `runcode` lines its body tells it to run, and
+/// `allowed-tools` denies none of them.
+#[test]
+fn claude_code_runs_every_slash_command_as_its_body_says() {
+    let c = Claude::new();
+    let commands: [(&str, &str, &[&str]); 10] = [
+        ("list", "", &["runcode list --json"]),
+        (
+            "connect",
+            "1001",
+            &[
+                "runcode list --json",
+                "runcode connect 1001 --start --wait --json",
+                "runcode context --json",
+            ],
+        ),
+        ("context", "", &["runcode context --json"]),
+        ("forward", "8080", &["runcode forward 8080 --json"]),
+        (
+            "statusline",
+            "",
+            &["runcode install-statusline --json", "runcode statusline"],
+        ),
+        ("config-ssh", "", &["runcode config-ssh --json"]),
+        ("doctor", "", &["runcode doctor --json"]),
+        ("login", "", &["runcode doctor --json"]),
+        ("disconnect", "", &["runcode disconnect --json"]),
+        ("stop", "1001", &["runcode stop 1001 --json"]),
+    ];
+    for (name, argument, lines) in commands {
+        let body =
+            std::fs::read_to_string(util::repo().join(format!("commands/{name}.md"))).unwrap();
+        for line in lines {
+            let sub = line.split_whitespace().nth(1).unwrap();
+            assert!(
+                body.contains(&format!("`runcode {sub}")),
+                "/runcode:{name}'s body tells the model to run `runcode {sub}`"
+            );
+        }
+        let mut script: Vec<Step> = lines.iter().map(|l| model::shell(l)).collect();
+        script.push(model::text("Done."));
+        let m = Model::start(script);
+        let prompt = format!("/runcode:{name} {argument}");
+        let result = c.prompt(&m, prompt.trim());
+        assert_eq!(m.left(), 0, "{name}: {result}");
+        assert_eq!(
+            result["permission_denials"].as_array().map(Vec::len),
+            Some(0),
+            "{name}: {result}"
+        );
+        let last = m.turns().pop().unwrap();
+        let results = model::anthropic_tool_results(&last);
+        let errors = model::anthropic_tool_errors(&last);
+        assert_eq!(results.len(), lines.len(), "{name}: {results:?}");
+        for ((line, out), failed) in lines.iter().zip(&results).zip(&errors) {
+            assert!(!failed, "{name}: `{line}` failed: {out}");
+            assert!(!out.contains("\"error\""), "{name}: `{line}`: {out}");
+        }
+    }
+    assert_eq!(c.dp.state(1001), "stopped");
+}
