@@ -26,6 +26,8 @@ pub enum Reply {
     Shell(String),
     /// Say this and end the turn.
     Text(String),
+    /// Call another of the client's tools (Claude Code's `Skill`, say).
+    Tool { name: String, input: Value },
 }
 
 /// One step of a script: the reply, given the request.
@@ -245,6 +247,11 @@ fn anthropic_block(reply: &Reply, id: usize) -> (Value, Value, &'static str) {
             json!({"type": "text_delta", "text": words}),
             "end_turn",
         ),
+        Reply::Tool { name, input } => (
+            json!({"type": "tool_use", "id": format!("toolu_{id:04}"), "name": name, "input": {}}),
+            json!({"type": "input_json_delta", "partial_json": input.to_string()}),
+            "tool_use",
+        ),
     }
 }
 
@@ -283,10 +290,13 @@ fn anthropic_message(reply: &Reply, id: usize) -> Value {
             json!([{"type": "tool_use", "id": format!("toolu_{id:04}"), "name": "Bash", "input": {"command": command}}])
         }
         Reply::Text(words) => json!([{"type": "text", "text": words}]),
+        Reply::Tool { name, input } => {
+            json!([{"type": "tool_use", "id": format!("toolu_{id:04}"), "name": name, "input": input}])
+        }
     };
     json!({"id": format!("msg_{id:04}"), "type": "message", "role": "assistant", "model": "scripted",
         "content": content,
-        "stop_reason": if matches!(reply, Reply::Shell(_)) { "tool_use" } else { "end_turn" },
+        "stop_reason": if matches!(reply, Reply::Text(_)) { "end_turn" } else { "tool_use" },
         "stop_sequence": null, "usage": {"input_tokens": 10, "output_tokens": 10}})
 }
 
@@ -299,6 +309,10 @@ fn openai_events(reply: &Reply, id: usize) -> String {
         Reply::Text(words) => json!({
             "type": "message", "id": format!("msg_{id:04}"), "role": "assistant", "status": "completed",
             "content": [{"type": "output_text", "text": words, "annotations": []}]
+        }),
+        Reply::Tool { name, input } => json!({
+            "type": "function_call", "id": format!("fc_{id:04}"), "call_id": format!("call_{id:04}"),
+            "name": name, "arguments": input.to_string(), "status": "completed"
         }),
     };
     let response = |status: &str, output: Value| {

@@ -516,3 +516,86 @@ fn claude_code_runs_every_slash_command_as_its_body_says() {
     }
     assert_eq!(c.dp.state(1001), "stopped");
 }
+
+/// A session that follows the ssh skill's table, quoting as the skill shows
+/// it: exec (its exit status kept), write from stdin, put, get, a detached
+/// server reached through forward, then disconnect. Each result is checked
+/// on the workspace.
+#[test]
+fn claude_code_follows_the_ssh_skill_through_a_whole_session() {
+    use std::sync::{Arc, Mutex};
+    let c = Claude::new();
+    std::fs::write(c.project.join("local.txt"), "put from here\n").unwrap();
+    let fetched: Arc<Mutex<Option<String>>> = Arc::default();
+    let seen = fetched.clone();
+    let port = 18765;
+    let script: Vec<Step> = vec![
+        model::shell("runcode connect 1001 --json"),
+        model::shell("runcode exec -- 'echo hi > from-exec.txt; exit 4'"),
+        model::shell("printf '%s' 'written via stdin' | runcode write notes/stdin.txt"),
+        model::shell("runcode put local.txt up/put.txt"),
+        model::shell("runcode get notes/stdin.txt --out got.txt"),
+        model::shell(&format!(
+            "runcode exec -- '(python3 -m http.server {port} &) </dev/null >/dev/null 2>&1'"
+        )),
+        model::shell(&format!("runcode forward {port} --json")),
+        Box::new(move |_| {
+            // The user's browser, as it were: the forwarded port, here.
+            let body = ureq::get(&format!("http://127.0.0.1:{port}/"))
+                .call()
+                .ok()
+                .and_then(|mut r| r.body_mut().read_to_string().ok());
+            *seen.lock().unwrap() = body;
+            Reply::Shell(format!(
+                "runcode exec -- 'pkill -f \"http.server {port}\"; true'"
+            ))
+        }),
+        model::shell("runcode disconnect --json"),
+        model::text("Done."),
+    ];
+    let m = Model::start(script);
+    // The user approves the skill once (interactive Claude Code asks); its
+    // `allowed-tools` then cover every runcode line of the session.
+    let out = c
+        .cmd(Some(&m))
+        .args([
+            "-p",
+            "/runcode:ssh Work on my RunCode workspace 1001.",
+            "--output-format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", both(&out));
+    let result: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(m.left(), 0, "{result}");
+    assert_eq!(
+        result["permission_denials"].as_array().map(Vec::len),
+        Some(0),
+        "{result}"
+    );
+    let results = model::anthropic_tool_results(m.turns().last().unwrap());
+    let connected: Value = results[0]
+        .lines()
+        .find_map(|l| serde_json::from_str(l).ok())
+        .unwrap_or_else(|| panic!("connect's JSON: {results:?}"));
+    let workdir = PathBuf::from(connected["workdir"].as_str().unwrap());
+    assert!(
+        results[1].contains("Exit code 4"),
+        "exec's exit status: {}",
+        results[1]
+    );
+    let on_box = |rel: &str| std::fs::read_to_string(workdir.join(rel)).unwrap_or_default();
+    assert_eq!(on_box("from-exec.txt"), "hi\n");
+    assert_eq!(on_box("notes/stdin.txt"), "written via stdin");
+    assert_eq!(on_box("up/put.txt"), "put from here\n");
+    assert_eq!(
+        std::fs::read_to_string(c.project.join("got.txt")).unwrap(),
+        "written via stdin"
+    );
+    let page = fetched.lock().unwrap().clone().unwrap_or_default();
+    assert!(
+        page.contains("from-exec.txt"),
+        "the forwarded server's listing: {page}"
+    );
+}
