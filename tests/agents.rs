@@ -13,41 +13,8 @@ use std::process::{Command, Output, Stdio};
 use runcode_e2e::model::{self, Model, Reply, Step};
 use runcode_e2e::serve::Server;
 use serde_json::Value;
+use util::both;
 use util::devplane::Devplane;
-
-fn npm_bin(name: &str) -> PathBuf {
-    let prefix = std::env::var_os("RUNCODE_TEST_NPM")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(std::env::var_os("HOME").unwrap_or_default())
-                .join(".cache/runcode-test-npm")
-        });
-    let bin = prefix.join("node_modules/.bin").join(name);
-    assert!(
-        bin.is_file(),
-        "{} is missing: run `cargo xtask test`, which installs the agent clients",
-        bin.display()
-    );
-    bin
-}
-
-fn dist() -> PathBuf {
-    let dist = util::repo().join("dist");
-    assert!(
-        dist.join("plugin/bin/runcode").is_file(),
-        "dist/ is missing: run `cargo xtask dist` (cargo xtask test does)"
-    );
-    dist
-}
-
-fn both(out: &Output) -> String {
-    format!(
-        "status {:?}\nstdout {}\nstderr {}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
 
 /// A scratch HOME with the bundle installed into Claude Code, a devplane and
 /// the release on loopback.
@@ -74,11 +41,11 @@ impl Claude {
             _tmp: tmp,
             home,
             project,
-            claude: npm_bin("claude"),
+            claude: util::npm_client("claude"),
             dp: Devplane::start(&[]),
-            release: Server::start(&dist().join("release")),
+            release: Server::start(&util::dist().join("release")),
         };
-        let plugin = dist().join("plugin");
+        let plugin = util::dist().join("plugin");
         for args in [
             vec!["plugin", "marketplace", "add", plugin.to_str().unwrap()],
             vec!["plugin", "install", "runcode@runcode"],
@@ -220,11 +187,11 @@ impl Codex {
             _tmp: tmp,
             home,
             project,
-            codex: npm_bin("codex"),
+            codex: util::npm_client("codex"),
             dp: Devplane::start(&[]),
-            release: Server::start(&dist().join("release")),
+            release: Server::start(&util::dist().join("release")),
         };
-        let plugin = dist().join("plugin");
+        let plugin = util::dist().join("plugin");
         for args in [
             vec!["plugin", "marketplace", "add", plugin.to_str().unwrap()],
             vec!["plugin", "add", "runcode@runcode"],

@@ -19,35 +19,11 @@ use std::process::{Command, Output, Stdio};
 use runcode_e2e::release::{self, Platform};
 use runcode_e2e::serve::Server;
 use serde_json::Value;
+use util::both;
 use util::devplane::Devplane;
 
 const V1: &str = "v1.0.0-journey";
 const V2: &str = "v2.0.0-journey";
-
-fn dist() -> PathBuf {
-    let dist = util::repo().join("dist");
-    assert!(
-        dist.join("plugin/bin/runcode").is_file(),
-        "dist/ is missing: run `cargo xtask dist` (cargo xtask test does)"
-    );
-    dist
-}
-
-fn claude_bin() -> PathBuf {
-    let prefix = std::env::var_os("RUNCODE_TEST_NPM")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(std::env::var_os("HOME").unwrap_or_default())
-                .join(".cache/runcode-test-npm")
-        });
-    let bin = prefix.join("node_modules/.bin/claude");
-    assert!(
-        bin.is_file(),
-        "{} is missing: run `cargo xtask test`, which installs @anthropic-ai/claude-code",
-        bin.display()
-    );
-    bin
-}
 
 struct Journey {
     tmp: tempfile::TempDir,
@@ -112,7 +88,7 @@ impl Journey {
     /// the manifests at `manifest` (Claude Code updates on a new version).
     fn publish_bundle(&self, version: &str, manifest: &str) {
         let _ = std::fs::remove_dir_all(&self.market);
-        copy_tree(&dist().join("plugin"), &self.market);
+        copy_tree(&util::dist().join("plugin"), &self.market);
         for file in [
             ".claude-plugin/plugin.json",
             ".claude-plugin/marketplace.json",
@@ -163,15 +139,6 @@ impl Journey {
     fn settings(&self) -> PathBuf {
         self.home.join(".claude/settings.json")
     }
-}
-
-fn both(out: &Output) -> String {
-    format!(
-        "status {:?}\nstdout {}\nstderr {}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
 }
 
 fn copy_tree(from: &Path, to: &Path) {
@@ -299,7 +266,7 @@ fn an_update_and_its_cleanup_never_break_what_runcode_wired_and_uninstall_restor
     std::fs::create_dir_all(&home).unwrap();
     std::fs::create_dir_all(&project).unwrap();
     let host = Platform::host().expect("a release platform");
-    let asset = std::fs::read(dist().join("release").join(host.asset())).unwrap();
+    let asset = std::fs::read(util::dist().join("release").join(host.asset())).unwrap();
     for version in [V1, V2] {
         release::Tree::new(&tmp.path().join("releases").join(version))
             .asset(&host.asset(), asset.clone())
@@ -309,7 +276,7 @@ fn an_update_and_its_cleanup_never_break_what_runcode_wired_and_uninstall_restor
     let dp = Devplane::start(&[]);
     let j = Journey {
         market: tmp.path().join("market"),
-        claude: claude_bin(),
+        claude: util::npm_client("claude"),
         tmp,
         home,
         project,

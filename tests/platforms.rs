@@ -13,9 +13,10 @@ use runcode_e2e::release::Platform;
 use runcode_e2e::serve::Server;
 use runcode_e2e::wine::{self, Wine};
 use serde_json::Value;
+use util::both;
 
 fn dist() -> PathBuf {
-    let dist = util::repo().join("dist");
+    let dist = util::dist();
     assert!(
         dist.join("plugin/bin/launcher/runcode-launcher-windows-amd64.exe")
             .is_file()
@@ -102,15 +103,6 @@ fn run(cmd: &mut Command) -> Output {
     cmd.output().expect("run under wine")
 }
 
-fn text(out: &Output) -> String {
-    format!(
-        "status {:?}\nstdout {}\nstderr {}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
-
 fn windows() -> Platform {
     Platform::named("windows", "amd64").unwrap()
 }
@@ -123,12 +115,12 @@ fn windows_first_run_downloads_verifies_caches_and_runs_the_windows_cli_then_run
     let w = Win::new();
     let server = Server::start(&dist().join("release"));
     let out = run(&mut w.runcode("--version", &server.url("")));
-    assert!(out.status.success(), "{}", text(&out));
+    assert!(out.status.success(), "{}", both(&out));
     let plain = version().trim_start_matches('v').to_owned();
     assert!(
         String::from_utf8_lossy(&out.stdout).contains(&plain),
         "{}",
-        text(&out)
+        both(&out)
     );
     assert_eq!(server.hits(&format!("/{}", windows().asset())), 1);
     assert_eq!(w.cached(), vec![windows().cached_name(&version())]);
@@ -137,10 +129,10 @@ fn windows_first_run_downloads_verifies_caches_and_runs_the_windows_cli_then_run
     // Offline: the cached CLI runs, and its exit status passes through
     // (a usage error is 2).
     let again = run(&mut w.runcode("--version", OFFLINE));
-    assert!(again.status.success(), "{}", text(&again));
+    assert!(again.status.success(), "{}", both(&again));
     assert_eq!(again.stdout, out.stdout);
     let usage = run(&mut w.runcode("no-such-command", OFFLINE));
-    assert_eq!(usage.status.code(), Some(2), "{}", text(&usage));
+    assert_eq!(usage.status.code(), Some(2), "{}", both(&usage));
 }
 
 /// A copy of the release with `edit` applied.
@@ -155,10 +147,10 @@ fn altered_release(dir: &Path, edit: impl FnOnce(&Path)) -> PathBuf {
 }
 
 fn assert_launcher_failed(w: &Win, out: &Output, needle: &str) {
-    assert_eq!(out.status.code(), Some(1), "{}", text(out));
+    assert_eq!(out.status.code(), Some(1), "{}", both(out));
     let stdout = String::from_utf8_lossy(&out.stdout);
     let value: Value = serde_json::from_str(stdout.trim())
-        .unwrap_or_else(|e| panic!("one JSON object on stdout: {e}\n{}", text(out)));
+        .unwrap_or_else(|e| panic!("one JSON object on stdout: {e}\n{}", both(out)));
     assert_eq!(value["error"], "launcher_failed", "{value}");
     let message = value["message"].as_str().unwrap_or_default();
     assert!(message.contains(needle), "{needle:?} in {message:?}");
@@ -230,8 +222,8 @@ fn windows_runcode_bin_is_honoured_arguments_arrive_intact_and_the_exit_status_p
         .runcode(typed, OFFLINE)
         .env("RUNCODE_BIN", wine::windows_path(&w.wine.args_exe()))
         .env("ARGS_EXIT", "7"));
-    assert_eq!(out.status.code(), Some(7), "{}", text(&out));
-    assert_eq!(wine::printed_args(&out), expected, "{}", text(&out));
+    assert_eq!(out.status.code(), Some(7), "{}", both(&out));
+    assert_eq!(wine::printed_args(&out), expected, "{}", both(&out));
     assert!(w.cached().is_empty(), "RUNCODE_BIN needs no download");
 
     // `%`: Windows' cmd.exe hands `100%` to a batch file as typed, but
@@ -250,12 +242,12 @@ fn windows_runcode_bin_is_honoured_arguments_arrive_intact_and_the_exit_status_p
         ))
         .env("RUNCODE_BIN", wine::windows_path(&w.wine.args_exe()))
         .stdin(Stdio::null()));
-    assert!(out.status.success(), "{}", text(&out));
+    assert!(out.status.success(), "{}", both(&out));
     assert_eq!(
         wine::printed_args(&out),
         ["100%", "50% off", "%NOT_A_VAR%", "a^b!"],
         "{}",
-        text(&out)
+        both(&out)
     );
 }
 
@@ -274,7 +266,7 @@ fn windows_four_first_runs_at_once_download_once() {
         .collect();
     for child in children {
         let out = child.wait_with_output().unwrap();
-        assert!(out.status.success(), "{}", text(&out));
+        assert!(out.status.success(), "{}", both(&out));
     }
     assert_eq!(server.hits(&format!("/{}", windows().asset())), 1);
     assert_eq!(w.cached(), vec![windows().cached_name(&version())]);
@@ -289,7 +281,7 @@ fn windows_cli_local_commands_work() {
     // doctor: there is no ssh.exe on this machine, and it says so.
     let out = run(&mut w.runcode("doctor --json", &base));
     let doctor: Value = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("doctor --json: {e}\n{}", text(&out)));
+        .unwrap_or_else(|e| panic!("doctor --json: {e}\n{}", both(&out)));
     let ssh = doctor["checks"]
         .as_array()
         .and_then(|c| c.iter().find(|c| c["name"] == "ssh"))
@@ -303,7 +295,7 @@ fn windows_cli_local_commands_work() {
             .contains("ssh.exe"),
         "names the Windows program: {doctor}"
     );
-    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert_eq!(out.status.code(), Some(1), "{}", both(&out));
 
     // statusline reads Claude Code's JSON on stdin; with nothing attached
     // (no ssh.exe here) its line is empty.
@@ -324,14 +316,14 @@ fn windows_cli_local_commands_work() {
             .unwrap();
     }
     let out = child.wait_with_output().unwrap();
-    assert!(out.status.success(), "{}", text(&out));
+    assert!(out.status.success(), "{}", both(&out));
     let line: Value = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("statusline --json: {e}\n{}", text(&out)));
+        .unwrap_or_else(|e| panic!("statusline --json: {e}\n{}", both(&out)));
     assert_eq!(line, serde_json::json!({"line": null}));
 
     // install-statusline writes %USERPROFILE%\.claude\settings.json.
     let out = run(&mut w.runcode("install-statusline --json", &base));
-    assert!(out.status.success(), "{}", text(&out));
+    assert!(out.status.success(), "{}", both(&out));
     let settings = w.wine.user_profile().join(".claude/settings.json");
     let value: Value = serde_json::from_slice(&std::fs::read(&settings).unwrap()).unwrap();
     let command = value["statusLine"]["command"].as_str().unwrap_or_default();
@@ -344,11 +336,11 @@ fn windows_cli_local_commands_work() {
 
     // completions for PowerShell.
     let out = run(&mut w.runcode("completions powershell", &base));
-    assert!(out.status.success(), "{}", text(&out));
+    assert!(out.status.success(), "{}", both(&out));
     assert!(
         String::from_utf8_lossy(&out.stdout).contains("Register-ArgumentCompleter"),
         "{}",
-        text(&out)
+        both(&out)
     );
 }
 
@@ -361,7 +353,7 @@ fn windows_config_ssh_dry_run_writes_windows_paths_openssh_reads() {
         .runcode("config-ssh --dry-run --json", &server.url(""))
         .env("RUNCODE_API_BASE", &dp.api)
         .env("RUNCODE_TOKEN", &dp.token));
-    assert!(out.status.success(), "{}", text(&out));
+    assert!(out.status.success(), "{}", both(&out));
     let value: Value = serde_json::from_slice(&out.stdout).unwrap();
     let diff = value["diff"].as_str().unwrap_or_default();
     let identity = diff
@@ -412,13 +404,13 @@ fn windows_shim_without_a_launcher_runs_runcode_bin_or_refuses_in_json() {
         .env("RUNCODE_BIN", wine::windows_path(&w.wine.args_exe()))
         .env("ARGS_EXIT", "3")
         .stdin(Stdio::null()));
-    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    assert_eq!(out.status.code(), Some(3), "{}", both(&out));
     assert_eq!(wine::printed_args(&out), ["two words", "", "--json"]);
 
     let out = run(line(r#"list "a b" --json"#).stdin(Stdio::null()));
-    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert_eq!(out.status.code(), Some(1), "{}", both(&out));
     let value: Value = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("launcher_failed JSON: {e}\n{}", text(&out)));
+        .unwrap_or_else(|e| panic!("launcher_failed JSON: {e}\n{}", both(&out)));
     assert_eq!(value["error"], "launcher_failed");
     assert!(
         value["message"]
@@ -432,16 +424,16 @@ fn windows_shim_without_a_launcher_runs_runcode_bin_or_refuses_in_json() {
     let out = run(line("--json list")
         .env("RUNCODE_BIN", wine::windows_path(&missing))
         .stdin(Stdio::null()));
-    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert_eq!(out.status.code(), Some(1), "{}", both(&out));
     let value: Value = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("launcher_failed JSON: {e}\n{}", text(&out)));
+        .unwrap_or_else(|e| panic!("launcher_failed JSON: {e}\n{}", both(&out)));
     let message = value["message"].as_str().unwrap_or_default();
     assert!(message.contains("no such dir"), "{value}");
 
     // Without --json (or with it only after --), stdout stays empty.
     let out = run(line("exec -- --json").stdin(Stdio::null()));
-    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
-    assert!(out.stdout.is_empty(), "{}", text(&out));
+    assert_eq!(out.status.code(), Some(1), "{}", both(&out));
+    assert!(out.stdout.is_empty(), "{}", both(&out));
     assert!(String::from_utf8_lossy(&out.stderr).contains("RUNCODE_BIN"));
 }
 
@@ -473,7 +465,7 @@ fn arm64_launcher_downloads_verifies_and_runs_the_arm64_cli() {
         .env("PATH", "/usr/bin:/bin")
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", text(&out));
+    assert!(out.status.success(), "{}", both(&out));
     assert_eq!(server.hits(&format!("/{}", arm64().asset())), 1);
     let cached = cache.join("bin").join(arm64().cached_name(&version()));
     let elf = std::fs::read(&cached).expect("the cached arm64 CLI");
@@ -491,7 +483,7 @@ fn arm64_launcher_downloads_verifies_and_runs_the_arm64_cli() {
         .output()
         .unwrap();
     let value: Value = serde_json::from_slice(&doctor.stdout)
-        .unwrap_or_else(|e| panic!("doctor --json: {e}\n{}", text(&doctor)));
+        .unwrap_or_else(|e| panic!("doctor --json: {e}\n{}", both(&doctor)));
     assert!(value.is_object(), "{value}");
 }
 
@@ -509,7 +501,7 @@ fn arm64_cli_connects_runs_and_fetches_through_the_hosts_ssh() {
     }
     let run = |args: &[&str]| -> Output {
         let out = c.cmd_of(&cli).args(args).output().unwrap();
-        assert!(out.status.success(), "{args:?}: {}", text(&out));
+        assert!(out.status.success(), "{args:?}: {}", both(&out));
         out
     };
     run(&["--json", "connect", "1001"]);

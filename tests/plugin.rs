@@ -13,33 +13,6 @@ use std::process::{Command, Output};
 use runcode_e2e::serve::Server;
 use serde_json::Value;
 
-fn dist() -> PathBuf {
-    let dist = util::repo().join("dist");
-    assert!(
-        dist.join("plugin/bin/runcode").is_file(),
-        "dist/ is missing: run `cargo xtask dist` (cargo xtask test does)"
-    );
-    dist
-}
-
-/// The npm clients; a loud failure, never a skip, when they are missing.
-fn client(name: &str) -> PathBuf {
-    let prefix = std::env::var_os("RUNCODE_TEST_NPM")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(std::env::var_os("HOME").unwrap_or_default())
-                .join(".cache/runcode-test-npm")
-        });
-    let bin = prefix.join("node_modules/.bin").join(name);
-    assert!(
-        bin.is_file(),
-        "{} is missing: run `cargo xtask test`, which installs @anthropic-ai/claude-code and @openai/codex into {}",
-        bin.display(),
-        prefix.display()
-    );
-    bin
-}
-
 struct Scratch {
     _tmp: tempfile::TempDir,
     home: PathBuf,
@@ -83,7 +56,7 @@ fn succeeded(out: &Output, what: &str) -> String {
 
 /// The installed copy's shim fetches the CLI from `dist/release` on loopback.
 fn installed_copy_runs(bin: &Path, s: &Scratch) {
-    let release = Server::start(&dist().join("release"));
+    let release = Server::start(&util::dist().join("release"));
     let run = |args: &[&str]| {
         Command::new(bin)
             .args(args)
@@ -122,9 +95,9 @@ fn installed_copy_runs(bin: &Path, s: &Scratch) {
 
 #[test]
 fn claude_code_validates_installs_and_runs_the_bundle() {
-    let claude = client("claude");
+    let claude = util::npm_client("claude");
     let s = scratch();
-    let plugin = dist().join("plugin");
+    let plugin = util::dist().join("plugin");
     let plugin_arg = plugin.to_str().unwrap();
     let text = succeeded(
         &agent(&s, &claude, &["plugin", "validate", "--strict", plugin_arg]),
@@ -162,9 +135,9 @@ fn claude_code_validates_installs_and_runs_the_bundle() {
 
 #[test]
 fn codex_installs_and_runs_the_bundle() {
-    let codex = client("codex");
+    let codex = util::npm_client("codex");
     let s = scratch();
-    let plugin = dist().join("plugin");
+    let plugin = util::dist().join("plugin");
     let added = succeeded(
         &agent(
             &s,
@@ -206,7 +179,7 @@ fn find(dir: &Path, suffix: &str) -> Option<PathBuf> {
 
 #[test]
 fn the_release_archive_rebuilds_byte_for_byte() {
-    let release = dist().join("release");
+    let release = util::dist().join("release");
     let host = util::release::Platform::host().expect("a release platform");
     let cli = std::fs::read(
         util::repo()
@@ -237,13 +210,14 @@ fn the_release_archive_rebuilds_byte_for_byte() {
     };
     assert_eq!(names, sorted, "sorted by name");
     names.dedup();
-    let pinned = std::fs::read_to_string(dist().join("plugin/bin/RUNCODE_CHECKSUMS")).unwrap();
+    let pinned =
+        std::fs::read_to_string(util::dist().join("plugin/bin/RUNCODE_CHECKSUMS")).unwrap();
     assert_eq!(pinned, sums, "the bundle pins the release's checksums");
 }
 
 #[test]
 fn the_homebrew_formula_parses() {
-    let formula = dist().join("homebrew/runcode.rb");
+    let formula = util::dist().join("homebrew/runcode.rb");
     let text = std::fs::read_to_string(&formula).unwrap();
     for needle in [
         "desc ",

@@ -1,7 +1,7 @@
 //! Claude Code's settings, as far as the CLI reads them: where they are and
 //! whether our status line is wired in.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// `$CLAUDE_CONFIG_DIR/settings.json`, else `~/.claude/settings.json`.
 pub fn settings_path() -> Option<PathBuf> {
@@ -29,12 +29,19 @@ pub fn statusline_installed() -> bool {
 /// A status line command that runs a runcode binary's `statusline` (the
 /// program may be quoted, and the cached binary is `runcode-<version>-...`).
 pub fn is_ours(command: &str) -> bool {
-    let Some(rest) = command.trim().strip_suffix(" statusline") else {
-        return false;
-    };
-    let program = rest.trim().trim_matches('"');
-    std::path::Path::new(program)
-        .file_name()
+    our_program(command).is_some()
+}
+
+/// The runcode program our status line command runs, if it is ours.
+pub fn our_program(command: &str) -> Option<&Path> {
+    let rest = command.trim().strip_suffix(" statusline")?;
+    let program = Path::new(rest.trim().trim_matches('"'));
+    is_runcode(program).then_some(program)
+}
+
+/// A file named `runcode`, `runcode.exe` or `runcode-<version>-...`.
+pub fn is_runcode(path: &Path) -> bool {
+    path.file_name()
         .is_some_and(|n| n.to_string_lossy().starts_with("runcode"))
 }
 

@@ -42,11 +42,7 @@ pub fn find() -> Vec<Wire> {
             });
         }
         let link = path_link(&home);
-        if let Ok(target) = std::fs::read_link(&link)
-            && target
-                .file_name()
-                .is_some_and(|n| n.to_string_lossy().starts_with("runcode"))
-        {
+        if let Some(target) = our_link(&link) {
             wires.push(Wire {
                 name: "path_link",
                 file: link,
@@ -63,16 +59,19 @@ pub fn path_link(home: &Path) -> PathBuf {
     home.join(".local/bin/runcode")
 }
 
+/// The target of `link` when it is a link to a runcode binary (ours).
+pub fn our_link(link: &Path) -> Option<PathBuf> {
+    std::fs::read_link(link)
+        .ok()
+        .filter(|t| claude::is_runcode(t))
+}
+
 /// The program of our status line in a settings.json, if ours is there.
 fn statusline_program(settings: &Path) -> Option<PathBuf> {
     let text = std::fs::read_to_string(settings).ok()?;
     let value: serde_json::Value = serde_json::from_str(&text).ok()?;
     let command = value["statusLine"]["command"].as_str()?;
-    if !claude::is_ours(command) {
-        return None;
-    }
-    let program = command.trim().strip_suffix(" statusline")?.trim();
-    Some(PathBuf::from(program.trim_matches('"')))
+    claude::our_program(command).map(Path::to_path_buf)
 }
 
 /// The program of the first `ProxyCommand` in the managed ssh block.

@@ -30,6 +30,45 @@ pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// `dist/`, as `cargo xtask dist` left it (the test command builds it first).
+pub fn dist() -> PathBuf {
+    let dist = repo().join("dist");
+    assert!(
+        dist.join("plugin/bin/runcode").is_file(),
+        "dist/ is missing: run `cargo xtask dist` (cargo xtask test does)"
+    );
+    dist
+}
+
+/// An agent client from npm (`claude`, `codex`); a loud failure, never a
+/// skip, when it is missing.
+pub fn npm_client(name: &str) -> PathBuf {
+    let prefix = std::env::var_os("RUNCODE_TEST_NPM")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(std::env::var_os("HOME").unwrap_or_default())
+                .join(".cache/runcode-test-npm")
+        });
+    let bin = prefix.join("node_modules/.bin").join(name);
+    assert!(
+        bin.is_file(),
+        "{} is missing: run `cargo xtask test`, which installs @anthropic-ai/claude-code and @openai/codex into {}",
+        bin.display(),
+        prefix.display()
+    );
+    bin
+}
+
+/// Exit status, stdout and stderr, for a failure message.
+pub fn both(out: &Output) -> String {
+    format!(
+        "status {:?}\nstdout {}\nstderr {}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
 /// A stand-in for the CLI: prints its arguments NUL-separated on stdout,
 /// names itself and the loop guard on stderr, and exits with `$PAYLOAD_EXIT`.
 pub fn payload(id: &str) -> Vec<u8> {

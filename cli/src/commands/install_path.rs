@@ -9,14 +9,6 @@ use serde_json::json;
 use crate::ctx::Ctx;
 use crate::error::{Error, Result};
 
-/// A link whose target is a runcode binary is ours.
-fn is_ours(link: &Path) -> bool {
-    std::fs::read_link(link).is_ok_and(|t| {
-        t.file_name()
-            .is_some_and(|n| n.to_string_lossy().starts_with("runcode"))
-    })
-}
-
 pub fn run(ctx: &Ctx, remove: bool) -> Result<i32> {
     let exe = crate::paths::entry_point()?;
     if cfg!(windows) {
@@ -27,10 +19,10 @@ pub fn run(ctx: &Ctx, remove: bool) -> Result<i32> {
         );
         return Ok(0);
     }
-    let bin = crate::paths::home()?.join(".local/bin");
-    let link = bin.join("runcode");
+    let link = crate::wiring::path_link(&crate::paths::home()?);
+    let bin = link.parent().map(Path::to_path_buf).unwrap_or_default();
     let present = std::fs::symlink_metadata(&link).is_ok();
-    if present && !is_ours(&link) {
+    if present && crate::wiring::our_link(&link).is_none() {
         return Err(Error::NotOurs {
             path: link,
             what: "exists and is not a runcode link".to_owned(),

@@ -27,10 +27,7 @@ pub fn run(ctx: &Ctx, all: bool, dry_run: bool) -> Result<i32> {
     let home = paths::home()?;
     ssh_block(&home.join(".ssh/config"), dry_run, &mut done)?;
     let link = wiring::path_link(&home);
-    if std::fs::read_link(&link).is_ok_and(|t| {
-        t.file_name()
-            .is_some_and(|n| n.to_string_lossy().starts_with("runcode"))
-    }) {
+    if wiring::our_link(&link).is_some() {
         if !dry_run {
             std::fs::remove_file(&link).map_err(Error::io(&link))?;
         }
