@@ -254,10 +254,11 @@ fn ctrl_c_during_put_get_and_write_leaves_nothing_half_written() {
     );
 
     // get: the remote file is a FIFO whose writer never finishes.
+    let slow = format!("slow{sleep}");
     cli.ok(&[
         "exec",
         "--",
-        &format!("mkfifo slow && ((printf abc; sleep {sleep}) > slow &) </dev/null >/dev/null 2>&1; echo {{}}"),
+        &format!("mkfifo {slow} && ((printf abc; sleep {sleep}) > {slow} &) </dev/null >/dev/null 2>&1; echo {{}}"),
     ]);
     let out_dir = cli.tmp.path().join("out");
     std::fs::create_dir(&out_dir).unwrap();
@@ -265,13 +266,18 @@ fn ctrl_c_during_put_get_and_write_leaves_nothing_half_written() {
         &cli,
         &[
             "get",
-            "slow",
+            &slow,
             "--out",
             out_dir.join("slow.txt").to_str().unwrap(),
         ],
     );
-    // The reader on the workspace is blocked on the FIFO: the get is under way.
-    wait_for("the remote reader", || !running("wc -c").is_empty());
+    // The reader on the workspace is blocked on the FIFO: the get is under
+    // way. The process table is the whole machine's, and other tests run
+    // `get` too, so only a reader of this test's FIFO counts: a Ctrl-C sent
+    // before this CLI is running its ssh would find no handler yet.
+    wait_for("the remote reader", || {
+        running(&slow).iter().any(|p| p.contains("wc -c"))
+    });
     interrupt(job);
     assert_eq!(
         std::fs::read_dir(&out_dir).unwrap().count(),
@@ -281,7 +287,7 @@ fn ctrl_c_during_put_get_and_write_leaves_nothing_half_written() {
     let _ = cli.run(&[
         "exec",
         "--",
-        &format!("pkill -f 'sleep {sleep}'; rm -f slow"),
+        &format!("pkill -f 'sleep {sleep}'; rm -f {slow}"),
     ]);
     wait_for("nothing left", || {
         running(&format!("sleep {sleep}")).is_empty()
