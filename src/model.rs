@@ -50,6 +50,7 @@ struct State {
     script: VecDeque<Step>,
     requests: Vec<(String, Value)>,
     turns: Vec<Value>,
+    failures: Vec<String>,
 }
 
 pub struct Model {
@@ -105,9 +106,16 @@ impl Model {
         self.state.lock().unwrap().turns.clone()
     }
 
-    /// Steps not taken yet.
+    /// Steps not taken yet; panics with the message of a step that
+    /// panicked.
     pub fn left(&self) -> usize {
-        self.state.lock().unwrap().script.len()
+        let s = self.state.lock().unwrap();
+        assert!(
+            s.failures.is_empty(),
+            "a scripted step failed: {}",
+            s.failures.join("; ")
+        );
+        s.script.len()
     }
 }
 
@@ -198,16 +206,30 @@ fn answer(path: &str, request: &Value, state: &Mutex<State>, ids: &AtomicUsize) 
         return http("application/json", &body.to_string());
     }
     let turn = (anthropic && offers("Bash")) || (openai && offers("exec_command"));
-    let reply = if turn {
+    let step = if turn {
         s.turns.push(request.clone());
-        match s.script.pop_front() {
-            Some(step) => step(request),
-            None => Reply::Text("Done.".to_owned()),
-        }
+        s.script.pop_front()
     } else {
-        Reply::Text("runcode".to_owned())
+        None
     };
     drop(s);
+    let reply = match step {
+        // A step that panics (a test's own check inside it) ends the turn
+        // with a text and is reported by `left`, instead of breaking the
+        // connection, which a client would retry for minutes.
+        Some(step) => std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| step(request)))
+            .unwrap_or_else(|panic| {
+                let message = panic
+                    .downcast_ref::<String>()
+                    .cloned()
+                    .or_else(|| panic.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+                    .unwrap_or_else(|| "a step panicked".to_owned());
+                state.lock().unwrap().failures.push(message.clone());
+                Reply::Text(format!("The scripted step failed: {message}"))
+            }),
+        None if turn => Reply::Text("Done.".to_owned()),
+        None => Reply::Text("runcode".to_owned()),
+    };
     let id = ids.fetch_add(1, Ordering::SeqCst);
     let streamed = request["stream"].as_bool().unwrap_or(false);
     if anthropic {

@@ -7,110 +7,15 @@
 
 mod util;
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::path::PathBuf;
 
 use runcode_e2e::model::{self, Model, Reply, Step};
-use runcode_e2e::serve::Server;
 use serde_json::Value;
+use util::agents::{
+    Claude, Codex, cli_per_command_skill, cli_per_ssh_skill, codex_skill_path, first_user_text,
+    skill_recovery,
+};
 use util::both;
-use util::devplane::Devplane;
-
-/// A scratch HOME with the bundle installed into Claude Code, a devplane and
-/// the release on loopback.
-struct Claude {
-    _tmp: tempfile::TempDir,
-    home: PathBuf,
-    project: PathBuf,
-    claude: PathBuf,
-    dp: Devplane,
-    release: Server,
-}
-
-impl Claude {
-    fn new() -> Claude {
-        let tmp = tempfile::Builder::new()
-            .prefix("rc-plugin-")
-            .tempdir()
-            .unwrap();
-        let home = tmp.path().join("home");
-        let project = tmp.path().join("project");
-        std::fs::create_dir_all(&home).unwrap();
-        std::fs::create_dir_all(&project).unwrap();
-        let c = Claude {
-            _tmp: tmp,
-            home,
-            project,
-            claude: util::npm_client("claude"),
-            dp: Devplane::start(&[]),
-            release: Server::start(&util::dist().join("release")),
-        };
-        let plugin = util::dist().join("plugin");
-        for args in [
-            vec!["plugin", "marketplace", "add", plugin.to_str().unwrap()],
-            vec!["plugin", "install", "runcode@runcode"],
-        ] {
-            let out = c.cmd(None).args(&args).output().unwrap();
-            assert!(out.status.success(), "claude {args:?}: {}", both(&out));
-        }
-        c
-    }
-
-    fn cmd(&self, model: Option<&Model>) -> Command {
-        let node_bin = self.claude.parent().unwrap().display().to_string();
-        let mut cmd = Command::new(&self.claude);
-        cmd.env_clear()
-            .env("PATH", format!("{node_bin}:/usr/local/bin:/usr/bin:/bin"))
-            .env("HOME", &self.home)
-            .env("DISABLE_AUTOUPDATER", "1")
-            .env("DISABLE_TELEMETRY", "1")
-            .env("CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC", "1")
-            .env("NO_COLOR", "1")
-            .env("RUNCODE_API_BASE", &self.dp.api)
-            .env("RUNCODE_WEB_BASE", &self.dp.api)
-            .env("RUNCODE_TOKEN", &self.dp.token)
-            .env("RUNCODE_POLL_MS", "200")
-            .env("RUNCODE_DOWNLOAD_BASE", self.release.url(""))
-            .current_dir(&self.project)
-            .stdin(Stdio::null());
-        if let Some(m) = model {
-            cmd.env("ANTHROPIC_BASE_URL", m.url())
-                .env("ANTHROPIC_API_KEY", "scripted");
-        }
-        cmd
-    }
-
-    /// `claude -p PROMPT --output-format json`: the final JSON.
-    fn prompt(&self, model: &Model, prompt: &str) -> Value {
-        let out = self
-            .cmd(Some(model))
-            .args(["-p", prompt, "--output-format", "json"])
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "claude -p {prompt:?}: {}", both(&out));
-        serde_json::from_slice(&out.stdout)
-            .unwrap_or_else(|e| panic!("claude's JSON: {e}: {}", both(&out)))
-    }
-}
-
-/// The text of a user message in the first agent-loop request.
-fn first_user_text(turn: &Value) -> String {
-    turn["messages"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|m| m["role"] == "user")
-        .flat_map(|m| match &m["content"] {
-            Value::String(s) => vec![s.clone()],
-            Value::Array(parts) => parts
-                .iter()
-                .filter_map(|p| p["text"].as_str().map(str::to_owned))
-                .collect(),
-            _ => Vec::new(),
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
-}
 
 #[test]
 fn claude_code_runs_the_connect_command_as_its_body_says() {
@@ -151,145 +56,6 @@ fn claude_code_runs_the_connect_command_as_its_body_says() {
     let context: Value = serde_json::from_str(results[2].trim())
         .unwrap_or_else(|e| panic!("context's JSON: {e}: {}", results[2]));
     assert!(context.is_object(), "{context}");
-}
-
-/// A scratch HOME with the bundle added to Codex and Codex pointed at the
-/// scripted model (the top-level keys first: `codex plugin add` appends
-/// tables to the same file).
-struct Codex {
-    _tmp: tempfile::TempDir,
-    home: PathBuf,
-    project: PathBuf,
-    codex: PathBuf,
-    dp: Devplane,
-    release: Server,
-}
-
-impl Codex {
-    fn new(model: &Model) -> Codex {
-        let tmp = tempfile::Builder::new()
-            .prefix("rc-plugin-")
-            .tempdir()
-            .unwrap();
-        let home = tmp.path().join("home");
-        let project = tmp.path().join("project");
-        std::fs::create_dir_all(home.join(".codex")).unwrap();
-        std::fs::create_dir_all(&project).unwrap();
-        std::fs::write(
-            home.join(".codex/config.toml"),
-            format!(
-                "model = \"scripted\"\nmodel_provider = \"scripted\"\n\n[model_providers.scripted]\nname = \"scripted\"\nbase_url = \"{}/v1\"\nwire_api = \"responses\"\nenv_key = \"SCRIPTED_API_KEY\"\n",
-                model.url()
-            ),
-        )
-        .unwrap();
-        let c = Codex {
-            _tmp: tmp,
-            home,
-            project,
-            codex: util::npm_client("codex"),
-            dp: Devplane::start(&[]),
-            release: Server::start(&util::dist().join("release")),
-        };
-        let plugin = util::dist().join("plugin");
-        for args in [
-            vec!["plugin", "marketplace", "add", plugin.to_str().unwrap()],
-            vec!["plugin", "add", "runcode@runcode"],
-        ] {
-            let out = c.cmd().args(&args).output().unwrap();
-            assert!(out.status.success(), "codex {args:?}: {}", both(&out));
-        }
-        c
-    }
-
-    fn cmd(&self) -> Command {
-        let node_bin = self.codex.parent().unwrap().display().to_string();
-        let mut cmd = Command::new(&self.codex);
-        cmd.env_clear()
-            .env("PATH", format!("{node_bin}:/usr/local/bin:/usr/bin:/bin"))
-            .env("HOME", &self.home)
-            .env("CODEX_HOME", self.home.join(".codex"))
-            .env("SCRIPTED_API_KEY", "scripted")
-            .env("NO_COLOR", "1")
-            .env("RUNCODE_API_BASE", &self.dp.api)
-            .env("RUNCODE_WEB_BASE", &self.dp.api)
-            .env("RUNCODE_TOKEN", &self.dp.token)
-            .env("RUNCODE_POLL_MS", "200")
-            .env("RUNCODE_DOWNLOAD_BASE", self.release.url(""))
-            .current_dir(&self.project)
-            .stdin(Stdio::null());
-        cmd
-    }
-
-    fn exec(&self, prompt: &str) -> Output {
-        self.cmd()
-            .args([
-                "exec",
-                "--skip-git-repo-check",
-                "--dangerously-bypass-approvals-and-sandbox",
-                prompt,
-            ])
-            .output()
-            .unwrap()
-    }
-}
-
-/// The absolute path of the skill `name` as Codex lists it to the model:
-/// `(file: rN/...)` expanded with the skill roots table.
-fn codex_skill_path(request: &Value, name: &str) -> PathBuf {
-    let text = request["input"].to_string();
-    let text = text.replace("\\n", "\n");
-    let line = text
-        .lines()
-        .find(|l| l.starts_with(&format!("- {name}: ")))
-        .unwrap_or_else(|| panic!("{name} is not among the skills Codex offers"));
-    let file = line
-        .rsplit_once("(file: ")
-        .and_then(|(_, f)| f.split_once(')'))
-        .map(|(f, _)| f)
-        .expect("a file for the skill");
-    let (root, rest) = file.split_once('/').expect("rN/path");
-    let root_line = text
-        .lines()
-        .find(|l| l.starts_with(&format!("- `{root}` = `")))
-        .expect("the root in the skill roots table");
-    let dir = root_line
-        .trim_start_matches(&format!("- `{root}` = `"))
-        .trim_end_matches('`');
-    Path::new(dir).join(rest)
-}
-
-/// What the ssh skill says to do in Codex, done literally: the skill file's
-/// absolute path with its `/skills/ssh/SKILL.md` ending replaced by
-/// `/bin/runcode`.
-fn cli_per_ssh_skill(request: &Value) -> String {
-    let skill = codex_skill_path(request, "runcode:ssh");
-    let text = std::fs::read_to_string(&skill).expect("the skill file");
-    assert!(
-        text.contains(
-            "which ends in\n`/skills/ssh/SKILL.md`, and replace that ending with `/bin/runcode`"
-        ),
-        "the skill still states the rule this test follows"
-    );
-    let path = skill.to_str().unwrap();
-    let plugin = path
-        .strip_suffix("/skills/ssh/SKILL.md")
-        .expect("the skill's path ends as the skill says");
-    format!("'{plugin}/bin/runcode'")
-}
-
-/// What a command turned skill says: its path cut just before
-/// `/.codex-plugin/`, plus `/bin/runcode`.
-fn cli_per_command_skill(request: &Value, command: &str) -> String {
-    let skill = codex_skill_path(request, &format!("runcode:source-command-{command}"));
-    let text = std::fs::read_to_string(&skill).expect("the command skill file");
-    assert!(
-        text.contains("cut\nit just before `/.codex-plugin/`"),
-        "the {command} skill states the rule: {text}"
-    );
-    let path = skill.to_str().unwrap();
-    let plugin = &path[..path.find("/.codex-plugin/").expect("under .codex-plugin")];
-    format!("'{plugin}/bin/runcode'")
 }
 
 #[test]
@@ -564,5 +330,131 @@ fn claude_code_follows_the_ssh_skill_through_a_whole_session() {
     assert!(
         page.contains("from-exec.txt"),
         "the forwarded server's listing: {page}"
+    );
+}
+
+/// The JSON error object in a tool's output (the CLI prints it as the last
+/// line of stdout; the clients add their own lines around it).
+fn error_code(output: &str) -> String {
+    output
+        .lines()
+        .filter_map(|l| {
+            let l = l.trim();
+            let start = l.find("{\"error\"")?;
+            serde_json::from_str::<Value>(&l[start..]).ok()
+        })
+        .find_map(|v| v["error"].as_str().map(str::to_owned))
+        .unwrap_or_else(|| panic!("no JSON error object in {output:?}"))
+}
+
+/// Claude Code: `exec` with nothing attached fails with `not_attached`; the
+/// model reads the skill it was given, takes the one step its error table
+/// names (section 3's connect line), and retries once. The command runs
+/// once on the workspace.
+#[test]
+fn claude_code_follows_the_skills_error_table_with_one_recovery_step() {
+    use std::sync::{Arc, Mutex};
+    let c = Claude::new();
+    let failing = "runcode exec --json -- 'echo run >> runs.txt'";
+    let recovery: Arc<Mutex<Option<String>>> = Arc::default();
+    let noted = recovery.clone();
+    let script: Vec<Step> = vec![
+        model::shell(failing),
+        Box::new(move |r| {
+            // The skill as the model received it: its body in the prompt.
+            let skill = first_user_text(r);
+            let output = model::anthropic_tool_results(r).pop().unwrap();
+            let code = error_code(&output);
+            let line = skill_recovery(&skill, &code, failing, "1001");
+            *noted.lock().unwrap() = Some(line.clone());
+            Reply::Shell(line)
+        }),
+        model::shell(failing),
+        model::text("Done."),
+    ];
+    let m = Model::start(script);
+    let out = c
+        .cmd(Some(&m))
+        .args([
+            "-p",
+            "/runcode:ssh Note a run on my RunCode workspace 1001.",
+            "--output-format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", both(&out));
+    let result: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(m.left(), 0, "{result}");
+    assert_eq!(
+        result["permission_denials"].as_array().map(Vec::len),
+        Some(0),
+        "{result}"
+    );
+    assert_eq!(
+        recovery.lock().unwrap().as_deref(),
+        Some("runcode connect 1001 --start --wait --json"),
+        "the table's step for not_attached"
+    );
+    let results = model::anthropic_tool_results(m.turns().last().unwrap());
+    assert_eq!(
+        results.len(),
+        3,
+        "one failure, one step, one retry: {results:?}"
+    );
+    assert_eq!(error_code(&results[0]), "not_attached");
+    let connected: Value = results[1]
+        .lines()
+        .find_map(|l| serde_json::from_str(l).ok())
+        .unwrap_or_else(|| panic!("connect's JSON: {}", results[1]));
+    let workdir = PathBuf::from(connected["workdir"].as_str().unwrap());
+    assert!(!results[2].contains("\"error\""), "{}", results[2]);
+    assert_eq!(
+        std::fs::read_to_string(workdir.join("runs.txt")).unwrap(),
+        "run\n",
+        "the retried command ran once"
+    );
+}
+
+/// Codex with the control plane stopped: the model receives `network` as
+/// JSON, takes the one step the skill's error table names (doctor), and
+/// doctor's JSON says the control plane does not answer.
+#[test]
+fn codex_follows_the_skills_error_table_when_the_control_plane_is_down() {
+    let failing = "runcode list --json";
+    let cli = |r: &Value, line: &str| {
+        format!(
+            "{}{}",
+            cli_per_ssh_skill(r),
+            line.strip_prefix("runcode").unwrap()
+        )
+    };
+    let script: Vec<Step> = vec![
+        Box::new(move |r| Reply::Shell(cli(r, failing))),
+        Box::new(move |r| {
+            let skill = std::fs::read_to_string(codex_skill_path(r, "runcode:ssh")).unwrap();
+            let output = model::openai_tool_results(r).pop().unwrap();
+            let line = skill_recovery(&skill, &error_code(&output), failing, "1001");
+            assert_eq!(
+                line, "runcode doctor --json",
+                "the table's step for network"
+            );
+            Reply::Shell(cli(r, &line))
+        }),
+        model::text("The control plane is not answering."),
+    ];
+    let m = Model::start(script);
+    let mut c = Codex::new(&m);
+    c.dp.stop();
+    let out = c.exec("List my RunCode workspaces.");
+    assert!(out.status.success(), "{}", both(&out));
+    assert_eq!(m.left(), 0, "{}", both(&out));
+    let outputs = model::openai_tool_results(m.turns().last().unwrap());
+    assert_eq!(outputs.len(), 2, "one failure, one step: {outputs:?}");
+    assert_eq!(error_code(&outputs[0]), "network");
+    assert!(
+        outputs[1].contains("\"name\":\"api\",\"status\":\"warn\""),
+        "doctor reports the control plane: {}",
+        outputs[1]
     );
 }

@@ -291,6 +291,7 @@ pub fn noise(n: usize) -> Vec<u8> {
         })
         .collect()
 }
+pub mod agents;
 pub mod devplane;
 
 /// Says why a test cannot run here. Used only where the machine, not the

@@ -138,6 +138,15 @@ pub fn rsync() {
     }
 }
 
+/// tmux, in which the agents suite runs interactive Claude Code and reads
+/// its screen.
+pub fn tmux() -> Result<(), String> {
+    if sh::on_path("tmux").is_some() || (apt_install(&["tmux"]) && sh::on_path("tmux").is_some()) {
+        return Ok(());
+    }
+    Err("the agents suite drives interactive Claude Code inside tmux: install it (`sudo apt-get install tmux`; macOS: `brew install tmux`)".to_owned())
+}
+
 /// A C++ compiler, for libFuzzer in the fuzz targets.
 pub fn cxx() -> Result<(), String> {
     if sh::on_path("c++").is_some() || (apt_install(&["g++"]) && sh::on_path("c++").is_some()) {

@@ -1,5 +1,5 @@
 //! `cargo xtask test`: the README's test command and what `.ci/run` calls.
-//! Installs what is missing (OpenSSH, Ruby, rsync, Claude Code and Codex from
+//! Installs what is missing (OpenSSH, Ruby, rsync, tmux, Claude Code and Codex from
 //! npm into a cache outside the repository, the cross toolchains, qemu-user
 //! and Wine), checks formatting and lints (for Windows and macOS too), builds
 //! every binary and `dist/` for every platform built here (the suites run the
@@ -15,6 +15,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
     prereq::openssh()?;
     prereq::ruby()?;
     prereq::rsync();
+    prereq::tmux()?;
     let npm = prereq::agent_clients()?;
     crate::cross::prepare();
     prereq::emulators()?;

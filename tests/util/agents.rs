@@ -1,0 +1,311 @@
+//! The two agent clients in scratch HOMEs, for the suites that drive them
+//! with the scripted model (`runcode_e2e::model`): Claude Code and Codex
+//! from npm with the bundle from `dist/plugin` installed from its
+//! marketplace, a devplane and the release on loopback; and how a scripted
+//! model finds the CLI from what Codex lists, as the skills tell it to.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use runcode_e2e::model::Model;
+use runcode_e2e::serve::Server;
+use serde_json::Value;
+
+use super::both;
+use super::devplane::Devplane;
+
+/// A scratch HOME with the bundle installed into Claude Code, a devplane and
+/// the release on loopback.
+pub struct Claude {
+    pub tmp: tempfile::TempDir,
+    pub home: PathBuf,
+    pub project: PathBuf,
+    pub claude: PathBuf,
+    pub dp: Devplane,
+    pub release: Server,
+}
+
+impl Claude {
+    pub fn new() -> Claude {
+        let tmp = tempfile::Builder::new()
+            .prefix("rc-plugin-")
+            .tempdir()
+            .unwrap();
+        let home = tmp.path().join("home");
+        let project = tmp.path().join("project");
+        std::fs::create_dir_all(&home).unwrap();
+        std::fs::create_dir_all(&project).unwrap();
+        let c = Claude {
+            tmp,
+            home,
+            project,
+            claude: super::npm_client("claude"),
+            dp: Devplane::start(&[]),
+            release: Server::start(&super::dist().join("release")),
+        };
+        let plugin = super::dist().join("plugin");
+        for args in [
+            vec!["plugin", "marketplace", "add", plugin.to_str().unwrap()],
+            vec!["plugin", "install", "runcode@runcode"],
+        ] {
+            let out = c.cmd(None).args(&args).output().unwrap();
+            assert!(out.status.success(), "claude {args:?}: {}", both(&out));
+        }
+        c
+    }
+
+    pub fn cmd(&self, model: Option<&Model>) -> Command {
+        let node_bin = self.claude.parent().unwrap().display().to_string();
+        let mut cmd = Command::new(&self.claude);
+        cmd.env_clear()
+            .env("PATH", format!("{node_bin}:/usr/local/bin:/usr/bin:/bin"))
+            .env("HOME", &self.home)
+            .env("DISABLE_AUTOUPDATER", "1")
+            .env("DISABLE_TELEMETRY", "1")
+            .env("CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC", "1")
+            .env("NO_COLOR", "1")
+            .env("RUNCODE_API_BASE", &self.dp.api)
+            .env("RUNCODE_WEB_BASE", &self.dp.api)
+            .env("RUNCODE_TOKEN", &self.dp.token)
+            .env("RUNCODE_POLL_MS", "200")
+            .env("RUNCODE_DOWNLOAD_BASE", self.release.url(""))
+            .current_dir(&self.project)
+            .stdin(Stdio::null());
+        if let Some(m) = model {
+            cmd.env("ANTHROPIC_BASE_URL", m.url())
+                .env("ANTHROPIC_API_KEY", "scripted");
+        }
+        cmd
+    }
+
+    /// `claude -p PROMPT --output-format json`: the final JSON.
+    pub fn prompt(&self, model: &Model, prompt: &str) -> Value {
+        let out = self
+            .cmd(Some(model))
+            .args(["-p", prompt, "--output-format", "json"])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "claude -p {prompt:?}: {}", both(&out));
+        serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("claude's JSON: {e}: {}", both(&out)))
+    }
+}
+
+/// The text of a user message in the first agent-loop request.
+pub fn first_user_text(turn: &Value) -> String {
+    turn["messages"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|m| m["role"] == "user")
+        .flat_map(|m| match &m["content"] {
+            Value::String(s) => vec![s.clone()],
+            Value::Array(parts) => parts
+                .iter()
+                .filter_map(|p| p["text"].as_str().map(str::to_owned))
+                .collect(),
+            _ => Vec::new(),
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// A scratch HOME with the bundle added to Codex and Codex pointed at the
+/// scripted model (the top-level keys first: `codex plugin add` appends
+/// tables to the same file).
+pub struct Codex {
+    pub tmp: tempfile::TempDir,
+    pub home: PathBuf,
+    pub project: PathBuf,
+    pub codex: PathBuf,
+    pub dp: Devplane,
+    pub release: Server,
+}
+
+impl Codex {
+    pub fn new(model: &Model) -> Codex {
+        let tmp = tempfile::Builder::new()
+            .prefix("rc-plugin-")
+            .tempdir()
+            .unwrap();
+        let home = tmp.path().join("home");
+        let project = tmp.path().join("project");
+        std::fs::create_dir_all(home.join(".codex")).unwrap();
+        std::fs::create_dir_all(&project).unwrap();
+        std::fs::write(
+            home.join(".codex/config.toml"),
+            format!(
+                "model = \"scripted\"\nmodel_provider = \"scripted\"\n\n[model_providers.scripted]\nname = \"scripted\"\nbase_url = \"{}/v1\"\nwire_api = \"responses\"\nenv_key = \"SCRIPTED_API_KEY\"\n",
+                model.url()
+            ),
+        )
+        .unwrap();
+        let c = Codex {
+            tmp,
+            home,
+            project,
+            codex: super::npm_client("codex"),
+            dp: Devplane::start(&[]),
+            release: Server::start(&super::dist().join("release")),
+        };
+        let plugin = super::dist().join("plugin");
+        for args in [
+            vec!["plugin", "marketplace", "add", plugin.to_str().unwrap()],
+            vec!["plugin", "add", "runcode@runcode"],
+        ] {
+            let out = c.cmd().args(&args).output().unwrap();
+            assert!(out.status.success(), "codex {args:?}: {}", both(&out));
+        }
+        c
+    }
+
+    pub fn cmd(&self) -> Command {
+        let node_bin = self.codex.parent().unwrap().display().to_string();
+        let mut cmd = Command::new(&self.codex);
+        cmd.env_clear()
+            .env("PATH", format!("{node_bin}:/usr/local/bin:/usr/bin:/bin"))
+            .env("HOME", &self.home)
+            .env("CODEX_HOME", self.home.join(".codex"))
+            .env("SCRIPTED_API_KEY", "scripted")
+            .env("NO_COLOR", "1")
+            .env("RUNCODE_API_BASE", &self.dp.api)
+            .env("RUNCODE_WEB_BASE", &self.dp.api)
+            .env("RUNCODE_TOKEN", &self.dp.token)
+            .env("RUNCODE_POLL_MS", "200")
+            .env("RUNCODE_DOWNLOAD_BASE", self.release.url(""))
+            .current_dir(&self.project)
+            .stdin(Stdio::null());
+        cmd
+    }
+
+    pub fn exec(&self, prompt: &str) -> Output {
+        self.cmd()
+            .args([
+                "exec",
+                "--skip-git-repo-check",
+                "--dangerously-bypass-approvals-and-sandbox",
+                prompt,
+            ])
+            .output()
+            .unwrap()
+    }
+}
+
+/// The absolute path of the skill `name` as Codex lists it to the model:
+/// `(file: rN/...)` expanded with the skill roots table.
+pub fn codex_skill_path(request: &Value, name: &str) -> PathBuf {
+    let text = request["input"].to_string();
+    let text = text.replace("\\n", "\n");
+    let line = text
+        .lines()
+        .find(|l| l.starts_with(&format!("- {name}: ")))
+        .unwrap_or_else(|| panic!("{name} is not among the skills Codex offers"));
+    let file = line
+        .rsplit_once("(file: ")
+        .and_then(|(_, f)| f.split_once(')'))
+        .map(|(f, _)| f)
+        .expect("a file for the skill");
+    let (root, rest) = file.split_once('/').expect("rN/path");
+    let root_line = text
+        .lines()
+        .find(|l| l.starts_with(&format!("- `{root}` = `")))
+        .expect("the root in the skill roots table");
+    let dir = root_line
+        .trim_start_matches(&format!("- `{root}` = `"))
+        .trim_end_matches('`');
+    Path::new(dir).join(rest)
+}
+
+/// What the ssh skill says to do in Codex, done literally: the skill file's
+/// absolute path with its `/skills/ssh/SKILL.md` ending replaced by
+/// `/bin/runcode`.
+pub fn cli_per_ssh_skill(request: &Value) -> String {
+    let skill = codex_skill_path(request, "runcode:ssh");
+    let text = std::fs::read_to_string(&skill).expect("the skill file");
+    assert!(
+        text.contains(
+            "which ends in\n`/skills/ssh/SKILL.md`, and replace that ending with `/bin/runcode`"
+        ),
+        "the skill still states the rule this test follows"
+    );
+    let path = skill.to_str().unwrap();
+    let plugin = path
+        .strip_suffix("/skills/ssh/SKILL.md")
+        .expect("the skill's path ends as the skill says");
+    format!("'{plugin}/bin/runcode'")
+}
+
+/// What a command turned skill says: its path cut just before
+/// `/.codex-plugin/`, plus `/bin/runcode`.
+pub fn cli_per_command_skill(request: &Value, command: &str) -> String {
+    let skill = codex_skill_path(request, &format!("runcode:source-command-{command}"));
+    let text = std::fs::read_to_string(&skill).expect("the command skill file");
+    assert!(
+        text.contains("cut\nit just before `/.codex-plugin/`"),
+        "the {command} skill states the rule: {text}"
+    );
+    let path = skill.to_str().unwrap();
+    let plugin = &path[..path.find("/.codex-plugin/").expect("under .codex-plugin")];
+    format!("'{plugin}/bin/runcode'")
+}
+
+/// The one step the ssh skill's error table (section 7) gives for `code`,
+/// done literally, with `runcode` as the CLI's name: a step that refers to
+/// a section runs that section's `runcode <verb>` line; a step that quotes
+/// a whole `runcode ...` line runs it; a step that quotes flags of the
+/// failed command (`connect --start`) runs the failed line with them.
+/// `workspace` fills `<name-or-id>`. Panics when the table has no row for
+/// `code` or its row gives nothing to run.
+pub fn skill_recovery(skill: &str, code: &str, failed: &str, workspace: &str) -> String {
+    let table = skill
+        .split("\n## 7.")
+        .nth(1)
+        .expect("the skill's section 7, the error table");
+    let row = table
+        .lines()
+        .filter(|l| l.starts_with("| `"))
+        .find(|l| {
+            l.split('|')
+                .nth(1)
+                .is_some_and(|codes| codes.contains(&format!("`{code}`")))
+        })
+        .unwrap_or_else(|| panic!("the skill's error table has no row for `{code}`"));
+    let step = row.split('|').nth(2).expect("a `do` cell").trim();
+    let quoted = |text: &str| -> Vec<String> {
+        text.split('`')
+            .skip(1)
+            .step_by(2)
+            .map(str::to_owned)
+            .collect()
+    };
+    let line = if let Some((verb, rest)) = step.split_once(" (section ") {
+        let number = rest.split(')').next().unwrap();
+        let section = skill
+            .split(&format!("\n## {number}."))
+            .nth(1)
+            .and_then(|s| s.split("\n## ").next())
+            .unwrap_or_else(|| panic!("the skill has no section {number}"));
+        let verb = verb.replace(' ', "");
+        quoted(section)
+            .into_iter()
+            .find(|q| q.starts_with(&format!("runcode {verb} ")))
+            .unwrap_or_else(|| panic!("section {number} has no `runcode {verb}` line"))
+    } else {
+        let first = quoted(step)
+            .into_iter()
+            .next()
+            .unwrap_or_else(|| panic!("the step for `{code}` runs nothing: {step}"));
+        if first.starts_with("runcode ") {
+            first
+        } else {
+            let (verb, flags) = first.split_once(' ').unwrap_or((&first, ""));
+            let failed_verb = failed.split_whitespace().nth(1).unwrap_or_default();
+            assert_eq!(verb, failed_verb, "`{first}` is about another command");
+            match failed.strip_suffix(" --json") {
+                Some(head) => format!("{head} {flags} --json"),
+                None => format!("{failed} {flags}"),
+            }
+        }
+    };
+    line.replace("<name-or-id>", workspace)
+}
