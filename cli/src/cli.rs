@@ -302,6 +302,8 @@ pub enum Command {
     },
     /// Check this machine: ssh, token, API base, directories, status line.
     Doctor,
+    /// Serve the workspace tools to an agent over MCP on stdio (docs/mcp.md).
+    Mcp,
     /// Remove cached session material.
     Clean {
         /// Workspace title or id (default: the attached one).

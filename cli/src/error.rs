@@ -56,6 +56,7 @@ codes! {
     Internal = "internal", 1, "runcode could not encode a value or make a key (a bug or a broken OS random source): please report it";
     LoginFailed = "login_failed", 1, "the browser login timed out, came back without a token, or with another `state`";
     Interrupted = "interrupted", 130, "Ctrl-C: the command stopped, its remote command was ended, nothing was left half-written";
+    Timeout = "timeout", 124, "an `exec` tool call of `runcode mcp` ran past its `timeout_seconds`: the command was ended on the workspace";
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -162,6 +163,10 @@ pub enum Error {
     LoginFailed(String),
     #[error("interrupted (Ctrl-C): stopped, with nothing left running or half-written")]
     Interrupted,
+    #[error(
+        "the command ran past its timeout of {seconds} s and was ended on the workspace; raise timeout_seconds, or start it detached and poll"
+    )]
+    Timeout { seconds: u64 },
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -202,6 +207,7 @@ impl Error {
             Error::Encode { .. } | Error::KeyGen { .. } => Code::Internal,
             Error::LoginFailed(_) => Code::LoginFailed,
             Error::Interrupted => Code::Interrupted,
+            Error::Timeout { .. } => Code::Timeout,
         }
     }
 

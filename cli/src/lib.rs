@@ -13,6 +13,7 @@ mod commands;
 mod ctx;
 pub mod error;
 mod interrupt;
+mod mcp;
 mod output;
 mod paths;
 mod remote;
@@ -49,7 +50,12 @@ pub fn run(args: &[OsString]) -> i32 {
     };
     // The status line runs no child and writes nothing to undo: it keeps
     // the default Ctrl-C and spares the handler's thread on its 2 ms path.
-    if !matches!(cli.command, cli::Command::Statusline { .. }) {
+    // The MCP server keeps it too: its stdout is the protocol's, and each of
+    // its calls is a CLI of its own with its own handler.
+    if !matches!(
+        cli.command,
+        cli::Command::Statusline { .. } | cli::Command::Mcp
+    ) {
         interrupt::install(out);
     }
     let paths = paths::Paths::from_env();

@@ -1,9 +1,16 @@
 //! The one place that writes to stdout and stderr. Results are rendered as
 //! human text or as JSON from the same value; progress and hints always go
 //! to stderr, flushed at once, so `--json` output stays parseable.
+//!
+//! `runcode mcp` runs the CLI itself for each tool call with
+//! `RUNCODE_RESULT_FILE` set: the result or failure object then goes to that
+//! file as JSON, so stdout carries only a command's own bytes (what `exec`
+//! ran, what `get` fetched) and the two never mix (docs/mcp.md).
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 use std::io::Write;
+use std::path::PathBuf;
+use std::sync::OnceLock;
 
 use serde_json::Value;
 
@@ -14,9 +21,34 @@ pub struct Output {
     pub json: bool,
 }
 
+/// The variable that sends the result object to a file (see above).
+pub const RESULT_FILE_VAR: &str = "RUNCODE_RESULT_FILE";
+
+fn result_file() -> Option<&'static PathBuf> {
+    static FILE: OnceLock<Option<PathBuf>> = OnceLock::new();
+    FILE.get_or_init(|| {
+        std::env::var_os(RESULT_FILE_VAR)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    })
+    .as_ref()
+}
+
+/// Writes `value` to the result file when one is set; true if it did.
+fn to_result_file(value: &Value) -> bool {
+    let Some(path) = result_file() else {
+        return false;
+    };
+    let _ = std::fs::write(path, format!("{value}\n"));
+    true
+}
+
 impl Output {
     /// A command's result: `value` under `--json`, else `human`.
     pub fn result(&self, value: &Value, human: &str) {
+        if to_result_file(value) {
+            return;
+        }
         let mut out = std::io::stdout().lock();
         let written = if self.json {
             writeln!(out, "{value}")
@@ -46,8 +78,11 @@ impl Output {
     /// stderr.
     pub fn failure(&self, err: &Error) {
         let message = crate::text::clean(&err.to_string(), false);
+        let value = serde_json::json!({"error": err.code().as_str(), "message": message});
+        if to_result_file(&value) {
+            return;
+        }
         if self.json {
-            let value = serde_json::json!({"error": err.code().as_str(), "message": message});
             let mut out = std::io::stdout().lock();
             let _ = writeln!(out, "{value}");
             let _ = out.flush();

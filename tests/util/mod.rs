@@ -293,6 +293,7 @@ pub fn noise(n: usize) -> Vec<u8> {
 }
 pub mod agents;
 pub mod devplane;
+pub mod mcp;
 
 /// Says why a test cannot run here. Used only where the machine, not the
 /// product, decides (root-only namespaces, say); CI runs everything.

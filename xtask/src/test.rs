@@ -1,6 +1,6 @@
 //! `cargo xtask test`: the README's test command and what `.ci/run` calls.
-//! Installs what is missing (OpenSSH, Ruby, rsync, tmux, Claude Code and Codex from
-//! npm into a cache outside the repository, the cross toolchains, qemu-user
+//! Installs what is missing (OpenSSH, Ruby, rsync, tmux, Claude Code, Codex and the MCP
+//! Inspector from npm into a cache outside the repository, the cross toolchains, qemu-user
 //! and Wine), checks formatting and lints (for Windows and macOS too), builds
 //! every binary and `dist/` for every platform built here (the suites run the
 //! real ones, the foreign ones under qemu-user and Wine), runs every test,
@@ -17,6 +17,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
     prereq::rsync();
     prereq::tmux()?;
     let npm = prereq::agent_clients()?;
+    prereq::mcp_inspector(&npm)?;
     crate::cross::prepare();
     prereq::emulators()?;
     sh::run(sh::cargo().args(["fmt", "--all", "--", "--check"]))?;

@@ -108,6 +108,7 @@ pub fn dispatch(ctx: &Ctx, command: Command) -> Result<i32> {
         Command::Delete { workspace, yes } => delete::run(ctx, &workspace, yes),
         Command::Completions { shell } => completions::run(shell),
         Command::Doctor => doctor::run(ctx),
+        Command::Mcp => crate::mcp::run(ctx),
         Command::Clean { workspace, all } => clean::run(ctx, workspace.as_deref(), all),
     }
 }

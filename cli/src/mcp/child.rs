@@ -1,0 +1,236 @@
+//! One tool call of `runcode mcp` is one run of this same CLI, as
+//! `runcode --json <command> ...`, with its result object sent to a file of
+//! its own (`RUNCODE_RESULT_FILE`) so that its stdout is only the command's
+//! bytes. That child keeps every rule the CLI has (a session renewed once, a
+//! command never run twice, Ctrl-C ending the remote command, nothing left
+//! half-written), and a call that goes wrong cannot take the server down.
+//!
+//! Ending a call early (the client's cancellation, the timeout of `exec`, the
+//! server shutting down) is the CLI's own Ctrl-C: SIGINT to the child, which
+//! ends the remote command and removes its temporary files before it exits.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use serde_json::Value;
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
+use tokio_util::sync::CancellationToken;
+
+use crate::output::RESULT_FILE_VAR;
+
+/// How the server starts its children.
+pub struct Runner {
+    exe: PathBuf,
+    dir: PathBuf,
+    next: AtomicU64,
+    env: Vec<(&'static str, String)>,
+}
+
+/// What one call asks for.
+pub struct Call {
+    pub args: Vec<String>,
+    pub stdin: Option<Vec<u8>>,
+    /// Bytes of stdout (and of stderr) kept; the rest is counted.
+    pub keep: usize,
+    pub timeout: Option<Duration>,
+}
+
+/// Bytes kept from a stream, and how many more there were.
+#[derive(Default)]
+pub struct Captured {
+    pub bytes: Vec<u8>,
+    pub dropped: u64,
+}
+
+/// How the child ended.
+pub struct Outcome {
+    /// Its exit status (128 + signal when a signal ended it).
+    pub status: i32,
+    /// The result or failure object it wrote, if any.
+    pub result: Option<Value>,
+    pub stdout: Captured,
+    pub stderr: Captured,
+    pub timed_out: bool,
+}
+
+impl Runner {
+    /// `exe` is this CLI; `dir` a private directory for the result files;
+    /// `env` what the children need from the server's own flags.
+    pub fn new(exe: PathBuf, dir: PathBuf, env: Vec<(&'static str, String)>) -> Runner {
+        Runner {
+            exe,
+            dir,
+            next: AtomicU64::new(0),
+            env,
+        }
+    }
+
+    /// Runs one call to its end. `lines` gets each stderr line as it comes
+    /// (progress); `cancel` ends the call early.
+    pub async fn run(
+        &self,
+        call: Call,
+        cancel: CancellationToken,
+        mut lines: impl FnMut(String),
+    ) -> std::io::Result<Outcome> {
+        let n = self.next.fetch_add(1, Ordering::SeqCst);
+        let file = ResultFile(self.dir.join(format!("{n}.json")));
+        let mut cmd = tokio::process::Command::new(&self.exe);
+        cmd.arg("--json")
+            .args(&call.args)
+            .env(RESULT_FILE_VAR, &file.0)
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
+            .stdin(if call.stdin.is_some() {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            })
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = cmd.spawn()?;
+        let mut guard = Running(child.id());
+        if let (Some(mut pipe), Some(bytes)) = (child.stdin.take(), call.stdin) {
+            tokio::spawn(async move {
+                let _ = pipe.write_all(&bytes).await;
+                // Dropping the pipe closes it: the remote side sees EOF.
+            });
+        }
+        let mut stdout = child.stdout.take().expect("piped");
+        let stderr = child.stderr.take().expect("piped");
+        let keep = call.keep;
+        let out_task = tokio::spawn(async move { capture(&mut stdout, keep).await });
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<String>();
+        let err_task = tokio::spawn(async move {
+            let mut captured = Captured::default();
+            let mut reader = tokio::io::BufReader::new(stderr);
+            let mut line = Vec::new();
+            while reader.read_until(b'\n', &mut line).await.unwrap_or(0) > 0 {
+                keep_bytes(&mut captured, &line, keep);
+                let _ = tx.send(String::from_utf8_lossy(&line).trim_end().to_owned());
+                line.clear();
+            }
+            captured
+        });
+        let sleep = async {
+            match call.timeout {
+                Some(t) => tokio::time::sleep(t).await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::pin!(sleep);
+        let mut timed_out = false;
+        let mut interrupted = false;
+        let status = loop {
+            tokio::select! {
+                status = child.wait() => break status?,
+                Some(line) = rx.recv() => lines(line),
+                () = cancel.cancelled(), if !interrupted => {
+                    interrupted = true;
+                    interrupt(guard.0);
+                }
+                () = &mut sleep, if !interrupted => {
+                    interrupted = true;
+                    timed_out = true;
+                    interrupt(guard.0);
+                }
+            }
+        };
+        guard.0 = None;
+        let stdout = out_task.await.unwrap_or_default();
+        let stderr = err_task.await.unwrap_or_default();
+        while let Ok(line) = rx.try_recv() {
+            lines(line);
+        }
+        let result = std::fs::read(&file.0)
+            .ok()
+            .and_then(|bytes| serde_json::from_slice(&bytes).ok());
+        Ok(Outcome {
+            status: crate::remote::exit_code(status),
+            result,
+            stdout,
+            stderr,
+            timed_out,
+        })
+    }
+}
+
+/// Reads a stream to its end, keeping the first `keep` bytes.
+async fn capture(stream: &mut (impl AsyncReadExt + Unpin), keep: usize) -> Captured {
+    let mut captured = Captured::default();
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        match stream.read(&mut buf).await {
+            Ok(0) | Err(_) => return captured,
+            Ok(n) => keep_bytes(&mut captured, &buf[..n], keep),
+        }
+    }
+}
+
+fn keep_bytes(captured: &mut Captured, chunk: &[u8], keep: usize) {
+    let room = keep.saturating_sub(captured.bytes.len()).min(chunk.len());
+    captured.bytes.extend_from_slice(&chunk[..room]);
+    captured.dropped += (chunk.len() - room) as u64;
+}
+
+/// The result file, removed when the call is over.
+struct ResultFile(PathBuf);
+
+impl Drop for ResultFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+/// A child still running when its call is dropped (the server shutting
+/// down, a client that went away) is interrupted, never left to run on.
+struct Running(Option<u32>);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        interrupt(self.0);
+    }
+}
+
+/// The CLI's Ctrl-C, for one child.
+#[cfg(unix)]
+fn interrupt(pid: Option<u32>) {
+    if let Some(pid) = pid
+        .and_then(|p| i32::try_from(p).ok())
+        .and_then(rustix::process::Pid::from_raw)
+    {
+        let _ = rustix::process::kill_process(pid, rustix::process::Signal::INT);
+    }
+}
+
+/// Windows has no signal for one process without a shared console: the
+/// child and its ssh are ended (docs/mcp.md says what that leaves).
+#[cfg(not(unix))]
+fn interrupt(pid: Option<u32>) {
+    if let Some(pid) = pid {
+        let _ = std::process::Command::new("taskkill")
+            .args(["/PID", &pid.to_string(), "/T", "/F"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+    }
+}
+
+/// A private directory for the result files (mode 0700 on Unix).
+pub fn private_dir(base: &Path) -> std::io::Result<PathBuf> {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    let dir = base.join(format!("runcode-mcp-{}-{nanos}", std::process::id()));
+    let mut builder = std::fs::DirBuilder::new();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o700);
+    }
+    builder.create(&dir)?;
+    Ok(dir)
+}
