@@ -458,14 +458,17 @@ fn connect_reports_a_boot_as_progress() {
         answer["result"]["structuredContent"]["workspace_id"], 1001,
         "{answer}"
     );
-    let notes = raw.notes();
-    assert!(
-        notes.iter().any(|n| n["method"] == "notifications/progress"
-            && n["params"]["progressToken"] == "boot"
-            && n["params"]["message"]
-                .as_str()
-                .is_some_and(|m| !m.is_empty())),
-        "progress during the boot: {notes:?}"
-    );
+    // Notifications and the answer share the pipe but not an order.
+    let mut notes = Vec::new();
+    wait_for("progress during the boot", || {
+        notes.extend(raw.notes());
+        notes.iter().any(|n| {
+            n["method"] == "notifications/progress"
+                && n["params"]["progressToken"] == "boot"
+                && n["params"]["message"]
+                    .as_str()
+                    .is_some_and(|m| !m.is_empty())
+        })
+    });
     assert_eq!(dp.state(1001), "running");
 }

@@ -309,3 +309,23 @@ pub fn skill_recovery(skill: &str, code: &str, failed: &str, workspace: &str) ->
     };
     line.replace("<name-or-id>", workspace)
 }
+
+/// The name under which the client offers runcode's MCP tool `tool`
+/// (Claude Code: `mcp__plugin_runcode_runcode__exec`; Codex names it its
+/// own way), found in the tools of `request`.
+pub fn mcp_tool(request: &Value, tool: &str) -> String {
+    fn names(tools: &Value, out: &mut Vec<String>) {
+        for t in tools.as_array().into_iter().flatten() {
+            if let Some(name) = t["name"].as_str() {
+                out.push(name.to_owned());
+            }
+            names(&t["tools"], out);
+        }
+    }
+    let mut all = Vec::new();
+    names(&request["tools"], &mut all);
+    all.iter()
+        .find(|n| n.contains("runcode") && n.ends_with(&format!("__{tool}")))
+        .cloned()
+        .unwrap_or_else(|| panic!("runcode's MCP tool {tool} is not offered; the tools: {all:?}"))
+}

@@ -4,6 +4,7 @@
 
 mod cli;
 mod launcher;
+mod mcp;
 mod tree;
 
 use std::path::Path;

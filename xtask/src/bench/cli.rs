@@ -2,7 +2,8 @@
 //! session attached), P4 (`runcode exec -- true` on a warm session vs `ssh -F
 //! <config> <alias> 'cd <workdir> && true'` over the same master), P5 (put and
 //! get of 256 MiB vs `ssh 'cat > f'` and `ssh 'cat f'` over the same master,
-//! and the CLI's peak memory) and P8 (the CLI's stripped size).
+//! and the CLI's peak memory), P8 (the CLI's stripped size) and P11 (`runcode
+//! mcp`, in `mcp`).
 
 use std::fmt::Write as _;
 use std::process::{Command, Stdio};
@@ -71,6 +72,8 @@ pub fn run() -> Result<(), String> {
         c
     };
     let mut noop = || Command::new("true");
+    eprintln!("xtask: runcode mcp, {RUNS} exec tool calls and {RUNS} starts");
+    let p11 = super::mcp::p11(&runcode, RUNS)?;
     eprintln!("xtask: statusline, {RUNS} runs");
     let st = interleaved(RUNS * 2, &mut [&mut statusline, &mut noop], &mut || {})?;
 
@@ -176,6 +179,7 @@ pub fn run() -> Result<(), String> {
         ms(gets[1].median())
     );
     let _ = writeln!(report, "{p10}");
+    let _ = writeln!(report, "{p11}");
     #[allow(clippy::cast_precision_loss)]
     let (put_mib, get_mib) = (put_peak as f64 / 1024.0, get_peak as f64 / 1024.0);
     let _ = writeln!(

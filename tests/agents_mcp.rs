@@ -1,0 +1,91 @@
+//! Real agents call `runcode mcp`'s tools as their client exposes them: the
+//! bundle from `dist/plugin` registers the server with Claude Code and
+//! Codex, the scripted model calls `connect`, `exec`, `write_file`, `get`
+//! and `disconnect`, and each result comes back intact and is checked on the
+//! workspace.
+
+mod util;
+
+use std::path::PathBuf;
+
+use runcode_e2e::model::{self, Model, Reply, Step};
+use serde_json::{Value, json};
+use util::agents::{Claude, mcp_tool};
+use util::both;
+
+/// A step that calls runcode's MCP tool `tool` with `input`.
+fn tool(tool: &'static str, input: Value) -> Step {
+    Box::new(move |r| Reply::Tool {
+        name: mcp_tool(r, tool),
+        input: input.clone(),
+    })
+}
+
+/// The tool results of the last turn, as the JSON the server returned.
+fn results(m: &Model) -> Vec<String> {
+    model::anthropic_tool_results(m.turns().last().unwrap())
+}
+
+#[test]
+fn claude_code_calls_the_mcp_tools_from_the_plugin() {
+    let c = Claude::new();
+    let m = Model::start(vec![
+        tool("connect", json!({"workspace": 1001})),
+        tool(
+            "exec",
+            json!({"command": "echo via-mcp > m.txt; cat m.txt; exit 2"}),
+        ),
+        tool(
+            "write_file",
+            json!({"path": "notes/mcp.txt", "content": "written by a tool\n"}),
+        ),
+        tool(
+            "get",
+            json!({"remote": "notes/mcp.txt", "local": "fetched.txt"}),
+        ),
+        tool("disconnect", json!({})),
+        model::text("Done."),
+    ]);
+    let out = c
+        .cmd(Some(&m))
+        .args([
+            "-p",
+            "Work on my RunCode workspace 1001.",
+            "--output-format",
+            "json",
+            "--allowedTools",
+            "mcp__plugin_runcode_runcode",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", both(&out));
+    let result: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(m.left(), 0, "{result}");
+    assert_eq!(
+        result["permission_denials"].as_array().map(Vec::len),
+        Some(0),
+        "{result}"
+    );
+    let results = results(&m);
+    assert_eq!(results.len(), 5, "{results:?}");
+    let connected: Value = serde_json::from_str(&results[0])
+        .unwrap_or_else(|e| panic!("connect's JSON: {e}: {}", results[0]));
+    assert_eq!(connected["workspace_id"], 1001);
+    let workdir = PathBuf::from(connected["workdir"].as_str().unwrap());
+    let ran: Value = serde_json::from_str(&results[1]).unwrap();
+    assert_eq!(
+        (&ran["exit_status"], &ran["stdout"]),
+        (&json!(2), &json!("via-mcp\n")),
+        "{ran}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(workdir.join("notes/mcp.txt")).unwrap(),
+        "written by a tool\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(c.project.join("fetched.txt")).unwrap(),
+        "written by a tool\n",
+        "a relative local path is the project's"
+    );
+    assert!(results[4].contains("detached"), "{}", results[4]);
+}
