@@ -332,10 +332,18 @@ fn openai_events(reply: &Reply, id: usize) -> String {
             "type": "message", "id": format!("msg_{id:04}"), "role": "assistant", "status": "completed",
             "content": [{"type": "output_text", "text": words, "annotations": []}]
         }),
-        Reply::Tool { name, input } => json!({
-            "type": "function_call", "id": format!("fc_{id:04}"), "call_id": format!("call_{id:04}"),
-            "name": name, "arguments": input.to_string(), "status": "completed"
-        }),
+        // `namespace/tool`: a tool inside one of the request's namespaces
+        // (Codex puts each MCP server's tools in one).
+        Reply::Tool { name, input } => match name.split_once('/') {
+            Some((namespace, tool)) => json!({
+                "type": "function_call", "id": format!("fc_{id:04}"), "call_id": format!("call_{id:04}"),
+                "namespace": namespace, "name": tool, "arguments": input.to_string(), "status": "completed"
+            }),
+            None => json!({
+                "type": "function_call", "id": format!("fc_{id:04}"), "call_id": format!("call_{id:04}"),
+                "name": name, "arguments": input.to_string(), "status": "completed"
+            }),
+        },
     };
     let response = |status: &str, output: Value| {
         json!({"id": format!("resp_{id:04}"), "object": "response", "status": status, "model": "scripted",

@@ -89,3 +89,56 @@ fn claude_code_calls_the_mcp_tools_from_the_plugin() {
     );
     assert!(results[4].contains("detached"), "{}", results[4]);
 }
+
+/// Codex starts the server the bundle registers (`./bin/runcode mcp`, in
+/// the installed plugin's folder) and offers its tools; the scripted model
+/// calls them and the results come back intact.
+#[test]
+fn codex_calls_the_mcp_tools_from_the_plugin() {
+    let m = Model::start(vec![
+        tool("connect", json!({"workspace": "1001"})),
+        tool("exec", json!({"command": "echo via-codex; exit 5"})),
+        tool(
+            "write_file",
+            json!({"path": "notes/codex.txt", "content": "from codex\n"}),
+        ),
+        tool(
+            "get",
+            json!({"remote": "notes/codex.txt", "local": "relative.txt"}),
+        ),
+        tool("disconnect", json!({})),
+        model::text("Done."),
+    ]);
+    let c = util::agents::Codex::new(&m);
+    let out = c.exec("Work on my RunCode workspace 1001.");
+    assert!(out.status.success(), "{}", both(&out));
+    assert_eq!(m.left(), 0, "{}", both(&out));
+    let outputs = model::openai_tool_results(m.turns().last().unwrap());
+    assert_eq!(outputs.len(), 5, "{outputs:?}");
+    assert!(
+        outputs[0].contains("\"workspace_id\":1001"),
+        "{}",
+        outputs[0]
+    );
+    let workdir = outputs[0]
+        .replace("\\\"", "\"")
+        .split("\"workdir\":\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next().map(str::to_owned))
+        .unwrap_or_else(|| panic!("a workdir in {}", outputs[0]));
+    assert_eq!(
+        std::fs::read_to_string(PathBuf::from(workdir).join("notes/codex.txt")).unwrap(),
+        "from codex\n"
+    );
+    assert!(
+        outputs[1].contains("\"exit_status\":5") && outputs[1].contains("via-codex"),
+        "{}",
+        outputs[1]
+    );
+    assert!(
+        outputs[3].contains("usage") && outputs[3].contains("absolute local path"),
+        "a relative local path is refused where the server runs in the plugin: {}",
+        outputs[3]
+    );
+    assert!(outputs[4].contains("detached"), "{}", outputs[4]);
+}

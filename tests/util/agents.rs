@@ -314,18 +314,28 @@ pub fn skill_recovery(skill: &str, code: &str, failed: &str, workspace: &str) ->
 /// (Claude Code: `mcp__plugin_runcode_runcode__exec`; Codex names it its
 /// own way), found in the tools of `request`.
 pub fn mcp_tool(request: &Value, tool: &str) -> String {
-    fn names(tools: &Value, out: &mut Vec<String>) {
+    // Codex groups a server's tools in a namespace (`mcp__runcode`, its
+    // tools inside), called as `<namespace>/<tool>` (`runcode_e2e::model`).
+    fn names(tools: &Value, prefix: &str, out: &mut Vec<String>) {
         for t in tools.as_array().into_iter().flatten() {
             if let Some(name) = t["name"].as_str() {
-                out.push(name.to_owned());
+                let full = if prefix.is_empty() {
+                    name.to_owned()
+                } else {
+                    format!("{prefix}/{name}")
+                };
+                names(&t["tools"], &full, out);
+                out.push(full);
             }
-            names(&t["tools"], out);
         }
     }
     let mut all = Vec::new();
-    names(&request["tools"], &mut all);
+    names(&request["tools"], "", &mut all);
     all.iter()
-        .find(|n| n.contains("runcode") && n.ends_with(&format!("__{tool}")))
+        .find(|n| {
+            n.contains("runcode")
+                && (n.ends_with(&format!("__{tool}")) || n.ends_with(&format!("/{tool}")))
+        })
         .cloned()
         .unwrap_or_else(|| panic!("runcode's MCP tool {tool} is not offered; the tools: {all:?}"))
 }

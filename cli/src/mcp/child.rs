@@ -225,12 +225,15 @@ pub fn private_dir(base: &Path) -> std::io::Result<PathBuf> {
         .map(|d| d.subsec_nanos())
         .unwrap_or(0);
     let dir = base.join(format!("runcode-mcp-{}-{nanos}", std::process::id()));
-    let mut builder = std::fs::DirBuilder::new();
     #[cfg(unix)]
-    {
+    let builder = {
         use std::os::unix::fs::DirBuilderExt;
+        let mut builder = std::fs::DirBuilder::new();
         builder.mode(0o700);
-    }
+        builder
+    };
+    #[cfg(not(unix))]
+    let builder = std::fs::DirBuilder::new();
     builder.create(&dir)?;
     Ok(dir)
 }

@@ -436,6 +436,9 @@ impl Server {
         Parameters(a): Parameters<PutArgs>,
         ct: CancellationToken,
     ) -> CallToolResult {
+        if let Some(refused) = local_in_plugin(&a.local) {
+            return refused;
+        }
         self.simple(&["put", "--", &a.local, &a.remote], ct).await
     }
 
@@ -447,6 +450,9 @@ impl Server {
         Parameters(a): Parameters<GetArgs>,
         ct: CancellationToken,
     ) -> CallToolResult {
+        if let Some(refused) = local_in_plugin(&a.local) {
+            return refused;
+        }
         self.simple(&["get", "--out", &a.local, "--", &a.remote], ct)
             .await
     }
@@ -563,6 +569,20 @@ fn refusal(error: &Error) -> CallToolResult {
 
 fn spawn_failed(e: &std::io::Error) -> CallToolResult {
     refusal(&Error::Usage(format!("could not start runcode: {e}")))
+}
+
+/// A client that starts the server in the plugin's own folder (Codex does)
+/// gives it no project directory: a relative local path would land in the
+/// plugin, so it is refused.
+fn local_in_plugin(local: &str) -> Option<CallToolResult> {
+    let in_plugin = [".codex-plugin", ".claude-plugin"]
+        .iter()
+        .any(|d| std::path::Path::new(d).is_dir());
+    (in_plugin && std::path::Path::new(local).is_relative()).then(|| {
+        refusal(&Error::Usage(format!(
+            "{local:?} is relative, and this server runs in the plugin's folder: give an absolute local path"
+        )))
+    })
 }
 
 /// `usage` for an input over the limit, before anything runs.
