@@ -167,12 +167,12 @@ fn the_inspector_lists_the_tools_and_calls_each_against_the_devplane() {
         &cli,
         "write_file",
         &[
-            ("path", json!("notes/todo.md")),
+            ("path", json!("notes/todo.txt")),
             ("content", json!("- ship it\n")),
         ],
     ));
     assert_eq!(
-        std::fs::read_to_string(workdir.join("notes/todo.md")).unwrap(),
+        std::fs::read_to_string(workdir.join("notes/todo.txt")).unwrap(),
         "- ship it\n"
     );
     ok(&call(
@@ -185,7 +185,7 @@ fn the_inspector_lists_the_tools_and_calls_each_against_the_devplane() {
         ],
     ));
     assert_eq!(std::fs::read(workdir.join("bin.dat")).unwrap(), [0, 255, 1]);
-    let read = call(&cli, "read_file", &[("path", json!("notes/todo.md"))]);
+    let read = call(&cli, "read_file", &[("path", json!("notes/todo.txt"))]);
     assert_eq!(
         (&ok(&read)["content"], &ok(&read)["encoding"]),
         (&json!("- ship it\n"), &json!("utf-8"))
@@ -208,12 +208,12 @@ fn the_inspector_lists_the_tools_and_calls_each_against_the_devplane() {
         &cli,
         "get",
         &[
-            ("remote", json!("notes/todo.md")),
-            ("local", json!("got.md")),
+            ("remote", json!("notes/todo.txt")),
+            ("local", json!("got.txt")),
         ],
     ));
     assert_eq!(
-        std::fs::read_to_string(cli.tmp.path().join("got.md")).unwrap(),
+        std::fs::read_to_string(cli.tmp.path().join("got.txt")).unwrap(),
         "- ship it\n"
     );
 
