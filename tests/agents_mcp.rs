@@ -95,6 +95,11 @@ fn claude_code_calls_the_mcp_tools_from_the_plugin() {
 /// calls them and the results come back intact.
 #[test]
 fn codex_calls_the_mcp_tools_from_the_plugin() {
+    let local = tempfile::Builder::new()
+        .prefix("rc-test-")
+        .tempdir()
+        .unwrap();
+    let fetched = local.path().join("fetched.txt");
     let m = Model::start(vec![
         tool("connect", json!({"workspace": "1001"})),
         tool("exec", json!({"command": "echo via-codex; exit 5"})),
@@ -106,6 +111,10 @@ fn codex_calls_the_mcp_tools_from_the_plugin() {
             "get",
             json!({"remote": "notes/codex.txt", "local": "relative.txt"}),
         ),
+        tool(
+            "get",
+            json!({"remote": "notes/codex.txt", "local": fetched.to_str().unwrap()}),
+        ),
         tool("disconnect", json!({})),
         model::text("Done."),
     ]);
@@ -114,7 +123,7 @@ fn codex_calls_the_mcp_tools_from_the_plugin() {
     assert!(out.status.success(), "{}", both(&out));
     assert_eq!(m.left(), 0, "{}", both(&out));
     let outputs = model::openai_tool_results(m.turns().last().unwrap());
-    assert_eq!(outputs.len(), 5, "{outputs:?}");
+    assert_eq!(outputs.len(), 6, "{outputs:?}");
     assert!(
         outputs[0].contains("\"workspace_id\":1001"),
         "{}",
@@ -140,5 +149,10 @@ fn codex_calls_the_mcp_tools_from_the_plugin() {
         "a relative local path is refused where the server runs in the plugin: {}",
         outputs[3]
     );
-    assert!(outputs[4].contains("detached"), "{}", outputs[4]);
+    assert_eq!(
+        std::fs::read_to_string(&fetched).unwrap(),
+        "from codex\n",
+        "an absolute local path works"
+    );
+    assert!(outputs[5].contains("detached"), "{}", outputs[5]);
 }
