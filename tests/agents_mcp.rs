@@ -50,11 +50,9 @@ fn claude_code_calls_the_mcp_tools_from_the_plugin() {
         .cmd(Some(&m))
         .args([
             "-p",
-            "Work on my RunCode workspace 1001.",
+            "/runcode:ssh Work on my RunCode workspace 1001.",
             "--output-format",
             "json",
-            "--allowedTools",
-            "mcp__plugin_runcode_runcode",
         ])
         .output()
         .unwrap();
