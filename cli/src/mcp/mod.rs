@@ -288,7 +288,7 @@ impl Server {
         };
         match self.runner.run(call, ct, progress).await {
             Ok(outcome) => plain_result(&outcome),
-            Err(e) => spawn_failed(&e),
+            Err(e) => spawn_failed(e),
         }
     }
 
@@ -338,7 +338,7 @@ impl Server {
         };
         let outcome = match self.runner.run(call, ct, |_| {}).await {
             Ok(outcome) => outcome,
-            Err(e) => return spawn_failed(&e),
+            Err(e) => return spawn_failed(e),
         };
         let mut value = json!({"exit_status": outcome.status});
         stream(&mut value, "stdout", &outcome.stdout);
@@ -378,7 +378,7 @@ impl Server {
         };
         let outcome = match self.runner.run(call, ct, |_| {}).await {
             Ok(outcome) => outcome,
-            Err(e) => return spawn_failed(&e),
+            Err(e) => return spawn_failed(e),
         };
         if let Some(failure) = failure(&outcome) {
             return CallToolResult::structured_error(failure);
@@ -424,7 +424,7 @@ impl Server {
         };
         match self.runner.run(call, ct, |_| {}).await {
             Ok(outcome) => plain_result(&outcome),
-            Err(e) => spawn_failed(&e),
+            Err(e) => spawn_failed(e),
         }
     }
 
@@ -521,7 +521,7 @@ impl Server {
         };
         match self.runner.run(call, ct, |_| {}).await {
             Ok(outcome) => plain_result(&outcome),
-            Err(e) => spawn_failed(&e),
+            Err(e) => spawn_failed(e),
         }
     }
 }
@@ -567,8 +567,13 @@ fn refusal(error: &Error) -> CallToolResult {
     }))
 }
 
-fn spawn_failed(e: &std::io::Error) -> CallToolResult {
-    refusal(&Error::Usage(format!("could not start runcode: {e}")))
+/// This CLI could not be started for a call (`io`, as any program that
+/// cannot be started).
+fn spawn_failed(e: std::io::Error) -> CallToolResult {
+    refusal(&Error::Spawn {
+        program: "runcode",
+        source: e,
+    })
 }
 
 /// A client that starts the server in the plugin's own folder (Codex does)
