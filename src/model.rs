@@ -334,16 +334,17 @@ fn openai_events(reply: &Reply, id: usize) -> String {
         }),
         // `namespace/tool`: a tool inside one of the request's namespaces
         // (Codex puts each MCP server's tools in one).
-        Reply::Tool { name, input } => match name.split_once('/') {
-            Some((namespace, tool)) => json!({
-                "type": "function_call", "id": format!("fc_{id:04}"), "call_id": format!("call_{id:04}"),
-                "namespace": namespace, "name": tool, "arguments": input.to_string(), "status": "completed"
-            }),
-            None => json!({
+        Reply::Tool { name, input } => {
+            let mut call = json!({
                 "type": "function_call", "id": format!("fc_{id:04}"), "call_id": format!("call_{id:04}"),
                 "name": name, "arguments": input.to_string(), "status": "completed"
-            }),
-        },
+            });
+            if let Some((namespace, tool)) = name.split_once('/') {
+                call["namespace"] = json!(namespace);
+                call["name"] = json!(tool);
+            }
+            call
+        }
     };
     let response = |status: &str, output: Value| {
         json!({"id": format!("resp_{id:04}"), "object": "response", "status": status, "model": "scripted",

@@ -31,13 +31,7 @@ fn claude_code_runs_the_connect_command_as_its_body_says() {
         model::text("Attached."),
     ];
     let m = Model::start(script);
-    let result = c.prompt(&m, &format!("/runcode:connect {name}"));
-    assert_eq!(m.left(), 0, "every scripted step was taken: {result}");
-    assert_eq!(
-        result["permission_denials"].as_array().map(Vec::len),
-        Some(0),
-        "{result}"
-    );
+    c.session(&m, &format!("/runcode:connect {name}"));
     let turns = m.turns();
     assert!(
         turns[0].to_string().contains("runcode:ssh"),
@@ -151,12 +145,7 @@ fn claude_code_receives_the_json_errors_when_the_control_plane_is_down_or_there_
         model::shell("runcode list --json"),
         model::text("Down."),
     ]);
-    let result = c.prompt(&m, "/runcode:list");
-    assert_eq!(m.left(), 0, "{result}");
-    assert_eq!(
-        result["permission_denials"].as_array().map(Vec::len),
-        Some(0)
-    );
+    c.session(&m, "/runcode:list");
     let results = model::anthropic_tool_results(m.turns().last().unwrap());
     let error: Value = serde_json::from_str(
         results[0]
@@ -231,13 +220,7 @@ fn claude_code_runs_every_slash_command_as_its_body_says() {
         script.push(model::text("Done."));
         let m = Model::start(script);
         let prompt = format!("/runcode:{name} {argument}");
-        let result = c.prompt(&m, prompt.trim());
-        assert_eq!(m.left(), 0, "{name}: {result}");
-        assert_eq!(
-            result["permission_denials"].as_array().map(Vec::len),
-            Some(0),
-            "{name}: {result}"
-        );
+        c.session(&m, prompt.trim());
         let last = m.turns().pop().unwrap();
         let results = model::anthropic_tool_results(&last);
         let errors = model::anthropic_tool_errors(&last);
@@ -289,24 +272,7 @@ fn claude_code_follows_the_ssh_skill_through_a_whole_session() {
     let m = Model::start(script);
     // The user approves the skill once (interactive Claude Code asks); its
     // `allowed-tools` then cover every runcode line of the session.
-    let out = c
-        .cmd(Some(&m))
-        .args([
-            "-p",
-            "/runcode:ssh Work on my RunCode workspace 1001.",
-            "--output-format",
-            "json",
-        ])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", both(&out));
-    let result: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(m.left(), 0, "{result}");
-    assert_eq!(
-        result["permission_denials"].as_array().map(Vec::len),
-        Some(0),
-        "{result}"
-    );
+    c.session(&m, "/runcode:ssh Work on my RunCode workspace 1001.");
     let results = model::anthropic_tool_results(m.turns().last().unwrap());
     let connected: Value = results[0]
         .lines()
@@ -373,24 +339,7 @@ fn claude_code_follows_the_skills_error_table_with_one_recovery_step() {
         model::text("Done."),
     ];
     let m = Model::start(script);
-    let out = c
-        .cmd(Some(&m))
-        .args([
-            "-p",
-            "/runcode:ssh Note a run on my RunCode workspace 1001.",
-            "--output-format",
-            "json",
-        ])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", both(&out));
-    let result: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(m.left(), 0, "{result}");
-    assert_eq!(
-        result["permission_denials"].as_array().map(Vec::len),
-        Some(0),
-        "{result}"
-    );
+    c.session(&m, "/runcode:ssh Note a run on my RunCode workspace 1001.");
     assert_eq!(
         recovery.lock().unwrap().as_deref(),
         Some("runcode connect 1001 --start --wait --json"),

@@ -46,24 +46,7 @@ fn claude_code_calls_the_mcp_tools_from_the_plugin() {
         tool("disconnect", json!({})),
         model::text("Done."),
     ]);
-    let out = c
-        .cmd(Some(&m))
-        .args([
-            "-p",
-            "/runcode:ssh Work on my RunCode workspace 1001.",
-            "--output-format",
-            "json",
-        ])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", both(&out));
-    let result: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(m.left(), 0, "{result}");
-    assert_eq!(
-        result["permission_denials"].as_array().map(Vec::len),
-        Some(0),
-        "{result}"
-    );
+    c.session(&m, "/runcode:ssh Work on my RunCode workspace 1001.");
     let results = results(&m);
     assert_eq!(results.len(), 5, "{results:?}");
     let connected: Value = serde_json::from_str(&results[0])

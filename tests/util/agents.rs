@@ -14,19 +14,18 @@ use serde_json::Value;
 use super::both;
 use super::devplane::Devplane;
 
-/// A scratch HOME with the bundle installed into Claude Code, a devplane and
-/// the release on loopback.
-pub struct Claude {
+/// What both clients get: a scratch directory with `home/` and `project/`,
+/// a devplane and the release on loopback.
+pub struct Scratch {
     pub tmp: tempfile::TempDir,
     pub home: PathBuf,
     pub project: PathBuf,
-    pub claude: PathBuf,
     pub dp: Devplane,
     pub release: Server,
 }
 
-impl Claude {
-    pub fn new() -> Claude {
+impl Scratch {
+    fn new() -> Scratch {
         let tmp = tempfile::Builder::new()
             .prefix("rc-plugin-")
             .tempdir()
@@ -35,34 +34,24 @@ impl Claude {
         let project = tmp.path().join("project");
         std::fs::create_dir_all(&home).unwrap();
         std::fs::create_dir_all(&project).unwrap();
-        let c = Claude {
+        Scratch {
             tmp,
             home,
             project,
-            claude: super::npm_client("claude"),
             dp: Devplane::start(&[]),
             release: Server::start(&super::dist().join("release")),
-        };
-        let plugin = super::dist().join("plugin");
-        for args in [
-            vec!["plugin", "marketplace", "add", plugin.to_str().unwrap()],
-            vec!["plugin", "install", "runcode@runcode"],
-        ] {
-            let out = c.cmd(None).args(&args).output().unwrap();
-            assert!(out.status.success(), "claude {args:?}: {}", both(&out));
         }
-        c
     }
 
-    pub fn cmd(&self, model: Option<&Model>) -> Command {
-        let node_bin = self.claude.parent().unwrap().display().to_string();
-        let mut cmd = Command::new(&self.claude);
+    /// `client` (from npm) with a scrubbed environment: its own Node first
+    /// on PATH, this HOME, the project as working directory, and the
+    /// variables that point runcode at the devplane and the release.
+    fn command(&self, client: &Path) -> Command {
+        let node_bin = client.parent().unwrap().display().to_string();
+        let mut cmd = Command::new(client);
         cmd.env_clear()
             .env("PATH", format!("{node_bin}:/usr/local/bin:/usr/bin:/bin"))
             .env("HOME", &self.home)
-            .env("DISABLE_AUTOUPDATER", "1")
-            .env("DISABLE_TELEMETRY", "1")
-            .env("CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC", "1")
             .env("NO_COLOR", "1")
             .env("RUNCODE_API_BASE", &self.dp.api)
             .env("RUNCODE_WEB_BASE", &self.dp.api)
@@ -71,6 +60,56 @@ impl Claude {
             .env("RUNCODE_DOWNLOAD_BASE", self.release.url(""))
             .current_dir(&self.project)
             .stdin(Stdio::null());
+        cmd
+    }
+
+    /// Adds the bundle from `dist/plugin` through `client`'s own commands.
+    fn install(&self, mut client: impl FnMut() -> Command, install: &str) {
+        let plugin = super::dist().join("plugin");
+        for args in [
+            vec!["plugin", "marketplace", "add", plugin.to_str().unwrap()],
+            vec!["plugin", install, "runcode@runcode"],
+        ] {
+            let out = client().args(&args).output().unwrap();
+            assert!(out.status.success(), "{args:?}: {}", both(&out));
+        }
+    }
+}
+
+/// A scratch HOME with the bundle installed into Claude Code.
+pub struct Claude {
+    pub s: Scratch,
+    pub claude: PathBuf,
+}
+
+impl std::ops::Deref for Claude {
+    type Target = Scratch;
+    fn deref(&self) -> &Scratch {
+        &self.s
+    }
+}
+
+impl std::ops::DerefMut for Claude {
+    fn deref_mut(&mut self) -> &mut Scratch {
+        &mut self.s
+    }
+}
+
+impl Claude {
+    pub fn new() -> Claude {
+        let c = Claude {
+            s: Scratch::new(),
+            claude: super::npm_client("claude"),
+        };
+        c.install(|| c.cmd(None), "install");
+        c
+    }
+
+    pub fn cmd(&self, model: Option<&Model>) -> Command {
+        let mut cmd = self.command(&self.claude);
+        cmd.env("DISABLE_AUTOUPDATER", "1")
+            .env("DISABLE_TELEMETRY", "1")
+            .env("CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC", "1");
         if let Some(m) = model {
             cmd.env("ANTHROPIC_BASE_URL", m.url())
                 .env("ANTHROPIC_API_KEY", "scripted");
@@ -88,6 +127,19 @@ impl Claude {
         assert!(out.status.success(), "claude -p {prompt:?}: {}", both(&out));
         serde_json::from_slice(&out.stdout)
             .unwrap_or_else(|e| panic!("claude's JSON: {e}: {}", both(&out)))
+    }
+
+    /// `prompt`, then what every journey asserts: the model took every
+    /// scripted step and Claude Code denied nothing.
+    pub fn session(&self, model: &Model, prompt: &str) -> Value {
+        let result = self.prompt(model, prompt);
+        assert_eq!(model.left(), 0, "every scripted step was taken: {result}");
+        assert_eq!(
+            result["permission_denials"].as_array().map(Vec::len),
+            Some(0),
+            "nothing denied: {result}"
+        );
+        result
     }
 }
 
@@ -114,26 +166,29 @@ pub fn first_user_text(turn: &Value) -> String {
 /// scripted model (the top-level keys first: `codex plugin add` appends
 /// tables to the same file).
 pub struct Codex {
-    pub tmp: tempfile::TempDir,
-    pub home: PathBuf,
-    pub project: PathBuf,
+    pub s: Scratch,
     pub codex: PathBuf,
-    pub dp: Devplane,
-    pub release: Server,
+}
+
+impl std::ops::Deref for Codex {
+    type Target = Scratch;
+    fn deref(&self) -> &Scratch {
+        &self.s
+    }
+}
+
+impl std::ops::DerefMut for Codex {
+    fn deref_mut(&mut self) -> &mut Scratch {
+        &mut self.s
+    }
 }
 
 impl Codex {
     pub fn new(model: &Model) -> Codex {
-        let tmp = tempfile::Builder::new()
-            .prefix("rc-plugin-")
-            .tempdir()
-            .unwrap();
-        let home = tmp.path().join("home");
-        let project = tmp.path().join("project");
-        std::fs::create_dir_all(home.join(".codex")).unwrap();
-        std::fs::create_dir_all(&project).unwrap();
+        let s = Scratch::new();
+        std::fs::create_dir_all(s.home.join(".codex")).unwrap();
         std::fs::write(
-            home.join(".codex/config.toml"),
+            s.home.join(".codex/config.toml"),
             format!(
                 "model = \"scripted\"\nmodel_provider = \"scripted\"\n\n[model_providers.scripted]\nname = \"scripted\"\nbase_url = \"{}/v1\"\nwire_api = \"responses\"\nenv_key = \"SCRIPTED_API_KEY\"\n",
                 model.url()
@@ -141,40 +196,17 @@ impl Codex {
         )
         .unwrap();
         let c = Codex {
-            tmp,
-            home,
-            project,
+            s,
             codex: super::npm_client("codex"),
-            dp: Devplane::start(&[]),
-            release: Server::start(&super::dist().join("release")),
         };
-        let plugin = super::dist().join("plugin");
-        for args in [
-            vec!["plugin", "marketplace", "add", plugin.to_str().unwrap()],
-            vec!["plugin", "add", "runcode@runcode"],
-        ] {
-            let out = c.cmd().args(&args).output().unwrap();
-            assert!(out.status.success(), "codex {args:?}: {}", both(&out));
-        }
+        c.install(|| c.cmd(), "add");
         c
     }
 
     pub fn cmd(&self) -> Command {
-        let node_bin = self.codex.parent().unwrap().display().to_string();
-        let mut cmd = Command::new(&self.codex);
-        cmd.env_clear()
-            .env("PATH", format!("{node_bin}:/usr/local/bin:/usr/bin:/bin"))
-            .env("HOME", &self.home)
-            .env("CODEX_HOME", self.home.join(".codex"))
-            .env("SCRIPTED_API_KEY", "scripted")
-            .env("NO_COLOR", "1")
-            .env("RUNCODE_API_BASE", &self.dp.api)
-            .env("RUNCODE_WEB_BASE", &self.dp.api)
-            .env("RUNCODE_TOKEN", &self.dp.token)
-            .env("RUNCODE_POLL_MS", "200")
-            .env("RUNCODE_DOWNLOAD_BASE", self.release.url(""))
-            .current_dir(&self.project)
-            .stdin(Stdio::null());
+        let mut cmd = self.command(&self.codex);
+        cmd.env("CODEX_HOME", self.home.join(".codex"))
+            .env("SCRIPTED_API_KEY", "scripted");
         cmd
     }
 

@@ -37,6 +37,19 @@ pub struct Call {
     pub timeout: Option<Duration>,
 }
 
+impl Call {
+    /// `runcode --json <args>`, no stdin, no timeout, the first 64 KiB of
+    /// its output kept.
+    pub fn new(args: &[&str]) -> Call {
+        Call {
+            args: args.iter().map(|s| (*s).to_owned()).collect(),
+            stdin: None,
+            keep: super::READ_KEEP,
+            timeout: None,
+        }
+    }
+}
+
 /// Bytes kept from a stream, and how many more there were.
 #[derive(Default)]
 pub struct Captured {

@@ -267,12 +267,6 @@ impl Server {
             args.push("--start");
         }
         args.extend(["--", &a.workspace]);
-        let call = Call {
-            args: args.iter().map(|s| (*s).to_owned()).collect(),
-            stdin: None,
-            keep: READ_KEEP,
-            timeout: None,
-        };
         let token = meta.get_progress_token();
         let mut step = 0u32;
         let progress = move |line: String| {
@@ -286,10 +280,7 @@ impl Server {
                 });
             }
         };
-        match self.runner.run(call, ct, progress).await {
-            Ok(outcome) => plain_result(&outcome),
-            Err(e) => spawn_failed(e),
-        }
+        self.plain(Call::new(&args), ct, progress).await
     }
 
     #[tool(description = "Which workspace is attached, and how long its session has left.")]
@@ -325,16 +316,16 @@ impl Server {
             return refused;
         }
         let seconds = a.timeout_seconds.clamp(1, EXEC_TIMEOUT_MAX);
-        let mut args = vec!["exec".to_owned()];
+        let mut args = vec!["exec"];
         if a.home {
-            args.push("--home".to_owned());
+            args.push("--home");
         }
-        args.extend(["--".to_owned(), a.command]);
+        args.extend(["--", &a.command]);
         let call = Call {
-            args,
             stdin: Some(stdin),
             keep: EXEC_KEEP,
             timeout: Some(Duration::from_secs(seconds)),
+            ..Call::new(&args)
         };
         let outcome = match self.runner.run(call, ct, |_| {}).await {
             Ok(outcome) => outcome,
@@ -370,12 +361,7 @@ impl Server {
         Parameters(a): Parameters<ReadArgs>,
         ct: CancellationToken,
     ) -> CallToolResult {
-        let call = Call {
-            args: vec!["get".to_owned(), "--".to_owned(), a.path.clone()],
-            stdin: None,
-            keep: READ_KEEP,
-            timeout: None,
-        };
+        let call = Call::new(&["get", "--", &a.path]);
         let outcome = match self.runner.run(call, ct, |_| {}).await {
             Ok(outcome) => outcome,
             Err(e) => return spawn_failed(e),
@@ -417,15 +403,10 @@ impl Server {
             return refused;
         }
         let call = Call {
-            args: vec!["write".to_owned(), "--".to_owned(), a.path],
             stdin: Some(bytes),
-            keep: READ_KEEP,
-            timeout: None,
+            ..Call::new(&["write", "--", &a.path])
         };
-        match self.runner.run(call, ct, |_| {}).await {
-            Ok(outcome) => plain_result(&outcome),
-            Err(e) => spawn_failed(e),
-        }
+        self.plain(call, ct, |_| {}).await
     }
 
     #[tool(
@@ -513,13 +494,17 @@ impl Server {
 impl Server {
     /// A command whose whole answer is its result object.
     async fn simple(&self, args: &[&str], ct: CancellationToken) -> CallToolResult {
-        let call = Call {
-            args: args.iter().map(|s| (*s).to_owned()).collect(),
-            stdin: None,
-            keep: READ_KEEP,
-            timeout: None,
-        };
-        match self.runner.run(call, ct, |_| {}).await {
+        self.plain(Call::new(args), ct, |_| {}).await
+    }
+
+    /// A call whose answer is its result object; `lines` gets its stderr.
+    async fn plain(
+        &self,
+        call: Call,
+        ct: CancellationToken,
+        lines: impl FnMut(String),
+    ) -> CallToolResult {
+        match self.runner.run(call, ct, lines).await {
             Ok(outcome) => plain_result(&outcome),
             Err(e) => spawn_failed(e),
         }
