@@ -32,6 +32,9 @@ pub fn prepare() {
     if !wanted.is_empty() && sh::on_path("rustup").is_some() {
         let _ = sh::run(Command::new("rustup").args(["target", "add"]).args(&wanted));
     }
+    if !rust_src_installed() && sh::on_path("rustup").is_some() {
+        let _ = sh::run(Command::new("rustup").args(["component", "add", "rust-src"]));
+    }
     if PLATFORMS
         .iter()
         .any(|p| p.made == Made::Here && tool_missing(*p).is_some())
@@ -47,6 +50,13 @@ pub fn missing(platform: Platform) -> Option<String> {
             "the Rust standard library for {0} is not installed (`rustup target add {0}`)",
             platform.target
         ));
+    }
+    if !rust_src_installed() {
+        return Some(
+            "the standard library's sources, which the launcher's build compiles, \
+             are not installed (`rustup component add rust-src`)"
+                .to_owned(),
+        );
     }
     match platform.made {
         Made::Here => tool_missing(platform),
@@ -68,6 +78,14 @@ fn tool_missing(platform: Platform) -> Option<String> {
         platform.arch != "arm64" || Path::new("/usr/aarch64-linux-gnu/include/stdint.h").is_file();
     (sh::on_path(tool).is_none() || !headers)
         .then(|| format!("{tool} is missing (Debian: `apt-get install {package}`)"))
+}
+
+fn rust_src_installed() -> bool {
+    toolchain().is_some_and(|(sysroot, _)| {
+        sysroot
+            .join("lib/rustlib/src/rust/library/Cargo.lock")
+            .is_file()
+    })
 }
 
 fn std_installed(target: &str) -> bool {
@@ -95,13 +113,7 @@ pub fn cargo(platform: Platform) -> Command {
     let mut cmd = sh::cargo();
     let t = platform.target.replace('-', "_");
     let upper = t.to_uppercase();
-    let mut flags = String::new();
-    for (from, to) in [
-        (sh::root(), "/runcode"),
-        (cargo_home().join("registry/src"), "/cargo"),
-    ] {
-        flags.push_str(&format!("--remap-path-prefix={}={to} ", from.display()));
-    }
+    let mut flags = remap_flags();
     if platform.os == "windows" && platform.made == Made::Here {
         // GNU ld stamps the build time into a PE header; leave it zero.
         flags.push_str("-Clink-arg=-Wl,--no-insert-timestamp ");
@@ -133,6 +145,84 @@ pub fn cargo(platform: Platform) -> Command {
         }
         _ => {}
     }
+    cmd
+}
+
+/// `--remap-path-prefix` for this checkout, the crates' sources and the
+/// standard library's sources (which `-Z build-std` compiles from the
+/// toolchain's `rust-src`), each to a fixed name.
+fn remap_flags() -> String {
+    let mut remaps = vec![
+        (sh::root(), "/runcode".to_owned()),
+        (cargo_home().join("registry/src"), "/cargo".to_owned()),
+    ];
+    if let Some((sysroot, hash)) = toolchain() {
+        // The name the prebuilt standard library carries.
+        remaps.push((
+            sysroot.join("lib/rustlib/src/rust"),
+            format!("/rustc/{hash}"),
+        ));
+    }
+    remaps
+        .iter()
+        .map(|(from, to)| format!("--remap-path-prefix={}={to} ", from.display()))
+        .collect()
+}
+
+/// The toolchain's sysroot and commit hash.
+fn toolchain() -> Option<(PathBuf, String)> {
+    let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
+    let out = |args: &[&str]| {
+        Command::new(&rustc)
+            .args(args)
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+    };
+    let sysroot = PathBuf::from(out(&["--print", "sysroot"])?.trim());
+    let verbose = out(&["-vV"])?;
+    let hash = verbose
+        .lines()
+        .find_map(|l| l.strip_prefix("commit-hash: "))?
+        .trim()
+        .to_owned();
+    Some((sysroot, hash))
+}
+
+/// The launcher's build, for size (docs/benchmarks.md, P7): the standard
+/// library is compiled with the launcher's profile (`opt-level = "z"`, its
+/// size-optimised algorithms) instead of the prebuilt one, and on Linux
+/// without unwind tables, which a `panic = "abort"` program never reads.
+/// `-Z build-std` is unstable: `RUSTC_BOOTSTRAP=1` lets the stable
+/// toolchain run it, for this one build only.
+pub fn launcher_build(mut cmd: Command, platform: Platform) -> Command {
+    cmd.env("RUSTC_BOOTSTRAP", "1");
+    if platform.os == "linux" {
+        let upper = platform.target.replace('-', "_").to_uppercase();
+        let key = format!("CARGO_TARGET_{upper}_RUSTFLAGS");
+        let flags = cmd
+            .get_envs()
+            .find(|(k, _)| *k == key.as_str())
+            .and_then(|(_, v)| v)
+            .map(|v| v.to_string_lossy().into_owned())
+            .unwrap_or_else(|| remap_flags().trim_end().to_owned());
+        cmd.env(key, format!("{flags} -Cforce-unwind-tables=no"));
+    }
+    cmd.args([
+        "build",
+        "--quiet",
+        "--profile",
+        "launcher",
+        "-p",
+        "runcode-launcher",
+        "--target",
+        platform.target,
+        "-Z",
+        "build-std=std,panic_abort",
+        "-Z",
+        "build-std-features=optimize_for_size",
+    ]);
     cmd
 }
 
@@ -210,22 +300,40 @@ pub fn build(platform: Platform) -> Result<Built, String> {
         "--target",
         platform.target,
     ]))?;
-    sh::run(cargo(platform).args([
-        "build",
-        "--quiet",
-        "--profile",
-        "launcher",
-        "-p",
-        "runcode-launcher",
-        "--target",
-        platform.target,
-    ]))?;
+    sh::run(&mut launcher_build(cargo(platform), platform))?;
     let out = sh::root().join("target").join(platform.target);
     Ok(Built {
         platform,
         cli: out.join(format!("release/runcode{}", platform.exe())),
         launcher: out.join(format!("launcher/runcode-launcher{}", platform.exe())),
     })
+}
+
+/// `cargo xtask launcher --target T`: the launcher for `T` built as `dist`
+/// builds it, with the target's own toolchain (the release workflow, on the
+/// runners of the platforms that cannot be linked here).
+pub fn launcher(args: &[String]) -> Result<(), String> {
+    let target = match args {
+        [flag, target] if flag == "--target" => target,
+        _ => return Err("usage: cargo xtask launcher --target TARGET".to_owned()),
+    };
+    let platform = PLATFORMS
+        .into_iter()
+        .find(|p| p.target == target)
+        .ok_or_else(|| format!("{target} is not a release target"))?;
+    if !rust_src_installed() {
+        return Err(
+            "`rustup component add rust-src` first: the build compiles the standard library"
+                .to_owned(),
+        );
+    }
+    let mut cmd = sh::cargo();
+    let upper = target.replace('-', "_").to_uppercase();
+    cmd.env(
+        format!("CARGO_TARGET_{upper}_RUSTFLAGS"),
+        remap_flags().trim_end(),
+    );
+    sh::run(&mut launcher_build(cmd, platform))
 }
 
 /// Lints the CLI and the launcher, tests included, for every platform whose

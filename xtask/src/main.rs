@@ -35,6 +35,7 @@ fn main() -> ExitCode {
         "bench" => bench::run(rest),
         "fuzz" => fuzz::run(rest),
         "lint-foreign" => cross::lint_foreign(),
+        "launcher" => cross::launcher(rest),
         "help" | "-h" | "--help" => {
             println!("usage: cargo xtask <test|demo|dist|fuzz|bench> [args]\n");
             println!("  test            install what the suites need, build, lint, run every test");
@@ -44,6 +45,9 @@ fn main() -> ExitCode {
             );
             println!(
                 "  package         --target T --out F: one release archive (release workflow)"
+            );
+            println!(
+                "  launcher        --target T: the launcher for T, built as dist builds it (release workflow)"
             );
             println!(
                 "  formula         --checksums F --out F: the Homebrew formula (release workflow)"

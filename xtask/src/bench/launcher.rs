@@ -168,7 +168,7 @@ pub fn run() -> Result<(), String> {
     let mib = size as f64 / 1048576.0;
     let _ = writeln!(
         report,
-        "| P7 | launcher binary, stripped (`--profile launcher`) | {mib:.2} MiB ({size} bytes) | ≤ 2.0 MiB, aim 1.5 |"
+        "| P7 | launcher binary as `dist` ships it, stripped (`--profile launcher`, std rebuilt for size) | {mib:.2} MiB ({size} bytes) | ≤ 1.5 MiB (ceiling 2.0) |"
     );
 
     p9(&dir, &staged, &mut report)?;
@@ -294,7 +294,7 @@ fn sizes(report: &mut String) -> Result<(), String> {
     use runcode_e2e::release::{Made, PLATFORMS};
     let _ = writeln!(
         report,
-        "\nLauncher sizes (stripped, `--profile launcher`):\n\n| platform | target | bytes | MiB |\n| --- | --- | --- | --- |"
+        "\nLauncher sizes, as `dist` builds them (stripped, `--profile launcher`, std rebuilt for size):\n\n| platform | target | bytes | MiB |\n| --- | --- | --- | --- |"
     );
     for p in PLATFORMS {
         if p.made == Made::Workflow {
