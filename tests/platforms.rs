@@ -2,7 +2,8 @@
 //! and CLI under Wine, through the real `bin\runcode.cmd` started by
 //! `cmd.exe` as Node and PowerShell start it; the linux arm64 launcher and
 //! CLI under qemu-user. Both against the real archives `cargo xtask dist`
-//! made, served from loopback.
+//! made, served from loopback. And what every bundled launcher must be:
+//! static on Linux, and within P7.
 
 mod util;
 
@@ -535,4 +536,56 @@ fn untar(archive: &[u8], name: &str) -> Vec<u8> {
         .expect("tar");
     assert!(status.success(), "untar {name}");
     std::fs::read(tmp.path().join(name)).unwrap()
+}
+
+/// The ELF program header types of a 64-bit little-endian binary.
+fn program_headers(elf: &[u8]) -> Vec<u32> {
+    assert_eq!(
+        &elf[..6],
+        b"\x7fELF\x02\x01",
+        "not a 64-bit little-endian ELF"
+    );
+    let u16_at = |at: usize| usize::from(u16::from_le_bytes([elf[at], elf[at + 1]]));
+    let phoff = usize::try_from(u64::from_le_bytes(elf[0x20..0x28].try_into().unwrap())).unwrap();
+    let (size, count) = (u16_at(0x36), u16_at(0x38));
+    (0..count)
+        .map(|i| {
+            let at = phoff + i * size;
+            u32::from_le_bytes(elf[at..at + 4].try_into().unwrap())
+        })
+        .collect()
+}
+
+#[test]
+fn the_bundles_launchers_are_static_and_within_their_size() {
+    const PT_INTERP: u32 = 3;
+    const MIB: u64 = 1024 * 1024;
+    let dir = dist().join("plugin/bin/launcher");
+    let mut seen = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let bytes = std::fs::read(&path).unwrap();
+        let size = bytes.len() as u64;
+        // P7's ceiling for every launcher; its goal for the one it names.
+        assert!(
+            size <= 2 * MIB,
+            "{name}: {size} bytes, over the 2 MiB ceiling"
+        );
+        if name.ends_with("-linux-amd64") {
+            assert!(
+                size <= 3 * MIB / 2,
+                "{name}: {size} bytes, over P7's 1.5 MiB"
+            );
+        }
+        if name.contains("-linux-") {
+            // A dynamically linked launcher names its loader in PT_INTERP.
+            assert!(
+                !program_headers(&bytes).contains(&PT_INTERP),
+                "{name} is dynamically linked"
+            );
+            seen += 1;
+        }
+    }
+    assert_eq!(seen, 2, "both Linux launchers are in {}", dir.display());
 }
