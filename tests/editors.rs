@@ -616,3 +616,52 @@ fn open_create_delete_and_completions() {
         "bash -n accepts it"
     );
 }
+
+#[test]
+fn a_homebrew_cli_wires_the_link_brew_upgrade_moves_not_its_keg() {
+    let dp = Devplane::start(&[]);
+    let cli = Cli::new(&dp);
+    // `brew install`: the versioned keg, and `<prefix>/bin/runcode` on PATH.
+    let prefix = cli.tmp.path().join("homebrew");
+    let keg = prefix.join("Cellar/runcode/9.9.9/bin");
+    std::fs::create_dir_all(&keg).unwrap();
+    std::fs::create_dir_all(prefix.join("bin")).unwrap();
+    std::fs::copy(util::built("runcode"), keg.join("runcode")).unwrap();
+    let link = prefix.join("bin/runcode");
+    std::os::unix::fs::symlink(keg.join("runcode"), &link).unwrap();
+    let claude = cli.home.join(".claude");
+    let brew = |args: &[&str]| {
+        let out = cli
+            .cmd_of(&link)
+            .env("CLAUDE_CONFIG_DIR", &claude)
+            .arg("--json")
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{args:?}: {out:?}");
+        serde_json::from_slice::<Value>(&out.stdout).unwrap()
+    };
+    let stable = link.display().to_string();
+
+    brew(&["install-statusline"]);
+    let settings: Value =
+        serde_json::from_str(&std::fs::read_to_string(claude.join("settings.json")).unwrap())
+            .unwrap();
+    let command = settings["statusLine"]["command"].as_str().unwrap();
+    assert!(command.contains(&stable), "{command}");
+    assert!(!command.contains("Cellar"), "{command}");
+
+    let dry = brew(&["config-ssh", "--dry-run"]);
+    let diff = dry["diff"].as_str().unwrap();
+    assert!(
+        diff.contains(&format!("ProxyCommand '{stable}' ")),
+        "{diff}"
+    );
+    assert!(!diff.contains("Cellar"), "{diff}");
+
+    brew(&["install-path"]);
+    assert_eq!(
+        std::fs::read_link(cli.home.join(".local/bin/runcode")).unwrap(),
+        link
+    );
+}

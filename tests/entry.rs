@@ -1,7 +1,8 @@
 //! The launcher's stable entry point (docs/launcher.md): the copy at
 //! `<cache>/bin/runcode` follows the plugin's pin through an update, keeps
 //! serving when the plugin is gone, is never cleaned up from under, is never
-//! bypassed by a PATH link into the cache, and never fails a status line.
+//! bypassed by a PATH link into the cache, never fails a status line, and
+//! runs a Homebrew CLI while one is installed.
 
 mod util;
 
@@ -152,4 +153,39 @@ fn a_path_link_into_the_cache_never_overrides_the_plugins_pin() {
         .env("RUNCODE_DOWNLOAD_BASE", server.url("")));
     assert_ok(&out);
     assert!(stderr(&out).contains("payload=two"), "{}", stderr(&out));
+}
+
+#[test]
+fn the_entry_point_runs_a_homebrew_cli_while_one_is_installed() {
+    let w = World::new();
+    let v1 = w.release("v1", &payload("one"));
+    let server = Server::start(&v1);
+    assert_ok(&run(w.shim().env("RUNCODE_DOWNLOAD_BASE", server.url(""))));
+    drop(server);
+    let stable = w.cache.join("bin/runcode");
+
+    // `brew install`: the keg, and the link on PATH that `brew upgrade` moves.
+    let prefix = w.path("homebrew");
+    let keg = prefix.join("Cellar/runcode/9.9.9/bin");
+    std::fs::create_dir_all(&keg).unwrap();
+    std::fs::create_dir_all(prefix.join("bin")).unwrap();
+    std::fs::write(keg.join("runcode"), payload("brew")).unwrap();
+    std::fs::set_permissions(
+        keg.join("runcode"),
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    std::os::unix::fs::symlink(keg.join("runcode"), prefix.join("bin/runcode")).unwrap();
+    let path = format!("{}:/usr/bin:/bin", prefix.join("bin").display());
+    let out = run(w.cmd(&stable).env("PATH", &path).arg("with-brew"));
+    assert_ok(&out);
+    assert!(stderr(&out).contains("payload=brew"), "{}", stderr(&out));
+    assert_eq!(payload_args(&out), vec![b"with-brew".to_vec()]);
+
+    // `brew uninstall`: the same PATH, now without the CLI; the cache serves.
+    std::fs::remove_dir_all(&prefix).unwrap();
+    let out = run(w.cmd(&stable).env("PATH", &path).arg("after-brew"));
+    assert_ok(&out);
+    assert!(stderr(&out).contains("payload=one"), "{}", stderr(&out));
+    assert_eq!(payload_args(&out), vec![b"after-brew".to_vec()]);
 }
