@@ -665,3 +665,87 @@ fn a_homebrew_cli_wires_the_link_brew_upgrade_moves_not_its_keg() {
         link
     );
 }
+
+#[test]
+fn uninstall_puts_back_the_users_own_files_byte_for_byte() {
+    let dp = Devplane::start(&[]);
+    let cli = Cli::new(&dp);
+    let claude = cli.home.join(".claude");
+    let ssh_dir = cli.home.join(".ssh");
+    std::fs::create_dir_all(&claude).unwrap();
+    std::fs::create_dir_all(&ssh_dir).unwrap();
+    // The user's own files, in their own formatting.
+    let settings = claude.join("settings.json");
+    let own_settings =
+        "{\"statusLine\":{\"type\":\"command\",\"command\":\"my-own-line\"},\"model\":\"opus\"}";
+    std::fs::write(&settings, own_settings).unwrap();
+    let config = ssh_dir.join("config");
+    let own_config = "# mine\nHost box\n    HostName 127.0.0.1\n\tUser me\n";
+    std::fs::write(&config, own_config).unwrap();
+    let run = |args: &[&str]| {
+        let out = cli
+            .cmd()
+            .env("CLAUDE_CONFIG_DIR", &claude)
+            .arg("--json")
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{args:?}: {out:?}");
+        serde_json::from_slice::<Value>(&out.stdout).unwrap()
+    };
+    let what = |v: &Value| -> Vec<String> {
+        v["removed"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["what"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    run(&["connect", "1001"]);
+    run(&["install-statusline", "--force"]);
+    run(&["config-ssh"]);
+    run(&["install-path"]);
+    assert!(claude.join("settings.json.bak").is_file());
+    assert!(ssh_dir.join("config.bak").is_file());
+
+    let dry = run(&["uninstall", "--dry-run"]);
+    let expected = ["statusline", "ssh_config", "backup", "path_link"];
+    assert_eq!(what(&dry), expected, "{dry}");
+    assert_ne!(std::fs::read_to_string(&settings).unwrap(), own_settings);
+
+    let done = run(&["uninstall"]);
+    assert_eq!(done["removed"], dry["removed"], "what the dry run said");
+    assert_eq!(std::fs::read_to_string(&settings).unwrap(), own_settings);
+    assert_eq!(std::fs::read_to_string(&config).unwrap(), own_config);
+    for gone in [
+        claude.join("settings.json.bak"),
+        ssh_dir.join("config.bak"),
+        cli.home.join(".local/bin/runcode"),
+    ] {
+        assert!(
+            std::fs::symlink_metadata(&gone).is_err(),
+            "{gone:?} is left"
+        );
+    }
+    // Without --all the session, the cache and the token stay.
+    assert!(cli.session_dir(1001).is_dir());
+
+    // A foreign program at the link's place is never runcode's to remove.
+    std::fs::write(
+        cli.home.join(".local/bin/runcode"),
+        "#!/bin/sh\necho mine\n",
+    )
+    .unwrap();
+    let again = run(&["uninstall", "--all"]);
+    assert_eq!(what(&again), ["cache"], "{again}");
+    assert_eq!(
+        std::fs::read_to_string(cli.home.join(".local/bin/runcode")).unwrap(),
+        "#!/bin/sh\necho mine\n"
+    );
+    assert!(!cli.cache().exists());
+    assert_eq!(what(&run(&["uninstall", "--all"])), Vec::<String>::new());
+    assert_eq!(std::fs::read_to_string(&settings).unwrap(), own_settings);
+    assert_eq!(std::fs::read_to_string(&config).unwrap(), own_config);
+    let running = runcode_e2e::procs::mentioning(&[cli.home.to_str().unwrap()]);
+    assert!(running.is_empty(), "still running: {running:?}");
+}

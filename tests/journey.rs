@@ -424,7 +424,25 @@ fn an_update_and_its_cleanup_never_break_what_runcode_wired_and_uninstall_restor
 
     // Step 7: uninstall. Every file runcode touched is as it was before.
     let dry = j.json(&v2, V2, &["uninstall", "--all", "--dry-run"]);
-    assert_eq!(dry["removed"].as_array().map(Vec::len), Some(5), "{dry}");
+    let what: Vec<&str> = dry["removed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|r| r["what"].as_str())
+        .collect();
+    assert_eq!(
+        what,
+        [
+            "statusline",
+            "backup",
+            "ssh_config",
+            "backup",
+            "path_link",
+            "cache",
+            "config"
+        ],
+        "{dry}"
+    );
     assert!(
         j.home.join(".ssh/config").is_file(),
         "a dry run removes nothing"

@@ -115,35 +115,68 @@ fn statusline(settings: &Path, dry_run: bool, done: &mut Vec<Removal>) -> Result
     } else {
         "the runcode status line"
     };
-    if !dry_run {
-        let unchanged_since = before.as_ref() == Some(&current);
-        if unchanged_since {
-            std::fs::rename(&backup, settings).map_err(Error::io(settings))?;
-        } else if before.is_none() && current == json!({}) {
-            std::fs::remove_file(settings).map_err(Error::io(settings))?;
-        } else {
-            let mut out =
-                serde_json::to_string_pretty(&current).map_err(Error::encode("settings.json"))?;
-            out.push('\n');
-            paths::write_private(settings, out.as_bytes(), 0o600)?;
-        }
-        // A backup holding our own status line is a copy of runcode's
-        // state, not the user's: it goes too. Any other backup stays.
-        let ours_backed_up = before.as_ref().is_some_and(|b| {
-            b["statusLine"]["command"]
-                .as_str()
-                .is_some_and(claude::is_ours)
-        });
-        if ours_backed_up {
-            let _ = std::fs::remove_file(&backup);
-        }
-    }
     done.push(Removal {
         what: "statusline",
         path: settings.to_path_buf(),
         detail: detail.to_owned(),
     });
+    // Nothing else changed since it went in: the backup is the file as it
+    // was, put back whole.
+    if before.as_ref() == Some(&current) {
+        if !dry_run {
+            std::fs::rename(&backup, settings).map_err(Error::io(settings))?;
+        }
+        return Ok(());
+    }
+    let rest = if before.is_none() && current == json!({}) {
+        None
+    } else {
+        let mut out =
+            serde_json::to_string_pretty(&current).map_err(Error::encode("settings.json"))?;
+        out.push('\n');
+        Some(out)
+    };
+    // A backup holding our own status line is a copy of runcode's state,
+    // and one holding exactly what the file goes back to is a copy of the
+    // user's: either goes. Any other backup stays.
+    let ours_backed_up = before.as_ref().is_some_and(|b| {
+        b["statusLine"]["command"]
+            .as_str()
+            .is_some_and(claude::is_ours)
+    });
+    let backup_goes = ours_backed_up || redundant(&backup, rest.as_deref());
+
+    if !dry_run {
+        match &rest {
+            Some(out) => paths::write_private(settings, out.as_bytes(), 0o600)?,
+            None => std::fs::remove_file(settings).map_err(Error::io(settings))?,
+        }
+        if backup_goes {
+            std::fs::remove_file(&backup).map_err(Error::io(&backup))?;
+        }
+    }
+    if backup_goes {
+        done.push(backup_removal(backup, ours_backed_up));
+    }
     Ok(())
+}
+
+/// Whether `backup` holds exactly `rest`, what the file goes back to.
+fn redundant(backup: &Path, rest: Option<&str>) -> bool {
+    rest.is_some_and(|rest| std::fs::read(backup).is_ok_and(|b| b == rest.as_bytes()))
+}
+
+fn backup_removal(path: PathBuf, ours: bool) -> Removal {
+    Removal {
+        what: "backup",
+        path,
+        detail: if ours {
+            "runcode's backup, holding runcode's own wiring"
+        } else {
+            "runcode's backup, the same bytes as what is back in place"
+        }
+        .to_owned(),
+    }
 }
 
 /// The managed block out of ~/.ssh/config, byte for byte what surrounded
@@ -155,19 +188,22 @@ fn ssh_block(config: &Path, dry_run: bool, done: &mut Vec<Removal>) -> Result<()
     let Ok(Some(rest)) = sshconfig::remove_block(&text) else {
         return Ok(());
     };
+    // config.bak holding our block is a copy of runcode's state (written
+    // when config-ssh rewrote it), and one holding exactly what the config
+    // goes back to is a copy of the user's: either goes. Any other stays.
+    let backup = config.with_file_name("config.bak");
+    let ours_backed_up = std::fs::read_to_string(&backup)
+        .is_ok_and(|t| matches!(sshconfig::find_block(&t), Ok(Some(_))));
+    let backup_goes =
+        ours_backed_up || redundant(&backup, Some(rest.as_str()).filter(|r| !r.is_empty()));
     if !dry_run {
         if rest.is_empty() {
             std::fs::remove_file(config).map_err(Error::io(config))?;
         } else {
             paths::write_private(config, rest.as_bytes(), 0o600)?;
         }
-        // config.bak holding our block is a copy of runcode's state (written
-        // when config-ssh rewrote it); a backup without it is the user's.
-        let backup = config.with_file_name("config.bak");
-        if std::fs::read_to_string(&backup)
-            .is_ok_and(|t| matches!(sshconfig::find_block(&t), Ok(Some(_))))
-        {
-            let _ = std::fs::remove_file(&backup);
+        if backup_goes {
+            std::fs::remove_file(&backup).map_err(Error::io(&backup))?;
         }
     }
     done.push(Removal {
@@ -175,5 +211,8 @@ fn ssh_block(config: &Path, dry_run: bool, done: &mut Vec<Removal>) -> Result<()
         path: config.to_path_buf(),
         detail: "the runcode managed block".to_owned(),
     });
+    if backup_goes {
+        done.push(backup_removal(backup, ours_backed_up));
+    }
     Ok(())
 }
