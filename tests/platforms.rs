@@ -389,6 +389,53 @@ fn windows_config_ssh_dry_run_writes_windows_paths_openssh_reads() {
     );
 }
 
+/// `runcode mcp` as a Windows client starts it, through `runcode.cmd`:
+/// the server answers on stdio, each tool call runs the Windows CLI itself,
+/// and the CLI's own error codes reach the client.
+#[test]
+fn windows_mcp_server_lists_its_tools_and_calls_the_windows_cli() {
+    let dp = util::devplane::Devplane::start(&[]);
+    let w = Win::new();
+    let server = Server::start(&dist().join("release"));
+    let mut cmd = w.runcode("mcp", &server.url(""));
+    cmd.env("RUNCODE_API_BASE", &dp.api)
+        .env("RUNCODE_TOKEN", &dp.token);
+    let mut raw = util::mcp::Raw::start(&mut cmd);
+    let listed = raw.request("tools/list", &serde_json::json!({}));
+    let tools = listed["result"]["tools"].as_array().map_or(0, Vec::len);
+    assert_eq!(tools, 12, "{listed}");
+
+    let list = raw.call("list", &serde_json::json!({}));
+    assert_ne!(list["isError"], true, "{list}");
+    let ids: Vec<u64> = list["structuredContent"]["workspaces"]
+        .as_array()
+        .unwrap_or_else(|| panic!("workspaces in {list}"))
+        .iter()
+        .filter_map(|w| w["id"].as_u64())
+        .collect();
+    assert!(ids.contains(&1001), "{list}");
+
+    // No ssh.exe here: connect cannot attach, and the client is told why;
+    // exec then has nothing to run on, and says so.
+    for (tool, arguments, code) in [
+        (
+            "connect",
+            serde_json::json!({"workspace": "1001"}),
+            "ssh_missing",
+        ),
+        (
+            "exec",
+            serde_json::json!({"command": "true"}),
+            "not_attached",
+        ),
+    ] {
+        let result = raw.call(tool, &arguments);
+        assert_eq!(result["isError"], true, "{result}");
+        assert_eq!(result["structuredContent"]["error"], code, "{result}");
+    }
+    assert!(raw.close().success(), "the server ends with its client");
+}
+
 #[test]
 fn windows_shim_without_a_launcher_runs_runcode_bin_or_refuses_in_json() {
     let w = Win::new();

@@ -59,6 +59,16 @@ codes! {
     Timeout = "timeout", 124, "an `exec` tool call of `runcode mcp` ran past its `timeout_seconds`: the command was ended on the workspace";
 }
 
+/// How to get the OpenSSH client, in this OS's words (the `ssh_missing`
+/// message and doctor's ssh check).
+pub const SSH_HINT: &str = if cfg!(windows) {
+    "ssh.exe is not on PATH: add Windows' OpenSSH Client (Settings > System > Optional features), then open a new terminal"
+} else if cfg!(target_os = "macos") {
+    "ssh is not on PATH: macOS ships it in /usr/bin; put /usr/bin back on PATH"
+} else {
+    "ssh is not on PATH: install the OpenSSH client (Debian/Ubuntu: `sudo apt-get install openssh-client`)"
+};
+
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error("not logged in: run `runcode login`, set RUNCODE_TOKEN, or pass --token")]
@@ -123,9 +133,7 @@ pub enum Error {
     ProbeTimeout { timeout: u64 },
     #[error("no workspace is attached: run `runcode connect <workspace>` first")]
     NotAttached,
-    #[error(
-        "ssh is not installed or not on PATH: install the OpenSSH client (Debian/Ubuntu: `sudo apt-get install openssh-client`)"
-    )]
+    #[error("{}", SSH_HINT)]
     SshMissing,
     /// ssh could not connect to workspace `id`, even with a fresh session.
     #[error(

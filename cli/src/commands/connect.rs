@@ -51,10 +51,12 @@ pub fn run(
     let mut req = Request::new(POLICY, flags);
     req.force |= started;
     let (session, reused) = session::acquire(ctx, ws.id, req)?;
-    attach::write(&ctx.paths, ws.id)?;
     if wait {
         wait_answering(ctx, &session, deadline)?;
     }
+    // Only a connect that worked moves the attachment: one that failed
+    // (ssh missing, never answering) leaves the previous one as it was.
+    attach::write(&ctx.paths, ws.id)?;
     let statusline_installed = claude::statusline_installed();
     let left = session.seconds_left();
     let m = &session.meta;

@@ -28,15 +28,6 @@ fn check(name: &'static str, status: &'static str, detail: impl Into<String>) ->
     }
 }
 
-/// How to get the OpenSSH client, in this OS's words.
-const SSH_HINT: &str = if cfg!(windows) {
-    "ssh.exe is not on PATH: add Windows' OpenSSH Client (Settings > System > Optional features), then open a new terminal"
-} else if cfg!(target_os = "macos") {
-    "ssh is not on PATH: macOS ships it in /usr/bin; put /usr/bin back on PATH"
-} else {
-    "ssh is not on PATH: install the OpenSSH client (Debian/Ubuntu: `apt install openssh-client`)"
-};
-
 pub fn run(ctx: &Ctx) -> Result<i32> {
     let mut checks = Vec::new();
     let ssh = Command::new("ssh").arg("-V").stdin(Stdio::null()).output();
@@ -53,7 +44,7 @@ pub fn run(ctx: &Ctx) -> Result<i32> {
         }
         Err(_) => checks.push(Check {
             code: Some(Code::SshMissing),
-            ..check("ssh", "fail", SSH_HINT)
+            ..check("ssh", "fail", crate::error::SSH_HINT)
         }),
     }
     let tok = token::lookup(ctx.token.as_deref(), &ctx.paths);
