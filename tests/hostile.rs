@@ -277,4 +277,19 @@ fn usage_errors_and_missing_things_have_their_codes() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stdout).contains("\"ssh_missing\""));
+    // A connect that fails leaves the attachment as it was (one that
+    // worked would record this other directory as its scope).
+    let current = std::fs::read(cli.cache().join("current")).unwrap();
+    let elsewhere = cli.tmp.path().join("elsewhere");
+    std::fs::create_dir_all(&elsewhere).unwrap();
+    let out = cli
+        .cmd()
+        .env("PATH", "/nonexistent")
+        .current_dir(&elsewhere)
+        .args(["--json", "connect", "1001", "--wait"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("\"ssh_missing\""));
+    assert_eq!(std::fs::read(cli.cache().join("current")).unwrap(), current);
 }
