@@ -51,7 +51,7 @@ pub fn missing(platform: Platform) -> Option<String> {
             platform.target
         ));
     }
-    if !rust_src_installed() {
+    if platform.made == Made::Here && !rust_src_installed() {
         return Some(
             "the standard library's sources, which the launcher's build compiles, \
              are not installed (`rustup component add rust-src`)"
