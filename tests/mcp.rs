@@ -2,7 +2,8 @@
 //! tools and calls each one, every result checked on the workspace; a
 //! JSON-RPC client cancels and times out a long `exec` and finds nothing
 //! left running; hostile input gets the CLI's refusals; with the control
-//! plane frozen, a valid session still works (R6).
+//! plane frozen, a valid session still works (R6); the CLI's own words come
+//! as progress, never in a command's stderr.
 
 mod util;
 
@@ -471,4 +472,40 @@ fn connect_reports_a_boot_as_progress() {
         })
     });
     assert_eq!(dp.state(1001), "running");
+}
+
+/// The CLI's own words about a call (here: a revoked key, one fresh
+/// session) come as progress notifications, never inside the command's
+/// `stderr`.
+#[test]
+fn exec_stderr_is_the_commands_own_and_a_renewal_is_progress() {
+    let (dp, cli, _workdir, mut raw) = attached();
+    let warm = raw.call("exec", &json!({"command": "true"}));
+    assert_eq!(ok(&warm)["exit_status"], 0, "{warm}");
+    cli.ok(&["disconnect", "--keep"]);
+    cli.ok(&["connect", "1001"]);
+    dp.post("/_dev/revoke?workspace_id=1001", json!({}));
+    let before = dp.mints();
+    let answer = raw.request(
+        "tools/call",
+        &json!({"name": "exec", "arguments": {"command": "echo out; echo err >&2"}, "_meta": {"progressToken": "renew"}}),
+    );
+    let ran = ok(&answer["result"]);
+    assert_eq!(
+        (&ran["exit_status"], &ran["stdout"], &ran["stderr"]),
+        (&json!(0), &json!("out\n"), &json!("err\n")),
+        "{answer}"
+    );
+    assert_eq!(dp.mints(), before + 1, "one fresh session");
+    let mut notes = Vec::new();
+    wait_for("the renewal as progress", || {
+        notes.extend(raw.notes());
+        notes.iter().any(|n| {
+            n["method"] == "notifications/progress"
+                && n["params"]["progressToken"] == "renew"
+                && n["params"]["message"]
+                    .as_str()
+                    .is_some_and(|m| m.contains("fresh session"))
+        })
+    });
 }

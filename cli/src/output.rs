@@ -5,7 +5,9 @@
 //! `runcode mcp` runs the CLI itself for each tool call with
 //! `RUNCODE_RESULT_FILE` set: the result or failure object then goes to that
 //! file as JSON, so stdout carries only a command's own bytes (what `exec`
-//! ran, what `get` fetched) and the two never mix (docs/mcp.md).
+//! ran, what `get` fetched) and the two never mix (docs/mcp.md). With
+//! `RUNCODE_PROGRESS_FILE` set, progress lines are appended to that file
+//! instead of stderr, so stderr too is only the command's own.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 use std::io::Write;
@@ -23,6 +25,19 @@ pub struct Output {
 
 /// The variable that sends the result object to a file (see above).
 pub const RESULT_FILE_VAR: &str = "RUNCODE_RESULT_FILE";
+
+/// The variable that sends progress lines to a file (see above).
+pub const PROGRESS_FILE_VAR: &str = "RUNCODE_PROGRESS_FILE";
+
+fn progress_file() -> Option<&'static PathBuf> {
+    static FILE: OnceLock<Option<PathBuf>> = OnceLock::new();
+    FILE.get_or_init(|| {
+        std::env::var_os(PROGRESS_FILE_VAR)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    })
+    .as_ref()
+}
 
 fn result_file() -> Option<&'static PathBuf> {
     static FILE: OnceLock<Option<PathBuf>> = OnceLock::new();
@@ -65,6 +80,16 @@ impl Output {
 
     /// A progress line or hint, on stderr, flushed.
     pub fn progress(&self, line: &str) {
+        if let Some(path) = progress_file() {
+            let appended = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+                .and_then(|mut f| writeln!(f, "{line}"));
+            if appended.is_ok() {
+                return;
+            }
+        }
         let mut err = std::io::stderr().lock();
         let _ = writeln!(err, "{line}");
         let _ = err.flush();

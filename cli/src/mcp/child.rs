@@ -1,7 +1,8 @@
 //! One tool call of `runcode mcp` is one run of this same CLI, as
 //! `runcode --json <command> ...`, with its result object sent to a file of
 //! its own (`RUNCODE_RESULT_FILE`) so that its stdout is only the command's
-//! bytes. That child keeps every rule the CLI has (a session renewed once, a
+//! bytes, and its progress lines to another (`RUNCODE_PROGRESS_FILE`) so
+//! that its stderr is only the command's too. That child keeps every rule the CLI has (a session renewed once, a
 //! command never run twice, Ctrl-C ending the remote command, nothing left
 //! half-written), and a call that goes wrong cannot take the server down.
 //!
@@ -15,10 +16,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use serde_json::Value;
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio_util::sync::CancellationToken;
 
-use crate::output::RESULT_FILE_VAR;
+use crate::output::{PROGRESS_FILE_VAR, RESULT_FILE_VAR};
 
 /// How the server starts its children.
 pub struct Runner {
@@ -80,8 +81,8 @@ impl Runner {
         }
     }
 
-    /// Runs one call to its end. `lines` gets each stderr line as it comes
-    /// (progress); `cancel` ends the call early.
+    /// Runs one call to its end. `lines` gets each of the CLI's progress
+    /// lines as it comes; `cancel` ends the call early.
     pub async fn run(
         &self,
         call: Call,
@@ -89,11 +90,13 @@ impl Runner {
         mut lines: impl FnMut(String),
     ) -> std::io::Result<Outcome> {
         let n = self.next.fetch_add(1, Ordering::SeqCst);
-        let file = ResultFile(self.dir.join(format!("{n}.json")));
+        let file = CallFile(self.dir.join(format!("{n}.json")));
+        let progress = CallFile(self.dir.join(format!("{n}.progress")));
         let mut cmd = tokio::process::Command::new(&self.exe);
         cmd.arg("--json")
             .args(&call.args)
             .env(RESULT_FILE_VAR, &file.0)
+            .env(PROGRESS_FILE_VAR, &progress.0)
             .envs(self.env.iter().map(|(k, v)| (k, v)))
             .stdin(if call.stdin.is_some() {
                 Stdio::piped()
@@ -114,18 +117,10 @@ impl Runner {
         let stderr = child.stderr.take().expect("piped");
         let keep = call.keep;
         let out_task = tokio::spawn(async move { capture(&mut stdout, keep).await });
-        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<String>();
-        let err_task = tokio::spawn(async move {
-            let mut captured = Captured::default();
-            let mut reader = tokio::io::BufReader::new(stderr);
-            let mut line = Vec::new();
-            while reader.read_until(b'\n', &mut line).await.unwrap_or(0) > 0 {
-                keep_bytes(&mut captured, &line, keep);
-                let _ = tx.send(String::from_utf8_lossy(&line).trim_end().to_owned());
-                line.clear();
-            }
-            captured
-        });
+        let mut stderr = stderr;
+        let err_task = tokio::spawn(async move { capture(&mut stderr, keep).await });
+        let mut tail = Tail::default();
+        let mut poll = tokio::time::interval(Duration::from_millis(100));
         let sleep = async {
             match call.timeout {
                 Some(t) => tokio::time::sleep(t).await,
@@ -138,7 +133,7 @@ impl Runner {
         let status = loop {
             tokio::select! {
                 status = child.wait() => break status?,
-                Some(line) = rx.recv() => lines(line),
+                _ = poll.tick() => tail.read(&progress.0, &mut lines),
                 () = cancel.cancelled(), if !interrupted => {
                     interrupted = true;
                     interrupt(guard.0);
@@ -153,9 +148,7 @@ impl Runner {
         guard.0 = None;
         let stdout = out_task.await.unwrap_or_default();
         let stderr = err_task.await.unwrap_or_default();
-        while let Ok(line) = rx.try_recv() {
-            lines(line);
-        }
+        tail.read(&progress.0, &mut lines);
         let result = std::fs::read(&file.0)
             .ok()
             .and_then(|bytes| serde_json::from_slice(&bytes).ok());
@@ -166,6 +159,32 @@ impl Runner {
             stderr,
             timed_out,
         })
+    }
+}
+
+/// The complete lines appended to a file since the last read.
+#[derive(Default)]
+struct Tail {
+    offset: u64,
+}
+
+impl Tail {
+    fn read(&mut self, path: &Path, lines: &mut impl FnMut(String)) {
+        use std::io::{Read, Seek, SeekFrom};
+        let Ok(mut f) = std::fs::File::open(path) else {
+            return;
+        };
+        let mut fresh = Vec::new();
+        if f.seek(SeekFrom::Start(self.offset)).is_err() || f.read_to_end(&mut fresh).is_err() {
+            return;
+        }
+        let Some(end) = fresh.iter().rposition(|b| *b == b'\n') else {
+            return;
+        };
+        self.offset += end as u64 + 1;
+        for line in fresh[..end].split(|b| *b == b'\n') {
+            lines(String::from_utf8_lossy(line).trim_end().to_owned());
+        }
     }
 }
 
@@ -187,10 +206,11 @@ fn keep_bytes(captured: &mut Captured, chunk: &[u8], keep: usize) {
     captured.dropped += (chunk.len() - room) as u64;
 }
 
-/// The result file, removed when the call is over.
-struct ResultFile(PathBuf);
+/// A file of one call (its result, its progress), removed when the call is
+/// over.
+struct CallFile(PathBuf);
 
-impl Drop for ResultFile {
+impl Drop for CallFile {
     fn drop(&mut self) {
         let _ = std::fs::remove_file(&self.0);
     }

@@ -267,20 +267,8 @@ impl Server {
             args.push("--start");
         }
         args.extend(["--", &a.workspace]);
-        let token = meta.get_progress_token();
-        let mut step = 0u32;
-        let progress = move |line: String| {
-            if let Some(token) = &token {
-                step += 1;
-                let note = ProgressNotificationParam::new(token.clone(), f64::from(step))
-                    .with_message(line.trim_start_matches("runcode: ").to_owned());
-                let peer = peer.clone();
-                tokio::spawn(async move {
-                    let _ = peer.notify_progress(note).await;
-                });
-            }
-        };
-        self.plain(Call::new(&args), ct, progress).await
+        self.plain(Call::new(&args), ct, progress(&meta, peer))
+            .await
     }
 
     #[tool(description = "Which workspace is attached, and how long its session has left.")]
@@ -309,6 +297,8 @@ impl Server {
     async fn exec(
         &self,
         Parameters(a): Parameters<ExecArgs>,
+        meta: RequestMetaObject,
+        peer: Peer<RoleServer>,
         ct: CancellationToken,
     ) -> CallToolResult {
         let stdin = a.stdin.into_bytes();
@@ -327,7 +317,7 @@ impl Server {
             timeout: Some(Duration::from_secs(seconds)),
             ..Call::new(&args)
         };
-        let outcome = match self.runner.run(call, ct, |_| {}).await {
+        let outcome = match self.runner.run(call, ct, progress(&meta, peer)).await {
             Ok(outcome) => outcome,
             Err(e) => return spawn_failed(e),
         };
@@ -497,7 +487,7 @@ impl Server {
         self.plain(Call::new(args), ct, |_| {}).await
     }
 
-    /// A call whose answer is its result object; `lines` gets its stderr.
+    /// A call whose answer is its result object; `lines` gets its progress.
     async fn plain(
         &self,
         call: Call,
@@ -507,6 +497,24 @@ impl Server {
         match self.runner.run(call, ct, lines).await {
             Ok(outcome) => plain_result(&outcome),
             Err(e) => spawn_failed(e),
+        }
+    }
+}
+
+/// The CLI's progress lines as progress notifications, when the client
+/// asked for them with a progress token; dropped otherwise.
+fn progress(meta: &RequestMetaObject, peer: Peer<RoleServer>) -> impl FnMut(String) + use<> {
+    let token = meta.get_progress_token();
+    let mut step = 0u32;
+    move |line: String| {
+        if let Some(token) = &token {
+            step += 1;
+            let note = ProgressNotificationParam::new(token.clone(), f64::from(step))
+                .with_message(line.trim_start_matches("runcode: ").to_owned());
+            let peer = peer.clone();
+            tokio::spawn(async move {
+                let _ = peer.notify_progress(note).await;
+            });
         }
     }
 }
