@@ -169,8 +169,13 @@ fn remap_flags() -> String {
         .collect()
 }
 
-/// The toolchain's sysroot and commit hash.
+/// The toolchain's sysroot and commit hash (asked once).
 fn toolchain() -> Option<(PathBuf, String)> {
+    static TOOLCHAIN: std::sync::OnceLock<Option<(PathBuf, String)>> = std::sync::OnceLock::new();
+    TOOLCHAIN.get_or_init(ask_toolchain).clone()
+}
+
+fn ask_toolchain() -> Option<(PathBuf, String)> {
     let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
     let out = |args: &[&str]| {
         Command::new(&rustc)
