@@ -82,9 +82,20 @@ impl Raw {
         let mut child = server
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(Stdio::piped())
             .spawn()
             .unwrap();
+        // The server's stderr, passed on through a pipe of this test's own:
+        // a helper the server leaves behind (Wine's wineserver) then holds
+        // that pipe, not the test runner's stderr.
+        let stderr = child.stderr.take().unwrap();
+        #[allow(clippy::print_stderr)]
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines() {
+                let Ok(line) = line else { return };
+                eprintln!("{line}");
+            }
+        });
         let stdin = child.stdin.take().unwrap();
         let stdout = child.stdout.take().unwrap();
         let waiting: Arc<Mutex<HashMap<u64, Sender<Value>>>> = Arc::default();
