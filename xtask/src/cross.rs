@@ -51,7 +51,7 @@ pub fn missing(platform: Platform) -> Option<String> {
             platform.target
         ));
     }
-    if platform.os == "linux" && !rust_src_installed() {
+    if platform.made == Made::Here && !rust_src_installed() {
         return Some(
             "the standard library's sources, which the launcher's build compiles, \
              are not installed (`rustup component add rust-src`)"
@@ -195,15 +195,14 @@ fn ask_toolchain() -> Option<(PathBuf, String)> {
     Some((sysroot, hash))
 }
 
-/// The launcher's build, for size (docs/benchmarks.md, P7). On Linux the
-/// standard library is compiled with the launcher's profile (`opt-level =
-/// "z"`, its size-optimised algorithms) instead of the prebuilt one, and
-/// without unwind tables, which a `panic = "abort"` program never reads.
+/// The launcher's build, for size (docs/benchmarks.md, P7). For the
+/// platforms built here the standard library is compiled with the
+/// launcher's profile (`opt-level = "z"`, its size-optimised algorithms)
+/// instead of the prebuilt one, and on Linux without unwind tables, which a
+/// `panic = "abort"` program never reads (Windows requires them).
 /// `-Z build-std` is unstable: `RUSTC_BOOTSTRAP=1` lets the stable
-/// toolchain run it, for this one build only. Elsewhere the prebuilt one
-/// stays: with a rebuilt std, mingw's linker orders the Windows import
-/// table by where the build directory is, so two checkouts gave different
-/// bytes, and macOS and Windows ARM cannot be checked here.
+/// toolchain run it, for this one build only. macOS and Windows ARM, which
+/// cannot be linked here, keep the prebuilt one.
 pub fn launcher_build(mut cmd: Command, platform: Platform) -> Command {
     cmd.args([
         "build",
@@ -215,6 +214,9 @@ pub fn launcher_build(mut cmd: Command, platform: Platform) -> Command {
         "--target",
         platform.target,
     ]);
+    if platform.made != Made::Here {
+        return cmd;
+    }
     if platform.os == "linux" {
         let upper = platform.target.replace('-', "_").to_uppercase();
         let key = format!("CARGO_TARGET_{upper}_RUSTFLAGS");
@@ -224,15 +226,14 @@ pub fn launcher_build(mut cmd: Command, platform: Platform) -> Command {
             .and_then(|(_, v)| v)
             .map(|v| v.to_string_lossy().into_owned())
             .unwrap_or_else(|| remap_flags().trim_end().to_owned());
-        cmd.env(key, format!("{flags} -Cforce-unwind-tables=no"))
-            .env("RUSTC_BOOTSTRAP", "1")
-            .args([
-                "-Z",
-                "build-std=std,panic_abort",
-                "-Z",
-                "build-std-features=optimize_for_size",
-            ]);
+        cmd.env(key, format!("{flags} -Cforce-unwind-tables=no"));
     }
+    cmd.env("RUSTC_BOOTSTRAP", "1").args([
+        "-Z",
+        "build-std=std,panic_abort",
+        "-Z",
+        "build-std-features=optimize_for_size",
+    ]);
     cmd
 }
 
@@ -331,7 +332,7 @@ pub fn launcher(args: &[String]) -> Result<(), String> {
         .into_iter()
         .find(|p| p.target == target)
         .ok_or_else(|| format!("{target} is not a release target"))?;
-    if platform.os == "linux" && !rust_src_installed() {
+    if platform.made == Made::Here && !rust_src_installed() {
         return Err(
             "`rustup component add rust-src` first: the build compiles the standard library"
                 .to_owned(),

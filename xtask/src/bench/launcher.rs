@@ -294,7 +294,7 @@ fn sizes(report: &mut String) -> Result<(), String> {
     use runcode_e2e::release::{Made, PLATFORMS};
     let _ = writeln!(
         report,
-        "\nLauncher sizes, as `dist` builds them (stripped, `--profile launcher`; on Linux with std rebuilt for size):\n\n| platform | target | bytes | MiB |\n| --- | --- | --- | --- |"
+        "\nLauncher sizes, as `dist` builds them (stripped, `--profile launcher`, std rebuilt for size):\n\n| platform | target | bytes | MiB |\n| --- | --- | --- | --- |"
     );
     for p in PLATFORMS {
         if p.made == Made::Workflow {
