@@ -117,6 +117,9 @@ pub fn cargo(platform: Platform) -> Command {
     if platform.os == "windows" && platform.made == Made::Here {
         // GNU ld stamps the build time into a PE header; leave it zero.
         flags.push_str("-Clink-arg=-Wl,--no-insert-timestamp ");
+        if let Some(dir) = mingw_libs() {
+            flags.push_str(&format!("-Clink-arg=-L{} ", dir.display()));
+        }
     }
     cmd.env(format!("CARGO_TARGET_{upper}_RUSTFLAGS"), flags.trim_end());
     match (platform.os, platform.arch, platform.made) {
@@ -235,6 +238,34 @@ pub fn launcher_build(mut cmd: Command, platform: Platform) -> Command {
         "build-std-features=optimize_for_size",
     ]);
     cmd
+}
+
+/// mingw's libraries, seen from inside the build directory.
+///
+/// GNU ld lays out a PE import table from its pieces sorted by the path of
+/// the file each came from: the import stubs rustc unpacks under the build
+/// directory and those of mingw's `libkernel32.a` and the like. Where the
+/// checkout is (`/tmp/...` or `/work/...`, against `/usr/...`) then decides
+/// their order, and a build elsewhere gave other bytes. Seen through links
+/// in `target/xtask/mingw-lib/` (searched first), mingw's libraries sort
+/// after the build's own stubs wherever the checkout is.
+fn mingw_libs() -> Option<PathBuf> {
+    let out = Command::new("x86_64-w64-mingw32-gcc")
+        .arg("-print-file-name=libkernel32.a")
+        .output()
+        .ok()?;
+    let kernel32 = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
+    let from = std::fs::canonicalize(kernel32.parent()?).ok()?;
+    let dir = sh::root().join("target/xtask/mingw-lib");
+    std::fs::create_dir_all(&dir).ok()?;
+    for entry in std::fs::read_dir(&from).ok()?.flatten() {
+        let name = entry.file_name();
+        let link = dir.join(&name);
+        if name.to_string_lossy().ends_with(".a") && std::fs::symlink_metadata(&link).is_err() {
+            std::os::unix::fs::symlink(entry.path(), &link).ok()?;
+        }
+    }
+    Some(dir)
 }
 
 fn cargo_home() -> PathBuf {
