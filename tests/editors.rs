@@ -455,6 +455,28 @@ fn the_status_line_follows_the_attachment_and_its_scope() {
     );
 }
 
+/// `program --json ARGS` with Claude Code's settings in `claude`: its exit
+/// status and JSON answer.
+fn json_with_claude(cli: &Cli, program: &Path, claude: &Path, args: &[&str]) -> (i32, Value) {
+    let out = cli
+        .cmd_of(program)
+        .env("CLAUDE_CONFIG_DIR", claude)
+        .arg("--json")
+        .args(args)
+        .output()
+        .unwrap();
+    let value = serde_json::from_slice::<Value>(&out.stdout)
+        .unwrap_or_else(|e| panic!("{args:?}: {e}: {out:?}"));
+    (out.status.code().unwrap(), value)
+}
+
+/// The same, for a command that must succeed: its answer.
+fn ok_with_claude(cli: &Cli, program: &Path, claude: &Path, args: &[&str]) -> Value {
+    let (code, value) = json_with_claude(cli, program, claude, args);
+    assert_eq!(code, 0, "{args:?}: {value}");
+    value
+}
+
 #[test]
 fn install_statusline_keeps_every_other_setting() {
     let dp = Devplane::start(&[]);
@@ -465,19 +487,8 @@ fn install_statusline_keeps_every_other_setting() {
     let original =
         "{\n  \"model\": \"opus\",\n  \"permissions\": {\"allow\": [\"Bash(ls:*)\"]}\n}\n";
     std::fs::write(&settings, original).unwrap();
-    let run = |args: &[&str]| {
-        let out = cli
-            .cmd()
-            .env("CLAUDE_CONFIG_DIR", &claude)
-            .arg("--json")
-            .args(args)
-            .output()
-            .unwrap();
-        (
-            out.status.code().unwrap(),
-            serde_json::from_slice::<Value>(&out.stdout).unwrap(),
-        )
-    };
+    let cli_exe = util::built("runcode");
+    let run = |args: &[&str]| json_with_claude(&cli, &cli_exe, &claude, args);
     assert_eq!(run(&["install-statusline"]).0, 0);
     let now: Value = serde_json::from_str(&std::fs::read_to_string(&settings).unwrap()).unwrap();
     assert_eq!(now["model"], "opus");
@@ -630,17 +641,7 @@ fn a_homebrew_cli_wires_the_link_brew_upgrade_moves_not_its_keg() {
     let link = prefix.join("bin/runcode");
     std::os::unix::fs::symlink(keg.join("runcode"), &link).unwrap();
     let claude = cli.home.join(".claude");
-    let brew = |args: &[&str]| {
-        let out = cli
-            .cmd_of(&link)
-            .env("CLAUDE_CONFIG_DIR", &claude)
-            .arg("--json")
-            .args(args)
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "{args:?}: {out:?}");
-        serde_json::from_slice::<Value>(&out.stdout).unwrap()
-    };
+    let brew = |args: &[&str]| ok_with_claude(&cli, &link, &claude, args);
     let stable = link.display().to_string();
 
     brew(&["install-statusline"]);
@@ -682,17 +683,8 @@ fn uninstall_puts_back_the_users_own_files_byte_for_byte() {
     let config = ssh_dir.join("config");
     let own_config = "# mine\nHost box\n    HostName 127.0.0.1\n\tUser me\n";
     std::fs::write(&config, own_config).unwrap();
-    let run = |args: &[&str]| {
-        let out = cli
-            .cmd()
-            .env("CLAUDE_CONFIG_DIR", &claude)
-            .arg("--json")
-            .args(args)
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "{args:?}: {out:?}");
-        serde_json::from_slice::<Value>(&out.stdout).unwrap()
-    };
+    let cli_exe = util::built("runcode");
+    let run = |args: &[&str]| ok_with_claude(&cli, &cli_exe, &claude, args);
     let what = |v: &Value| -> Vec<String> {
         v["removed"]
             .as_array()

@@ -31,18 +31,18 @@ pub const PROGRESS_FILE_VAR: &str = "RUNCODE_PROGRESS_FILE";
 
 fn progress_file() -> Option<&'static PathBuf> {
     static FILE: OnceLock<Option<PathBuf>> = OnceLock::new();
-    FILE.get_or_init(|| {
-        std::env::var_os(PROGRESS_FILE_VAR)
-            .filter(|v| !v.is_empty())
-            .map(PathBuf::from)
-    })
-    .as_ref()
+    path_from(&FILE, PROGRESS_FILE_VAR)
 }
 
 fn result_file() -> Option<&'static PathBuf> {
     static FILE: OnceLock<Option<PathBuf>> = OnceLock::new();
-    FILE.get_or_init(|| {
-        std::env::var_os(RESULT_FILE_VAR)
+    path_from(&FILE, RESULT_FILE_VAR)
+}
+
+/// The path in `var` (unset or empty: none), read once into `cell`.
+fn path_from(cell: &'static OnceLock<Option<PathBuf>>, var: &str) -> Option<&'static PathBuf> {
+    cell.get_or_init(|| {
+        std::env::var_os(var)
             .filter(|v| !v.is_empty())
             .map(PathBuf::from)
     })
