@@ -16,10 +16,11 @@
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
 
 /// Wine 8's 64-bit program on Debian.
 pub const WINE: &str = "/usr/lib/wine/wine64";
+const WINESERVER: &str = "/usr/lib/wine/wineserver";
 const MINGW: &str = "x86_64-w64-mingw32-gcc";
 
 const PRNG_C: &str = r#"#include <windows.h>
@@ -136,7 +137,7 @@ fn template(root: &Path) -> PathBuf {
             String::from_utf8_lossy(&out.stderr)
         );
         // wineboot returns before its server has written the registry.
-        let _ = Command::new("/usr/lib/wine/wineserver")
+        let _ = Command::new(WINESERVER)
             .arg("-w")
             .env("WINEPREFIX", &template)
             .status();
@@ -191,10 +192,37 @@ impl Wine {
             std::fs::remove_file(&path).expect("unlink registry");
             std::fs::copy(template.join(reg), &path).expect("copy registry");
         }
-        Wine {
+        let wine = Wine {
             prefix,
             helpers: shared.to_path_buf(),
-        }
+        };
+        wine.boot();
+        wine
+    }
+
+    /// Starts the machine before a test uses it, as a real Windows is booted
+    /// before anyone runs a program: this prefix's wineserver, kept between
+    /// the test's programs (until `Drop`, or 10 s after the last one), and Wine's session start-up (wineboot and its services), which
+    /// the first program waits for. Several programs started at once on a
+    /// cold prefix each try that start-up, and under load one of them was
+    /// seen to fail to start a program at all (cmd.exe: "Can't recognize
+    /// ..." for a file that exists).
+    fn boot(&self) {
+        let quiet = |cmd: &mut Command| {
+            cmd.stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status()
+        };
+        // wineserver forks into the background; with the test's stdout or
+        // stderr it would hold them open after the test ends.
+        let _ = quiet(
+            Command::new(WINESERVER)
+                .arg("-p10")
+                .env("WINEPREFIX", &self.prefix),
+        );
+        let status = quiet(&mut self.command(&self.args_exe())).expect("run wine64");
+        assert!(status.success(), "Wine could not start a program: {status}");
     }
 
     /// `wine64 <program> <args>` in this prefix; the Unix environment reaches
@@ -249,7 +277,7 @@ impl Wine {
 impl Drop for Wine {
     /// Stops this prefix's wineserver now rather than a few seconds later.
     fn drop(&mut self) {
-        let _ = Command::new("/usr/lib/wine/wineserver")
+        let _ = Command::new(WINESERVER)
             .arg("-k")
             .env("WINEPREFIX", &self.prefix)
             .output();

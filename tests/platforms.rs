@@ -45,9 +45,11 @@ fn scratch() -> tempfile::TempDir {
 
 /// A Windows machine with the bundle's `runcode.cmd`.
 struct Win {
-    _tmp: tempfile::TempDir,
+    // Declared first so it drops first: its wineserver is found through the
+    // prefix, which goes with the scratch directory.
     wine: Wine,
     shim: String,
+    _tmp: tempfile::TempDir,
 }
 
 impl Win {
@@ -59,9 +61,9 @@ impl Win {
         let wine = Wine::new(&util::repo().join("target/wine"), tmp.path());
         let shim = wine::windows_path(&dist().join("plugin/bin/runcode.cmd"));
         Win {
-            _tmp: tmp,
             wine,
             shim,
+            _tmp: tmp,
         }
     }
 
