@@ -26,8 +26,11 @@ fn attached() -> (Devplane, Cli, PathBuf) {
 /// A `runcode --json <args>` in a process group of its own, like a job a
 /// shell started in the foreground.
 fn spawn_job(cli: &Cli, args: &[&str]) -> Child {
-    cli.cmd()
-        .arg("--json")
+    spawn_job_from(&mut cli.cmd(), args)
+}
+
+fn spawn_job_from(cmd: &mut Command, args: &[&str]) -> Child {
+    cmd.arg("--json")
         .args(args)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -308,4 +311,53 @@ fn ctrl_c_while_waiting_for_a_start_or_a_login_exits_130_with_json() {
     assert!(said.contains("open this URL"), "{said}");
     interrupt(job);
     assert!(!bare.home.join(".config/runcode/token").exists());
+}
+
+/// `runcode mcp` on Windows cannot signal one process: it interrupts a call
+/// by making the call's stop file appear, or, when the server is gone, by
+/// its directory vanishing. Either is the CLI's Ctrl-C, with everything
+/// Ctrl-C does: the remote command ended and never re-run, exit 130.
+#[test]
+fn a_stop_file_is_ctrl_c_for_a_parent_that_cannot_signal() {
+    let sleep = unique_sleep();
+    let (dp, cli, workdir) = attached();
+    let before = dp.mints();
+    let scratch = tempfile::tempdir().unwrap();
+    let stop = scratch.path().join("call.stop");
+    let line = format!("echo run >> runs.txt; sleep {sleep}");
+    let job = spawn_job_from(
+        cli.cmd().env("RUNCODE_STOP_FILE", &stop),
+        &["exec", "--", &line],
+    );
+    wait_for("the remote command", || runs(&workdir, "runs.txt") == 1);
+    std::fs::write(&stop, "").unwrap();
+    let (code, value, stderr) = finish(job);
+    assert_eq!(
+        (code, value["error"].as_str()),
+        (130, Some("interrupted")),
+        "{stderr}"
+    );
+    wait_for("the remote command to end", || {
+        running(&format!("sleep {sleep}")).is_empty()
+    });
+    assert_eq!(runs(&workdir, "runs.txt"), 1, "run once");
+    assert_eq!(dp.mints(), before, "no retry, no mint");
+
+    // The server's directory gone: the same.
+    let gone = scratch.path().join("server");
+    std::fs::create_dir(&gone).unwrap();
+    let dp = Devplane::start(&["--boot-delay", "60"]);
+    let cli = Cli::new(&dp);
+    let job = spawn_job_from(
+        cli.cmd().env("RUNCODE_STOP_FILE", gone.join("1.stop")),
+        &["connect", "1002", "--start", "--wait"],
+    );
+    wait_for("the start", || dp.state(1002) == "starting");
+    std::fs::remove_dir(&gone).unwrap();
+    let (code, value, stderr) = finish(job);
+    assert_eq!(
+        (code, value["error"].as_str()),
+        (130, Some("interrupted")),
+        "{stderr}"
+    );
 }

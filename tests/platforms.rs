@@ -438,6 +438,43 @@ fn windows_mcp_server_lists_its_tools_and_calls_the_windows_cli() {
     assert!(raw.close().success(), "the server ends with its client");
 }
 
+/// `runcode mcp` on Windows interrupts a call through the call's stop file
+/// (it has no signal for one process): the Windows CLI, waiting for a
+/// workspace to boot, takes the file's appearance as Ctrl-C and ends with
+/// `interrupted`, exit 130. (The server's side, and the remote command ended
+/// once, are tested on Linux, in tests/once.rs and tests/mcp.rs.)
+#[test]
+fn windows_cli_takes_its_stop_file_as_ctrl_c() {
+    let dp = util::devplane::Devplane::start(&["--boot-delay", "60"]);
+    let w = Win::new();
+    let server = Server::start(&dist().join("release"));
+    let scratch = scratch();
+    let stop = scratch.path().join("call.stop");
+    let job = w
+        .runcode("--json connect 1002 --start --wait", &server.url(""))
+        .env("RUNCODE_API_BASE", &dp.api)
+        .env("RUNCODE_TOKEN", &dp.token)
+        .env("RUNCODE_STOP_FILE", wine::windows_path(&stop))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start under wine");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while dp.state(1002) != "starting" {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the Windows CLI never started 1002"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    std::fs::write(&stop, "").unwrap();
+    let out = job.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130), "{}", both(&out));
+    let value: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("interrupted JSON: {e}\n{}", both(&out)));
+    assert_eq!(value["error"], "interrupted", "{}", both(&out));
+}
+
 #[test]
 fn windows_shim_without_a_launcher_runs_runcode_bin_or_refuses_in_json() {
     let w = Win::new();

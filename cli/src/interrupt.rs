@@ -3,7 +3,9 @@
 //! interrupt, waits for that ssh, cleans up (the remote command included, see
 //! `remote`), and exits 130 with the `interrupted` error. When no child runs,
 //! the handler removes the temporary files registered with `TempGuard`,
-//! reports `interrupted` and exits 130 at once.
+//! reports `interrupted` and exits 130 at once. A stop file
+//! (`RUNCODE_STOP_FILE`) is the same Ctrl-C for a parent that cannot signal
+//! (`runcode mcp` on Windows).
 
 use std::path::PathBuf;
 use std::process::{Child, Command};
@@ -34,32 +36,68 @@ static TEMPS: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
 /// started or handed the signal, never orphaned by the CLI's exit.
 static SPAWN: Mutex<()> = Mutex::new(());
 
+/// The variable naming a file whose appearance is this process's Ctrl-C:
+/// how `runcode mcp` interrupts a call on Windows, where it has no signal for
+/// one process (docs/mcp.md). The file's directory vanishing counts too: the
+/// server that made it has gone.
+pub const STOP_FILE_VAR: &str = "RUNCODE_STOP_FILE";
+
 /// Installs the handler; `out` renders the `interrupted` failure.
 pub fn install(out: Output) {
-    let _ = ctrlc::set_handler(move || {
-        let _spawning = SPAWN
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        INTERRUPTED.store(true, Ordering::SeqCst);
-        let child = CHILD.load(Ordering::SeqCst);
-        if child != 0 {
-            // `kill -INT <runcode>` reaches only the CLI: pass it on, so the
-            // child ends as it would under a terminal's Ctrl-C.
-            if FORWARD.load(Ordering::SeqCst) {
-                forward(child);
-            }
-            return;
-        }
-        if HANDLED.load(Ordering::SeqCst) > 0 {
-            // Between two children of a remote operation: the main thread
-            // sees the flag and ends the remote command before it exits.
-            return;
-        }
-        remove_temps();
-        out.failure(&Error::Interrupted);
-        std::process::exit(130);
-    });
+    let _ = ctrlc::set_handler(move || on_interrupt(out, false));
     install_flag();
+    if let Some(path) = std::env::var_os(STOP_FILE_VAR)
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+    {
+        watch(path, out);
+    }
+}
+
+/// What Ctrl-C does, from the console or from the stop file (`stopped`):
+/// the child being waited for is ended and the main thread cleans up, or,
+/// with nothing running, the process exits here.
+fn on_interrupt(out: Output, stopped: bool) {
+    let _spawning = SPAWN
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    INTERRUPTED.store(true, Ordering::SeqCst);
+    let child = CHILD.load(Ordering::SeqCst);
+    if child != 0 {
+        // `kill -INT <runcode>` or the stop file reach only the CLI: pass it
+        // on, so the child ends as it would under a terminal's Ctrl-C.
+        if FORWARD.load(Ordering::SeqCst) {
+            forward(child, stopped);
+        }
+        return;
+    }
+    if HANDLED.load(Ordering::SeqCst) > 0 {
+        // Between two children of a remote operation: the main thread
+        // sees the flag and ends the remote command before it exits.
+        return;
+    }
+    remove_temps();
+    out.failure(&Error::Interrupted);
+    std::process::exit(130);
+}
+
+/// Polls for the stop file (ten times a second) on a thread of its own.
+fn watch(path: PathBuf, out: Output) {
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .map(PathBuf::from);
+    let _ = std::thread::Builder::new()
+        .name("stop-file".into())
+        .spawn(move || {
+            loop {
+                std::thread::sleep(std::time::Duration::from_millis(100));
+                if path.exists() || dir.as_ref().is_some_and(|d| !d.exists()) {
+                    on_interrupt(out, true);
+                    return;
+                }
+            }
+        });
 }
 
 /// True once Ctrl-C (SIGINT) arrived.
@@ -189,7 +227,7 @@ fn install_flag() {
 fn install_flag() {}
 
 #[cfg(unix)]
-fn forward(pid: u32) {
+fn forward(pid: u32, _stopped: bool) {
     if let Some(pid) = i32::try_from(pid)
         .ok()
         .and_then(rustix::process::Pid::from_raw)
@@ -198,6 +236,17 @@ fn forward(pid: u32) {
     }
 }
 
-/// On Windows a console's Ctrl-C reaches every process attached to it.
+/// On Windows a console's Ctrl-C reaches every process attached to it, the
+/// child too. The stop file reaches only the CLI: the child (ssh) is ended,
+/// and the CLI then ends the remote command as after Ctrl-C.
 #[cfg(not(unix))]
-fn forward(_pid: u32) {}
+fn forward(pid: u32, stopped: bool) {
+    if stopped {
+        let _ = Command::new("taskkill")
+            .args(["/PID", &pid.to_string(), "/F"])
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status();
+    }
+}

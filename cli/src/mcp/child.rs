@@ -7,8 +7,11 @@
 //! half-written), and a call that goes wrong cannot take the server down.
 //!
 //! Ending a call early (the client's cancellation, the timeout of `exec`, the
-//! server shutting down) is the CLI's own Ctrl-C: SIGINT to the child, which
-//! ends the remote command and removes its temporary files before it exits.
+//! server shutting down) is the CLI's own Ctrl-C, which ends the remote
+//! command and removes its temporary files before it exits: the child's stop
+//! file (`RUNCODE_STOP_FILE`) appears, and on Unix SIGINT comes with it.
+//! Windows has no signal for one process, so there the stop file is the way;
+//! a child that has not ended 20 s later is killed with what it started.
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -19,6 +22,7 @@ use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio_util::sync::CancellationToken;
 
+use crate::interrupt::STOP_FILE_VAR;
 use crate::output::{PROGRESS_FILE_VAR, RESULT_FILE_VAR};
 
 /// How the server starts its children.
@@ -92,11 +96,13 @@ impl Runner {
         let n = self.next.fetch_add(1, Ordering::SeqCst);
         let file = CallFile(self.dir.join(format!("{n}.json")));
         let progress = CallFile(self.dir.join(format!("{n}.progress")));
+        let stop = self.dir.join(format!("{n}.stop"));
         let mut cmd = tokio::process::Command::new(&self.exe);
         cmd.arg("--json")
             .args(&call.args)
             .env(RESULT_FILE_VAR, &file.0)
             .env(PROGRESS_FILE_VAR, &progress.0)
+            .env(STOP_FILE_VAR, &stop)
             .envs(self.env.iter().map(|(k, v)| (k, v)))
             .stdin(if call.stdin.is_some() {
                 Stdio::piped()
@@ -106,7 +112,10 @@ impl Runner {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
         let mut child = cmd.spawn()?;
-        let mut guard = Running(child.id());
+        let mut guard = Running {
+            pid: child.id(),
+            stop,
+        };
         if let (Some(mut pipe), Some(bytes)) = (child.stdin.take(), call.stdin) {
             tokio::spawn(async move {
                 let _ = pipe.write_all(&bytes).await;
@@ -130,22 +139,33 @@ impl Runner {
         tokio::pin!(sleep);
         let mut timed_out = false;
         let mut interrupted = false;
+        let mut killed = false;
+        // Armed once the call is interrupted: the child's time to clean up.
+        let grace = tokio::time::sleep(Duration::MAX);
+        tokio::pin!(grace);
         let status = loop {
             tokio::select! {
                 status = child.wait() => break status?,
                 _ = poll.tick() => tail.read(&progress.0, &mut lines),
                 () = cancel.cancelled(), if !interrupted => {
                     interrupted = true;
-                    interrupt(guard.0);
+                    guard.interrupt();
+                    grace.as_mut().reset(tokio::time::Instant::now() + GRACE);
                 }
                 () = &mut sleep, if !interrupted => {
                     interrupted = true;
                     timed_out = true;
-                    interrupt(guard.0);
+                    guard.interrupt();
+                    grace.as_mut().reset(tokio::time::Instant::now() + GRACE);
+                }
+                () = &mut grace, if interrupted && !killed => {
+                    killed = true;
+                    guard.kill();
                 }
             }
         };
-        guard.0 = None;
+        guard.pid = None;
+        let _ = std::fs::remove_file(&guard.stop);
         let stdout = out_task.await.unwrap_or_default();
         let stderr = err_task.await.unwrap_or_default();
         tail.read(&progress.0, &mut lines);
@@ -216,21 +236,46 @@ impl Drop for CallFile {
     }
 }
 
-/// A child still running when its call is dropped (the server shutting
-/// down, a client that went away) is interrupted, never left to run on.
-struct Running(Option<u32>);
+/// How long an interrupted child has to end the remote command and clean up
+/// (its own bound on that is 15 s) before it is killed.
+const GRACE: Duration = Duration::from_secs(20);
 
-impl Drop for Running {
-    fn drop(&mut self) {
-        interrupt(self.0);
+/// The running child and its stop file. A child still running when its call
+/// is dropped (the server shutting down, a client that went away) is
+/// interrupted, never left to run on.
+struct Running {
+    pid: Option<u32>,
+    stop: PathBuf,
+}
+
+impl Running {
+    /// The CLI's Ctrl-C, for this child: its stop file appears, and on Unix
+    /// SIGINT comes with it.
+    fn interrupt(&self) {
+        if let Some(pid) = self.pid {
+            let _ = std::fs::write(&self.stop, b"");
+            signal(pid);
+        }
+    }
+
+    /// The child did not end in its grace period: ended with what it started.
+    fn kill(&self) {
+        if let Some(pid) = self.pid {
+            kill_tree(pid);
+        }
     }
 }
 
-/// The CLI's Ctrl-C, for one child.
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.interrupt();
+    }
+}
+
 #[cfg(unix)]
-fn interrupt(pid: Option<u32>) {
-    if let Some(pid) = pid
-        .and_then(|p| i32::try_from(p).ok())
+fn signal(pid: u32) {
+    if let Some(pid) = i32::try_from(pid)
+        .ok()
         .and_then(rustix::process::Pid::from_raw)
     {
         let _ = rustix::process::kill_process(pid, rustix::process::Signal::INT);
@@ -238,17 +283,30 @@ fn interrupt(pid: Option<u32>) {
 }
 
 /// Windows has no signal for one process without a shared console: the
-/// child and its ssh are ended (docs/mcp.md says what that leaves).
+/// stop file alone asks.
 #[cfg(not(unix))]
-fn interrupt(pid: Option<u32>) {
-    if let Some(pid) = pid {
-        let _ = std::process::Command::new("taskkill")
-            .args(["/PID", &pid.to_string(), "/T", "/F"])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status();
+fn signal(_pid: u32) {}
+
+/// A last resort, for a child stuck past its own bounds: on Unix SIGKILL
+/// ends the child alone; on Windows the child and what it started.
+#[cfg(unix)]
+fn kill_tree(pid: u32) {
+    if let Some(pid) = i32::try_from(pid)
+        .ok()
+        .and_then(rustix::process::Pid::from_raw)
+    {
+        let _ = rustix::process::kill_process(pid, rustix::process::Signal::KILL);
     }
+}
+
+#[cfg(not(unix))]
+fn kill_tree(pid: u32) {
+    let _ = std::process::Command::new("taskkill")
+        .args(["/PID", &pid.to_string(), "/T", "/F"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status();
 }
 
 /// A private directory for the result files (mode 0700 on Unix).
