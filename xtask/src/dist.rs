@@ -279,3 +279,106 @@ pub fn reproducible() -> Result<(), String> {
         ))
     }
 }
+
+/// Reproducibility across checkouts: the launchers for linux amd64 and
+/// windows amd64, built from a copy of this tree in another place, are the
+/// same bytes as the ones `dist` bundled here. The other place is chosen on
+/// the other side of `/usr` from this checkout: GNU ld once laid out a
+/// Windows import table by the paths of its inputs, so a build under `/tmp`
+/// and one under `/work` differed (docs/distribution.md). The copy has a
+/// build directory of its own, and is removed afterwards.
+pub fn elsewhere() -> Result<(), String> {
+    let root = sh::root();
+    let base = if root.as_os_str() < std::ffi::OsStr::new("/usr") {
+        "/var/tmp"
+    } else {
+        "/tmp"
+    };
+    let other = PathBuf::from(base).join(format!("runcode-elsewhere-{}", std::process::id()));
+    copy_checkout(&root, &other)?;
+    let result = sh::elsewhere(&other, || -> Result<Vec<String>, String> {
+        let mut differ = Vec::new();
+        for p in PLATFORMS
+            .iter()
+            .filter(|p| p.made == Made::Here && p.arch == "amd64")
+        {
+            eprintln!(
+                "xtask: building the {} launcher in {}",
+                p.label(),
+                other.display()
+            );
+            let mut cmd = crate::cross::launcher_build(crate::cross::cargo(*p), *p);
+            sh::run(cmd.env("CARGO_TARGET_DIR", other.join("target")))?;
+            let built = other
+                .join("target")
+                .join(p.target)
+                .join(format!("launcher/runcode-launcher{}", p.exe()));
+            let here = root.join("dist/plugin/bin/launcher").join(p.launcher());
+            let (a, b) = (read_bytes(&built)?, read_bytes(&here)?);
+            if a == b {
+                eprintln!(
+                    "xtask: same bytes from {}: {}  {}",
+                    other.display(),
+                    release::sha256_hex(&a),
+                    p.launcher()
+                );
+            } else {
+                differ.push(format!(
+                    "{}: {} here, {} from {}",
+                    p.launcher(),
+                    release::sha256_hex(&b),
+                    release::sha256_hex(&a),
+                    other.display()
+                ));
+            }
+        }
+        Ok(differ)
+    });
+    let _ = std::fs::remove_dir_all(&other);
+    let differ = result?;
+    if differ.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "a checkout in another place builds other bytes:\n  {}",
+            differ.join("\n  ")
+        ))
+    }
+}
+
+fn read_bytes(path: &Path) -> Result<Vec<u8>, String> {
+    std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// The files git knows in `from` (tracked, and new ones it does not
+/// ignore), as they are in the working tree, copied to `to`.
+fn copy_checkout(from: &Path, to: &Path) -> Result<(), String> {
+    let out = std::process::Command::new("git")
+        .args([
+            "ls-files",
+            "-z",
+            "--cached",
+            "--others",
+            "--exclude-standard",
+        ])
+        .current_dir(from)
+        .output()
+        .map_err(|e| format!("git ls-files: {e} (the check copies the checkout git lists)"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "git ls-files in {}: {}",
+            from.display(),
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    let _ = std::fs::remove_dir_all(to);
+    for name in out.stdout.split(|b| *b == 0).filter(|n| !n.is_empty()) {
+        let rel = Path::new(std::str::from_utf8(name).map_err(|e| e.to_string())?);
+        let src = from.join(rel);
+        if !src.is_file() {
+            continue; // deleted in the working tree
+        }
+        copy_file(&src, &to.join(rel))?;
+    }
+    Ok(())
+}

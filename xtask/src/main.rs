@@ -6,6 +6,8 @@
 //! - `bench <what>`: the figures of docs/quality.md, as ratios measured in one run.
 //! - `fuzz`: the libFuzzer targets over every parser of untrusted text.
 //! - `lint-foreign`: clippy for the Windows and macOS targets.
+//! - `elsewhere`: the launchers built from a copy of the checkout in another
+//!   place are the bytes `dist` bundled.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod bench;
@@ -36,6 +38,7 @@ fn main() -> ExitCode {
         "fuzz" => fuzz::run(rest),
         "lint-foreign" => cross::lint_foreign(),
         "launcher" => cross::launcher(rest),
+        "elsewhere" => dist::elsewhere(),
         "help" | "-h" | "--help" => {
             println!("usage: cargo xtask <test|demo|dist|fuzz|bench> [args]\n");
             println!("  test            install what the suites need, build, lint, run every test");
@@ -57,6 +60,9 @@ fn main() -> ExitCode {
             );
             println!(
                 "  lint-foreign    clippy for the Windows and macOS targets (type-check only here)"
+            );
+            println!(
+                "  elsewhere       after dist: the amd64 launchers from a copy of this tree elsewhere are the same bytes"
             );
             println!("  bench [all]     every figure below, into docs/benchmarks.md");
             println!("  bench launcher  launcher figures (P1, P2, P6, P7, P9)");

@@ -4,11 +4,39 @@
 use std::path::PathBuf;
 use std::process::Command;
 
+/// The checkout tasks build: this one, or, while `elsewhere` runs, a copy
+/// of it in another place (`dist::elsewhere`).
 pub fn root() -> PathBuf {
+    if let Some(other) = ELSEWHERE
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .clone()
+    {
+        return other;
+    }
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .parent()
         .expect("repo root")
         .to_path_buf()
+}
+
+static ELSEWHERE: std::sync::Mutex<Option<PathBuf>> = std::sync::Mutex::new(None);
+
+/// Runs `f` with `root()` answering `other`.
+pub fn elsewhere<T>(other: &std::path::Path, f: impl FnOnce() -> T) -> T {
+    struct Back;
+    impl Drop for Back {
+        fn drop(&mut self) {
+            *ELSEWHERE
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner) = None;
+        }
+    }
+    *ELSEWHERE
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(other.to_path_buf());
+    let _back = Back;
+    f()
 }
 
 pub fn cargo() -> Command {

@@ -60,6 +60,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
     }
     eprintln!("xtask: nothing the suites started is left running");
     crate::dist::reproducible()?;
+    crate::dist::elsewhere()?;
     // R9: a fixed number of inputs per fuzz target, with a fixed seed.
     crate::fuzz::run(&["--runs".to_owned(), FUZZ_RUNS.to_owned()])
 }
