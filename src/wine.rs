@@ -202,11 +202,12 @@ impl Wine {
 
     /// Starts the machine before a test uses it, as a real Windows is booted
     /// before anyone runs a program: this prefix's wineserver, kept between
-    /// the test's programs (until `Drop`, or 10 s after the last one), and Wine's session start-up (wineboot and its services), which
-    /// the first program waits for. Several programs started at once on a
-    /// cold prefix each try that start-up, and under load one of them was
-    /// seen to fail to start a program at all (cmd.exe: "Can't recognize
-    /// ..." for a file that exists).
+    /// the test's programs (until `Drop`, or 10 s after the last one), and
+    /// Wine's session start-up (wineboot and its services), which the first
+    /// program waits for. Several programs started at once on a cold prefix
+    /// each try that start-up, and under load one of them was seen to fail
+    /// to start a program at all (cmd.exe: "Can't recognize ..." for a file
+    /// that exists).
     fn boot(&self) {
         let quiet = |cmd: &mut Command| {
             cmd.stdin(Stdio::null())

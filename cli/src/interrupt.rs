@@ -228,12 +228,7 @@ fn install_flag() {}
 
 #[cfg(unix)]
 fn forward(pid: u32, _stopped: bool) {
-    if let Some(pid) = i32::try_from(pid)
-        .ok()
-        .and_then(rustix::process::Pid::from_raw)
-    {
-        let _ = rustix::process::kill_process(pid, rustix::process::Signal::INT);
-    }
+    send(pid, rustix::process::Signal::INT);
 }
 
 /// On Windows a console's Ctrl-C reaches every process attached to it, the
@@ -242,11 +237,34 @@ fn forward(pid: u32, _stopped: bool) {
 #[cfg(not(unix))]
 fn forward(pid: u32, stopped: bool) {
     if stopped {
-        let _ = Command::new("taskkill")
-            .args(["/PID", &pid.to_string(), "/F"])
-            .stdin(std::process::Stdio::null())
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .status();
+        taskkill(pid, false);
     }
+}
+
+/// `signal` to process `pid` (gone already: nothing happens).
+#[cfg(unix)]
+pub fn send(pid: u32, signal: rustix::process::Signal) {
+    if let Some(pid) = i32::try_from(pid)
+        .ok()
+        .and_then(rustix::process::Pid::from_raw)
+    {
+        let _ = rustix::process::kill_process(pid, signal);
+    }
+}
+
+/// Ends process `pid` (with what it started, for `tree`): Windows' way,
+/// having no signal for one process.
+#[cfg(not(unix))]
+pub fn taskkill(pid: u32, tree: bool) {
+    let pid = pid.to_string();
+    let mut args = vec!["/PID", pid.as_str(), "/F"];
+    if tree {
+        args.push("/T");
+    }
+    let _ = Command::new("taskkill")
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status();
 }

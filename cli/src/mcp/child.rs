@@ -274,12 +274,7 @@ impl Drop for Running {
 
 #[cfg(unix)]
 fn signal(pid: u32) {
-    if let Some(pid) = i32::try_from(pid)
-        .ok()
-        .and_then(rustix::process::Pid::from_raw)
-    {
-        let _ = rustix::process::kill_process(pid, rustix::process::Signal::INT);
-    }
+    crate::interrupt::send(pid, rustix::process::Signal::INT);
 }
 
 /// Windows has no signal for one process without a shared console: the
@@ -291,22 +286,12 @@ fn signal(_pid: u32) {}
 /// ends the child alone; on Windows the child and what it started.
 #[cfg(unix)]
 fn kill_tree(pid: u32) {
-    if let Some(pid) = i32::try_from(pid)
-        .ok()
-        .and_then(rustix::process::Pid::from_raw)
-    {
-        let _ = rustix::process::kill_process(pid, rustix::process::Signal::KILL);
-    }
+    crate::interrupt::send(pid, rustix::process::Signal::KILL);
 }
 
 #[cfg(not(unix))]
 fn kill_tree(pid: u32) {
-    let _ = std::process::Command::new("taskkill")
-        .args(["/PID", &pid.to_string(), "/T", "/F"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status();
+    crate::interrupt::taskkill(pid, true);
 }
 
 /// A private directory for the result files (mode 0700 on Unix).
