@@ -301,8 +301,11 @@ fn a_cancelled_or_timed_out_exec_leaves_nothing_running_on_the_workspace() {
         "tools/call",
         &json!({"name": "exec", "arguments": {"command": format!("echo run >> runs.txt; sleep {sleep}")}}),
     );
+    // Its shell's command line names the sleep before its `echo` has run:
+    // wait for the run it notes, so a quick cancel cannot come before it.
     wait_for("the remote command", || {
-        !running(&format!("sleep {sleep}")).is_empty()
+        std::fs::read_to_string(workdir.join("runs.txt")).is_ok_and(|r| r == "run\n")
+            && !running(&format!("sleep {sleep}")).is_empty()
     });
     raw.cancel(id);
     wait_for("the remote command to end", || {
