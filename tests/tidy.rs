@@ -167,6 +167,7 @@ fn the_root_holds_only_the_layout() {
         "fuzz",
         "launcher",
         "plugin",
+        "rules",
         "rustfmt.toml",
         "skills",
         "src",
@@ -185,6 +186,31 @@ fn the_root_holds_only_the_layout() {
         .collect();
     stray.dedup();
     assert!(stray.is_empty(), "not part of the layout: {stray:?}");
+}
+
+/// Both lockfiles (the workspace's and the fuzz crate's, which is a
+/// workspace of its own) are current: every build of the test command runs
+/// with `--locked`, and a fresh clone's tree stays as it was checked out.
+#[test]
+fn the_lockfiles_are_current() {
+    for manifest in ["Cargo.toml", "fuzz/Cargo.toml"] {
+        let out = std::process::Command::new(env!("CARGO"))
+            .args([
+                "metadata",
+                "--locked",
+                "--format-version",
+                "1",
+                "--manifest-path",
+            ])
+            .arg(util::repo().join(manifest))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{manifest}'s lockfile is stale (run `cargo metadata` there and commit it):\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
 }
 
 /// Every `*.md` a comment or a document names exists, relative to the

@@ -13,25 +13,9 @@ const TIMEOUT: Duration = Duration::from_secs(20);
 const MAX_REDIRECTS: usize = 5;
 
 /// May the token travel to `url`? `https://` anywhere; `http://` only to
-/// `localhost`, `127.0.0.0/8` or `::1`.
+/// `localhost`, `127.0.0.0/8` or `::1`; never with a user or password in it.
 pub fn is_safe_base(url: &str) -> bool {
-    let Some(parts) = crate::url::parts(url) else {
-        return false;
-    };
-    if parts.authority.contains('@') || parts.authority.is_empty() {
-        return false;
-    }
-    match parts.scheme.to_ascii_lowercase().as_str() {
-        "https" => true,
-        "http" => {
-            let host = parts.host();
-            host.eq_ignore_ascii_case("localhost")
-                || host
-                    .parse::<std::net::IpAddr>()
-                    .is_ok_and(|ip| ip.is_loopback())
-        }
-        _ => false,
-    }
+    crate::url::is_secure_web(url)
 }
 
 pub fn check_base(url: &str) -> Result<()> {
@@ -241,24 +225,7 @@ fn network_message(url: &str, err: &ureq::Error) -> String {
     }
 }
 
-/// Resolves a `Location` header against the URL that answered.
-fn join(base: &str, location: &str) -> String {
-    if location.contains("://") {
-        return location.to_owned();
-    }
-    let Some(p) = crate::url::parts(base) else {
-        return location.to_owned();
-    };
-    if let Some(net) = location.strip_prefix("//") {
-        format!("{}://{net}", p.scheme)
-    } else if location.starts_with('/') {
-        format!("{}://{}{location}", p.scheme, p.authority)
-    } else {
-        let path = p.rest.split(['?', '#']).next().unwrap_or("");
-        let dir = path.rsplit_once('/').map_or("", |(d, _)| d);
-        format!("{}://{}{dir}/{location}", p.scheme, p.authority)
-    }
-}
+use crate::url::join;
 
 /// The OS trust store (corporate proxies re-sign TLS with their own CA), the
 /// standard web roots when the OS offers none. Loaded once per process.
@@ -307,6 +274,23 @@ mod tests {
             "file:///etc",
         ] {
             assert!(!is_safe_base(bad), "{bad}");
+        }
+    }
+
+    /// The table the launcher's download rule answers too.
+    #[test]
+    fn the_token_rule_answers_the_shared_table() {
+        use runcode_rules::cases::Case;
+        for case in runcode_rules::cases::all() {
+            match case {
+                Case::Web { url, secure } => assert_eq!(is_safe_base(url), secure, "{url}"),
+                Case::Join {
+                    base,
+                    location,
+                    result,
+                } => assert_eq!(join(base, location), result, "{base} + {location}"),
+                Case::Host { .. } => {}
+            }
         }
     }
 

@@ -163,14 +163,12 @@ fn is_base64(blob: &str) -> bool {
 /// escapes) is cut off, fragment included, so the token is never printed or
 /// stored.
 pub fn safe_web_url(url: &str) -> Option<String> {
-    let lower = url.to_ascii_lowercase();
-    let rest = lower
-        .strip_prefix("https://")
-        .or_else(|| lower.strip_prefix("http://"))?;
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
-    if url.chars().any(char::is_control) || authority.contains('@') {
+    let p = crate::url::parts(url)?;
+    let web = p.scheme_is("https") || p.scheme_is("http");
+    if !web || url.chars().any(char::is_control) || p.authority.contains('@') {
         return None;
     }
+    let lower = url.to_ascii_lowercase();
     let base = url.split(['?', '#']).next().unwrap_or(url);
     let credential = lower
         .split_once(['?', '#'])
@@ -182,51 +180,7 @@ pub fn safe_web_url(url: &str) -> Option<String> {
     })
 }
 
-/// ISO 8601 date-time to seconds since the epoch: `T` or space between date
-/// and time, optional fraction, then `Z`, `±HH:MM`, `±HHMM`, or nothing (UTC).
-pub fn parse_time(text: &str) -> Option<i64> {
-    let text = text.trim();
-    let (date, rest) = text.split_at_checked(10)?;
-    let rest = rest.strip_prefix(['T', 't', ' '])?;
-    let d: Vec<&str> = date.split('-').collect();
-    let [y, mo, da] = d[..] else { return None };
-    let num = |s: &str, len: usize| {
-        (s.len() == len && s.bytes().all(|b| b.is_ascii_digit()))
-            .then(|| s.parse::<i64>().ok())
-            .flatten()
-    };
-    let (y, mo, da) = (num(y, 4)?, num(mo, 2)?, num(da, 2)?);
-    let (clock, zone) = match rest.find(['Z', 'z', '+', '-']) {
-        Some(i) => rest.split_at(i),
-        None => (rest, ""),
-    };
-    let clock = clock.split('.').next()?;
-    let c: Vec<&str> = clock.split(':').collect();
-    let (h, mi, s) = match c[..] {
-        [h, m] => (num(h, 2)?, num(m, 2)?, 0),
-        [h, m, s] => (num(h, 2)?, num(m, 2)?, num(s, 2)?),
-        _ => return None,
-    };
-    if !(1..=12).contains(&mo) || !(1..=31).contains(&da) || h > 23 || mi > 59 || s > 60 {
-        return None;
-    }
-    let offset = match zone {
-        "" | "Z" | "z" => 0,
-        _ => {
-            let sign = if zone.starts_with('-') { -1 } else { 1 };
-            let digits: String = zone[1..].chars().filter(|c| *c != ':').collect();
-            let (oh, om) = (num(digits.get(0..2)?, 2)?, num(digits.get(2..)?, 2)?);
-            sign * (oh * 3600 + om * 60)
-        }
-    };
-    // Days from the civil date (Howard Hinnant's algorithm).
-    let yy = if mo <= 2 { y - 1 } else { y };
-    let era = yy.div_euclid(400);
-    let yoe = yy.rem_euclid(400);
-    let doy = (153 * ((mo + 9) % 12) + 2) / 5 + da - 1;
-    let days = era * 146_097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719_468;
-    Some(days * 86_400 + h * 3600 + mi * 60 + s - offset)
-}
+pub use runcode_rules::time::parse_iso8601 as parse_time;
 
 #[cfg(test)]
 mod tests {

@@ -22,9 +22,10 @@ mod sshconfig;
 mod text;
 mod token;
 mod transfer;
-mod url;
 mod wiring;
 mod workspaces;
+
+use runcode_rules::url;
 
 #[cfg(test)]
 mod props;

@@ -1,7 +1,6 @@
 //! Where the CLI keeps things (docs/cli.md "Files on disk"), and how they are
 //! written: private files created with their final mode, replaced atomically.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
@@ -126,46 +125,13 @@ fn stable_for(exe: &Path) -> Option<PathBuf> {
 
 /// Creates `dir` (and parents) and makes it private (0700).
 pub fn private_dir(dir: &Path) -> Result<()> {
-    std::fs::create_dir_all(dir).map_err(Error::io(dir))?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
-            .map_err(Error::io(dir))?;
-    }
-    Ok(())
+    runcode_rules::fs::private_dir(dir).map_err(Error::io(dir))
 }
 
-/// Creates `path`, which must not exist, with `mode` from its first byte.
-pub fn create_new(path: &Path, mode: u32) -> std::io::Result<std::fs::File> {
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, mode);
-    #[cfg(not(unix))]
-    let _ = mode;
-    options.open(path)
-}
+pub use runcode_rules::fs::create_new;
 
 /// Writes `bytes` to `path` atomically, the file being created with `mode`
 /// from its first byte (a temporary file in the same directory, renamed).
 pub fn write_private(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = path.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
-    let _ = std::fs::remove_file(&tmp);
-    let result = create_new(&tmp, mode).and_then(|mut f| {
-        f.write_all(bytes)?;
-        f.sync_all()
-    });
-    if let Err(e) = result.and_then(|()| std::fs::rename(&tmp, path)) {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(Error::Io {
-            path: path.to_path_buf(),
-            source: e,
-        });
-    }
-    Ok(())
+    runcode_rules::fs::write_private(path, bytes, mode).map_err(Error::io(path))
 }

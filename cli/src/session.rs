@@ -14,6 +14,8 @@ use crate::ctx::Ctx;
 use crate::error::{Error, Result};
 use crate::paths::{self, Paths};
 use crate::sshconfig;
+use runcode_rules::time::iso8601;
+pub use runcode_rules::time::now;
 
 /// `Policy::Attach` reuses a cached session only with more than this left.
 pub const ATTACH_MARGIN: i64 = 90;
@@ -104,12 +106,6 @@ fn first_format() -> u32 {
 #[derive(Debug, Clone)]
 pub struct Session {
     pub meta: Meta,
-}
-
-pub fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
 }
 
 impl Session {
@@ -426,35 +422,4 @@ pub fn remove(paths: &Paths, id: u64) -> Result<bool> {
     }
     std::fs::remove_dir_all(&dir).map_err(Error::io(&dir))?;
     Ok(true)
-}
-
-/// `2026-11-22T10:30:00+00:00` for seconds since the epoch.
-pub fn iso8601(secs: i64) -> String {
-    let days = secs.div_euclid(86_400);
-    let rem = secs.rem_euclid(86_400);
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}+00:00",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn iso8601_round_trips_through_the_parser() {
-        for t in [0, 951_782_400, 1_795_343_400, 4_102_444_799] {
-            assert_eq!(crate::bundle::parse_time(&super::iso8601(t)), Some(t));
-        }
-    }
 }

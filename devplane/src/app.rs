@@ -63,7 +63,7 @@ impl App {
     /// Loads or creates the state, and restarts the gateways of workspaces
     /// that were running when the devplane last stopped.
     pub fn open(opts: &Options, sshd: PathBuf, user: String) -> Result<Arc<App>, String> {
-        crate::fsutil::private_dir(&opts.data_dir)
+        runcode_rules::fs::private_dir(&opts.data_dir)
             .map_err(|e| format!("{}: {e}", opts.data_dir.display()))?;
         let mut saved = match state::load(&opts.data_dir)? {
             Some(saved) => saved,

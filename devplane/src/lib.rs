@@ -6,7 +6,6 @@ pub mod api;
 pub mod app;
 mod clock;
 pub mod dev;
-mod fsutil;
 mod login;
 mod names;
 mod procs;

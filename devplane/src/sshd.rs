@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::{clock, fsutil, procs};
+use crate::{clock, procs};
 
 /// Finds `sshd` on PATH or in `/usr/sbin`.
 pub fn find() -> Result<PathBuf, String> {
@@ -59,7 +59,7 @@ impl Files {
     /// as `ssh-ed25519 <base64>`.
     pub fn prepare(&self) -> Result<String, String> {
         let io = |e: std::io::Error| format!("{}: {e}", self.dir.display());
-        fsutil::private_dir(&self.dir).map_err(io)?;
+        runcode_rules::fs::private_dir(&self.dir).map_err(io)?;
         std::fs::create_dir_all(self.workdir()).map_err(io)?;
         let key_path = self.host_key();
         let key = match std::fs::read_to_string(&key_path) {
@@ -74,7 +74,7 @@ impl Files {
                 let text = key
                     .to_openssh(ssh_key::LineEnding::LF)
                     .map_err(|e| e.to_string())?;
-                fsutil::write_atomic(&key_path, text.as_bytes(), 0o600).map_err(io)?;
+                runcode_rules::fs::write_private(&key_path, text.as_bytes(), 0o600).map_err(io)?;
                 key
             }
         };
@@ -292,7 +292,8 @@ pub fn kill_stale(files: &Files) {
 
 fn ensure_keys_file(files: &Files) -> Result<(), String> {
     if !files.authorized_keys().exists() {
-        fsutil::write_atomic(&files.authorized_keys(), b"", 0o600).map_err(|e| e.to_string())?;
+        runcode_rules::fs::write_private(&files.authorized_keys(), b"", 0o600)
+            .map_err(|e| e.to_string())?;
     }
     Ok(())
 }
@@ -312,7 +313,7 @@ pub fn add_key(files: &Files, public_key: &str, comment: &str, expires: u64) -> 
         clock::sshd_expiry(expires)
     ));
     let text = lines.join("\n") + "\n";
-    fsutil::write_atomic(&files.authorized_keys(), text.as_bytes(), 0o600)
+    runcode_rules::fs::write_private(&files.authorized_keys(), text.as_bytes(), 0o600)
         .map_err(|e| e.to_string())
 }
 
@@ -328,14 +329,15 @@ pub fn expire(files: &Files) -> Result<(), String> {
             Some(format!("expiry-time=\"{past}\"{rest}\n"))
         })
         .collect();
-    fsutil::write_atomic(&files.authorized_keys(), text.as_bytes(), 0o600)
+    runcode_rules::fs::write_private(&files.authorized_keys(), text.as_bytes(), 0o600)
         .map_err(|e| e.to_string())
 }
 
 /// Removes every key: new connections are refused, open ones stay.
 pub fn revoke(files: &Files) -> Result<(), String> {
     if files.dir.exists() {
-        fsutil::write_atomic(&files.authorized_keys(), b"", 0o600).map_err(|e| e.to_string())?;
+        runcode_rules::fs::write_private(&files.authorized_keys(), b"", 0o600)
+            .map_err(|e| e.to_string())?;
     }
     Ok(())
 }

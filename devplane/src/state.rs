@@ -59,6 +59,6 @@ pub fn load(data_dir: &Path) -> Result<Option<Saved>, String> {
 pub fn save(data_dir: &Path, saved: &Saved) -> Result<(), String> {
     let file = path(data_dir);
     let bytes = serde_json::to_vec_pretty(saved).map_err(|e| e.to_string())?;
-    crate::fsutil::write_atomic(&file, &bytes, 0o600)
+    runcode_rules::fs::write_private(&file, &bytes, 0o600)
         .map_err(|e| format!("{}: {e}", file.display()))
 }

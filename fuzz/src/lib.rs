@@ -1,12 +1,6 @@
-//! The launcher's parsers, compiled here exactly as the launcher has them,
-//! with the checks the fuzz targets run (launcher/src/checks.rs). The CLI's
-//! checks come from the `runcode` crate (its `fuzz` feature).
+//! What the fuzz targets run: the launcher's parsers and their checks, from
+//! the launcher's library (built here with `--cfg fuzzing`, which adds the
+//! checks), and the CLI's checks from the `runcode` crate (its `fuzz`
+//! feature).
 
-#[path = "../../launcher/src/archive.rs"]
-pub mod archive;
-#[path = "../../launcher/src/checks.rs"]
-pub mod checks;
-#[path = "../../launcher/src/checksums.rs"]
-pub mod checksums;
-#[path = "../../launcher/src/url.rs"]
-pub mod url;
+pub use runcode_launcher::{archive, checks, checksums, url};

@@ -3,9 +3,9 @@
 //! archive holding any link named like it, any absolute or `..` path, or two
 //! copies of it is refused whole.
 //!
-//! Self-contained on purpose: the fuzz crate compiles this file by path,
-//! without the rest of the launcher, so it reports a refusal as a plain
-//! message rather than `crate::error` (the installer wraps it in one).
+//! Part of the launcher's library, which the fuzz targets link too: it
+//! reports a refusal as a plain message (the installer wraps it in the
+//! launcher's error).
 
 use std::io::{BufReader, Read, Seek, SeekFrom, Write};
 use std::path::{Component, Path};

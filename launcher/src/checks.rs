@@ -1,6 +1,6 @@
 //! The promise each of the launcher's parsers of untrusted bytes keeps,
 //! written once as a function that panics when it breaks: the fuzz targets
-//! (`fuzz/`, which compile this file with checksums.rs and archive.rs) and
+//! (`fuzz/`, through the launcher library built with `--cfg fuzzing`) and
 //! the replay of their corpus in the unit tests both call these (R7, R9).
 
 use std::io::Cursor;

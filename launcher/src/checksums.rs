@@ -1,14 +1,14 @@
 //! Parsing of `checksums.txt` (pure): lines `<64 hex> <spaces>[*]<name>`,
 //! matched by exact file name.
-//!
-//! Self-contained on purpose: the fuzz crate compiles this file by path,
-//! without the rest of the launcher, so it answers plain values rather than
-//! `crate::error` (the caller turns them into errors).
+
+/// Two lines name the asset with different digests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Conflicting;
 
 /// The digest `text` gives for `name`: `Ok(None)` when no line names it,
-/// `Err(())` when two lines name it with different digests. Lines that are not
+/// `Err(Conflicting)` when two lines name it with different digests. Lines that are not
 /// of the documented shape are ignored: they cannot vouch for anything.
-pub fn find(text: &str, name: &str) -> Result<Option<[u8; 32]>, ()> {
+pub fn find(text: &str, name: &str) -> Result<Option<[u8; 32]>, Conflicting> {
     let mut found: Option<[u8; 32]> = None;
     for line in text.lines() {
         let Some((digest, file)) = parse_line(line) else {
@@ -18,7 +18,7 @@ pub fn find(text: &str, name: &str) -> Result<Option<[u8; 32]>, ()> {
             continue;
         }
         match found {
-            Some(prev) if prev != digest => return Err(()),
+            Some(prev) if prev != digest => return Err(Conflicting),
             _ => found = Some(digest),
         }
     }
@@ -85,7 +85,7 @@ mod tests {
 
     #[test]
     fn conflicting_lines_are_refused_and_repeats_accepted() {
-        assert_eq!(find(&format!("{A}  x\n{B}  x\n"), "x"), Err(()));
+        assert_eq!(find(&format!("{A}  x\n{B}  x\n"), "x"), Err(Conflicting));
         assert!(find(&format!("{A}  x\n{A}  x\n"), "x").unwrap().is_some());
     }
 

@@ -8,7 +8,7 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::UNIX_EPOCH;
 
 use crate::platform::Platform;
 use crate::report::Report;
@@ -102,14 +102,7 @@ fn copy_into_place(from: &Path, to: &Path) -> std::io::Result<()> {
         .parent()
         .ok_or_else(|| std::io::Error::other("no parent"))?;
     fs::create_dir_all(dir)?;
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.subsec_nanos());
-    let tmp = dir.join(format!(
-        "{}{}-{nanos}.entry",
-        crate::install::STAGING,
-        std::process::id()
-    ));
+    let tmp = dir.join(runcode_rules::temp::name(crate::install::STAGING, ".entry"));
     let result = fs::copy(from, &tmp).and_then(|_| {
         #[cfg(unix)]
         {

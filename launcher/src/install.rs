@@ -182,10 +182,7 @@ struct Staging {
 
 impl Staging {
     fn create(bin_dir: &Path, tag: &str) -> Result<Staging> {
-        let nanos = SystemTime::now()
-            .duration_since(SystemTime::UNIX_EPOCH)
-            .map_or(0, |d| d.subsec_nanos());
-        let path = bin_dir.join(format!("{STAGING}{}-{nanos}.{tag}", std::process::id()));
+        let path = bin_dir.join(runcode_rules::temp::name(STAGING, &format!(".{tag}")));
         let mut options = OpenOptions::new();
         options.read(true).write(true).create_new(true);
         #[cfg(unix)]
@@ -265,7 +262,7 @@ fn install_from(
                 asset: asset.to_owned(),
             });
         }
-        Err(()) => {
+        Err(checksums::Conflicting) => {
             return Err(Error::ChecksumConflict {
                 url: sums_url,
                 asset: asset.to_owned(),
@@ -321,7 +318,7 @@ fn check_pinned(pinned: &Path, asset: &str, actual: &[u8; 32]) -> Result<()> {
             expected: checksums::to_hex(&expected),
             actual: checksums::to_hex(actual),
         }),
-        Ok(None) | Err(()) => Err(Error::PinnedMissing {
+        Ok(None) | Err(checksums::Conflicting) => Err(Error::PinnedMissing {
             asset: asset.to_owned(),
             pinned: pinned.to_path_buf(),
         }),

@@ -2,10 +2,6 @@
 //! one already on PATH, a cached copy, or a verified download of the pinned
 //! release) and hands over to it. See docs/launcher.md for the contract.
 
-mod archive;
-#[cfg(test)]
-mod checks;
-mod checksums;
 mod entry;
 mod error;
 mod fetch;
@@ -16,7 +12,8 @@ mod platform;
 mod proxy;
 mod report;
 mod resolve;
-mod url;
+
+use runcode_launcher::{archive, checksums, url};
 
 use std::env;
 use std::ffi::OsString;

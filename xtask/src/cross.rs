@@ -209,6 +209,7 @@ fn ask_toolchain() -> Option<(PathBuf, String)> {
 pub fn launcher_build(mut cmd: Command, platform: Platform) -> Command {
     cmd.args([
         "build",
+        "--locked",
         "--quiet",
         "--profile",
         "launcher",
@@ -335,6 +336,7 @@ pub fn build(platform: Platform) -> Result<Built, String> {
     );
     sh::run(cargo(platform).args([
         "build",
+        "--locked",
         "--quiet",
         "--release",
         "-p",
@@ -388,6 +390,7 @@ pub fn lint_foreign() -> Result<(), String> {
         }
         sh::run(cargo(*platform).args([
             "clippy",
+            "--locked",
             "--quiet",
             "-p",
             "runcode",

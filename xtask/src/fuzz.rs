@@ -113,7 +113,13 @@ fn build() -> Result<PathBuf, String> {
     let target_dir = sh::root().join("target/fuzz");
     sh::run(
         sh::cargo()
-            .args(["build", "--release", "--quiet", "--manifest-path"])
+            .args([
+                "build",
+                "--locked",
+                "--release",
+                "--quiet",
+                "--manifest-path",
+            ])
             .arg(sh::root().join("fuzz/Cargo.toml"))
             // With an explicit --target, RUSTFLAGS reach only the targets'
             // code, not build scripts (which have no libFuzzer to link).

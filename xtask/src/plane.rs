@@ -10,7 +10,14 @@ use crate::sh;
 
 /// Builds and starts `runcode-devplane serve --data-dir <data> <args>`.
 pub fn start(data: &Path, args: &[&str]) -> Result<Plane, String> {
-    sh::run(sh::cargo().args(["build", "--quiet", "--release", "-p", "runcode-devplane"]))?;
+    sh::run(sh::cargo().args([
+        "build",
+        "--locked",
+        "--quiet",
+        "--release",
+        "-p",
+        "runcode-devplane",
+    ]))?;
     crate::prereq::openssh()?;
     Plane::spawn(
         Command::new(sh::root().join("target/release/runcode-devplane")),

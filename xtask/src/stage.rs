@@ -45,9 +45,10 @@ pub fn build_release(shipped: bool) -> Result<Built, String> {
         });
     }
     eprintln!("xtask: building the release CLI and the size-built launcher (host target)");
-    sh::run(sh::cargo().args(["build", "--quiet", "--release", "-p", "runcode"]))?;
+    sh::run(sh::cargo().args(["build", "--locked", "--quiet", "--release", "-p", "runcode"]))?;
     sh::run(sh::cargo().args([
         "build",
+        "--locked",
         "--quiet",
         "--profile",
         "launcher",

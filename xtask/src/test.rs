@@ -12,6 +12,7 @@ use crate::{prereq, sh};
 const FUZZ_RUNS: &str = "300000";
 
 pub fn run(args: &[String]) -> Result<(), String> {
+    let tree = changes();
     prereq::openssh()?;
     prereq::ruby()?;
     prereq::rsync();
@@ -23,6 +24,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
     sh::run(sh::cargo().args(["fmt", "--all", "--", "--check"]))?;
     sh::run(sh::cargo().args([
         "clippy",
+        "--locked",
         "--workspace",
         "--all-targets",
         "--quiet",
@@ -31,7 +33,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
         "warnings",
     ]))?;
     crate::cross::lint_foreign()?;
-    sh::run(sh::cargo().args(["build", "--workspace", "--bins", "--quiet"]))?;
+    sh::run(sh::cargo().args(["build", "--locked", "--workspace", "--bins", "--quiet"]))?;
     // The plugin and release suites check what `dist` builds.
     crate::dist::run(&["--all".to_owned()])?;
     let nextest = sh::cargo()
@@ -40,9 +42,15 @@ pub fn run(args: &[String]) -> Result<(), String> {
         .is_ok_and(|o| o.status.success());
     let mut cmd = sh::cargo();
     if nextest {
-        cmd.args(["nextest", "run", "--workspace", "--no-fail-fast"]);
+        cmd.args([
+            "nextest",
+            "run",
+            "--locked",
+            "--workspace",
+            "--no-fail-fast",
+        ]);
     } else {
-        cmd.args(["test", "--workspace", "--no-fail-fast"]);
+        cmd.args(["test", "--locked", "--workspace", "--no-fail-fast"]);
     }
     // The plugin suite finds the clients through this variable.
     cmd.env("RUNCODE_TEST_NPM", &npm);
@@ -62,7 +70,35 @@ pub fn run(args: &[String]) -> Result<(), String> {
     crate::dist::reproducible()?;
     crate::dist::elsewhere()?;
     // R9: a fixed number of inputs per fuzz target, with a fixed seed.
-    crate::fuzz::run(&["--runs".to_owned(), FUZZ_RUNS.to_owned()])
+    crate::fuzz::run(&["--runs".to_owned(), FUZZ_RUNS.to_owned()])?;
+    let new: Vec<String> = changes()
+        .into_iter()
+        .filter(|c| !tree.contains(c))
+        .collect();
+    if !new.is_empty() {
+        return Err(format!(
+            "the test command changed the checkout (a stale lockfile, an output written into the tree?):\n  {}",
+            new.join("\n  ")
+        ));
+    }
+    eprintln!("xtask: the checkout is as the test command found it");
+    Ok(())
+}
+
+/// `git status --porcelain` of the checkout, a line per changed or untracked
+/// path: what the test command must not add to.
+fn changes() -> Vec<String> {
+    std::process::Command::new("git")
+        .args(["status", "--porcelain", "--untracked-files=all"])
+        .current_dir(sh::root())
+        .output()
+        .map(|o| {
+            String::from_utf8_lossy(&o.stdout)
+                .lines()
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// R11: once the suites are done, no sshd, ssh master or proxy started from

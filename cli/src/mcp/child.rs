@@ -296,11 +296,7 @@ fn kill_tree(pid: u32) {
 
 /// A private directory for the result files (mode 0700 on Unix).
 pub fn private_dir(base: &Path) -> std::io::Result<PathBuf> {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0);
-    let dir = base.join(format!("runcode-mcp-{}-{nanos}", std::process::id()));
+    let dir = base.join(runcode_rules::temp::name("runcode-mcp-", ""));
     #[cfg(unix)]
     let builder = {
         use std::os::unix::fs::DirBuilderExt;

@@ -18,7 +18,7 @@ const RUNS: usize = 100;
 
 pub fn run() -> Result<(), String> {
     crate::prereq::openssh()?;
-    sh::run(sh::cargo().args(["build", "--quiet", "--release", "-p", "runcode"]))?;
+    sh::run(sh::cargo().args(["build", "--locked", "--quiet", "--release", "-p", "runcode"]))?;
     let dir = sh::root().join("target/bench-cli");
     let _ = std::fs::remove_dir_all(&dir);
     let home = dir.join("home");
