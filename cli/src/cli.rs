@@ -5,6 +5,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::session::{Policy, Request};
+
 const AFTER_HELP: &str = "\
 Examples:
   runcode login                          log in through the browser
@@ -73,6 +75,17 @@ pub struct SessionFlags {
     /// Mint a new session even when the cached one is still valid.
     #[arg(long)]
     pub force: bool,
+}
+
+impl SessionFlags {
+    /// What `session::acquire` is asked for by a command of `policy`.
+    pub fn request(self, policy: Policy) -> Request {
+        Request {
+            policy,
+            ttl: self.ttl,
+            force: self.force,
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]

@@ -261,10 +261,14 @@ pub fn taskkill(pid: u32, tree: bool) {
     if tree {
         args.push("/T");
     }
-    let _ = Command::new("taskkill")
-        .args(args)
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .status();
+    let _ = quiet(Command::new("taskkill").args(args)).status();
+}
+
+/// No standard streams at all for `cmd`: a helper whose only answer is its
+/// exit status.
+pub fn quiet(cmd: &mut Command) -> &mut Command {
+    use std::process::Stdio;
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
 }

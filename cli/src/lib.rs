@@ -18,6 +18,7 @@ mod output;
 mod paths;
 mod remote;
 mod session;
+mod ssh;
 mod sshconfig;
 mod text;
 mod token;

@@ -10,7 +10,7 @@
 
 use std::ffi::OsString;
 use std::path::PathBuf;
-use std::process::{Command, ExitStatus, Stdio};
+use std::process::{Command, ExitStatus};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
@@ -18,6 +18,7 @@ use crate::ctx::Ctx;
 use crate::error::{Error, Result};
 use crate::interrupt;
 use crate::session::{self, Request, Session};
+use crate::ssh::Streams;
 use crate::text::shell_quote;
 
 /// The variable that marks a remote command and everything it starts, so
@@ -79,12 +80,10 @@ impl Call {
     /// `ssh -F <config> -E <log> <alias> <line>`, the line marked with the
     /// run id.
     pub fn ssh(&self, s: &Session, line: &str) -> Command {
-        let mut cmd = s.ssh();
-        cmd.arg("-E")
-            .arg(&self.log)
-            .arg(s.alias())
-            .arg(format!("export {RUN_ID_VAR}={}; {line}", self.run_id));
-        cmd
+        s.ssh()
+            .log(&self.log)
+            .run(format!("export {RUN_ID_VAR}={}; {line}", self.run_id))
+            .command()
     }
 
     /// What ssh said about itself (not the remote command's stderr).
@@ -227,13 +226,12 @@ fn end_remote(s: &Session, run_id: &str) {
          for i in $p; do kill -\"$1\" \"-$i\" 2>/dev/null; kill -\"$1\" \"$i\" 2>/dev/null; done; }}; end TERM; sleep 1; end KILL; exit 0",
         id = shell_quote(run_id)
     );
-    let mut cmd = s.ssh();
-    cmd.args(["-o", "ConnectTimeout=5"])
-        .arg(s.alias())
-        .arg(script)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
+    let mut cmd = s
+        .ssh()
+        .connect_timeout(5)
+        .streams(Streams::Quiet)
+        .run(script)
+        .command();
     let Ok((mut child, _guard)) = interrupt::spawn_cleanup(&mut cmd, "ssh") else {
         return;
     };

@@ -10,7 +10,6 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, ExitStatus, Stdio};
 
 use crate::attach;
-use crate::cli::SessionFlags;
 use crate::ctx::Ctx;
 use crate::error::{Error, Result};
 use crate::interrupt::{self, ChildGuard, TempGuard};
@@ -27,9 +26,8 @@ pub const POLICY: Policy = Policy::Command;
 
 /// The attached workspace's session (valid, else minted) and the request
 /// that a retry mints with.
-pub fn session(ctx: &Ctx, flags: SessionFlags) -> Result<(Session, Request)> {
+pub fn session(ctx: &Ctx, req: Request) -> Result<(Session, Request)> {
     let a = attach::require(&ctx.paths)?;
-    let req = Request::new(POLICY, flags);
     let (s, _) = session::acquire(ctx, a.id, req)?;
     Ok((s, req))
 }

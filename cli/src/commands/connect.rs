@@ -2,7 +2,6 @@
 //! reuse or mint a session, attach it with the current directory as scope,
 //! and optionally wait until ssh answers through it.
 
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use serde_json::json;
@@ -10,7 +9,8 @@ use serde_json::json;
 use crate::cli::SessionFlags;
 use crate::ctx::Ctx;
 use crate::error::{Error, Result};
-use crate::session::{self, Policy, Request, Session};
+use crate::session::{self, Policy, Session};
+use crate::ssh::Streams;
 use crate::workspaces::{poll_interval, power_on, wait_running};
 use crate::{attach, claude, interrupt};
 
@@ -48,7 +48,7 @@ pub fn run(
         started = true;
     }
     // A workspace that was just started may have lost its keys while stopped.
-    let mut req = Request::new(POLICY, flags);
+    let mut req = flags.request(POLICY);
     req.force |= started;
     let (session, reused) = session::acquire(ctx, ws.id, req)?;
     if wait {
@@ -104,13 +104,12 @@ pub fn run(
 fn wait_answering(ctx: &Ctx, session: &Session, deadline: Instant) -> Result<()> {
     let began = Instant::now();
     loop {
-        let mut cmd = session.ssh();
-        cmd.args(["-o", "ConnectTimeout=10"])
-            .arg(session.alias())
-            .arg("true");
-        cmd.stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null());
+        let cmd = session
+            .ssh()
+            .connect_timeout(10)
+            .streams(Streams::Quiet)
+            .run("true")
+            .command();
         let status = crate::remote::spawn_status(cmd)?;
         interrupt::check()?;
         if status.success() {

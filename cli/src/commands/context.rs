@@ -12,7 +12,7 @@ use crate::cli::SessionFlags;
 use crate::ctx::Ctx;
 use crate::error::{Error, Result};
 use crate::remote::{self, Call};
-use crate::session::{self, Policy, Request, Session};
+use crate::session::{self, Policy, Session};
 use crate::workspaces::{self, Target};
 use crate::{attach, interrupt, text};
 
@@ -56,7 +56,7 @@ pub fn run(ctx: &Ctx, flags: SessionFlags, arg: Option<&str>, timeout: u64) -> R
             Target::Name(_) => ctx.resolve(a)?.id,
         },
     };
-    let req = Request::new(POLICY, flags);
+    let req = flags.request(POLICY);
     let (s, _) = session::acquire(ctx, id, req)?;
     let (s, _, raw) = remote::attempt(ctx, req, s, true, |s, call| probe(s, call, timeout))?;
     // The workdir of the session that answered (a retry may have minted).

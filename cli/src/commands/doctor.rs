@@ -1,7 +1,5 @@
 //! `runcode doctor`: preflight checks, each ok / warn / fail with a detail.
 
-use std::process::{Command, Stdio};
-
 use serde_json::{Value, json};
 
 use crate::ctx::Ctx;
@@ -30,7 +28,7 @@ fn check(name: &'static str, status: &'static str, detail: impl Into<String>) ->
 
 pub fn run(ctx: &Ctx) -> Result<i32> {
     let mut checks = Vec::new();
-    let ssh = Command::new("ssh").arg("-V").stdin(Stdio::null()).output();
+    let ssh = crate::ssh::version().output();
     match &ssh {
         Ok(out) => {
             let version = String::from_utf8_lossy(if out.stderr.is_empty() {

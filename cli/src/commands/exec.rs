@@ -7,7 +7,7 @@ use std::ffi::OsString;
 use crate::cli::SessionFlags;
 use crate::ctx::Ctx;
 use crate::error::{Error, Result};
-use crate::session::{self, Policy, Request};
+use crate::session::{self, Policy};
 use crate::{attach, remote};
 
 pub const POLICY: Policy = Policy::Command;
@@ -19,7 +19,7 @@ pub fn run(ctx: &Ctx, flags: SessionFlags, home: bool, command: &[OsString]) -> 
         ));
     }
     let a = attach::require(&ctx.paths)?;
-    let req = Request::new(POLICY, flags);
+    let req = flags.request(POLICY);
     let (s, _) = session::acquire(ctx, a.id, req)?;
     let line = remote::command_line(if home { None } else { Some(&s.meta.workdir) }, command);
     remote::run(ctx, req, s, &line)

@@ -11,7 +11,8 @@ use serde_json::json;
 use crate::cli::SessionFlags;
 use crate::ctx::Ctx;
 use crate::error::{Error, Result};
-use crate::session::{self, Policy, Request, Session};
+use crate::session::{self, Policy, Session};
+use crate::ssh::{Control, Streams};
 use crate::{attach, paths, remote, text};
 
 pub const POLICY: Policy = Policy::Command;
@@ -40,12 +41,11 @@ fn save(s: &Session, list: &[Forward]) -> Result<()> {
 }
 
 fn master_alive(s: &Session) -> bool {
-    let mut cmd = s.ssh();
-    cmd.args(["-O", "check"])
-        .arg(s.alias())
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
+    let cmd = s
+        .ssh()
+        .control(Control::Check)
+        .streams(Streams::Quiet)
+        .command();
     remote::spawn_status(cmd).is_ok_and(|st| st.success())
 }
 
@@ -56,14 +56,12 @@ fn ensure_master(s: &Session) -> Result<()> {
         return Ok(());
     }
     s.close_master();
-    let mut cmd = std::process::Command::new("ssh");
-    cmd.arg("-F").arg(s.config());
-    cmd.arg("-o")
-        .arg(format!("ControlPersist={}", s.seconds_left().max(1)));
-    cmd.arg(s.alias())
-        .arg("true")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null());
+    let cmd = s
+        .ssh()
+        .control(Control::Lasting)
+        .streams(Streams::Diagnostics)
+        .run("true")
+        .command();
     let status = remote::spawn_status(cmd)?;
     if status.success() {
         Ok(())
@@ -88,11 +86,7 @@ pub fn run(
     cancel: bool,
     list: bool,
 ) -> Result<i32> {
-    let (s, _) = session::acquire(
-        ctx,
-        attach::require(&ctx.paths)?.id,
-        Request::new(POLICY, flags),
-    )?;
+    let (s, _) = session::acquire(ctx, attach::require(&ctx.paths)?.id, flags.request(POLICY))?;
     if list {
         let alive = master_alive(&s);
         let forwards = if alive { recorded(&s) } else { Vec::new() };
@@ -144,12 +138,12 @@ pub fn run(
             return Err(Error::NoForward { port });
         };
         let gone = forwards.remove(i);
-        let mut cmd = s.ssh();
-        cmd.args(["-O", "cancel", "-L", &spec(&gone)])
-            .arg(s.alias())
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null());
+        let spec = spec(&gone);
+        let cmd = s
+            .ssh()
+            .control(Control::Cancel(&spec))
+            .streams(Streams::Quiet)
+            .command();
         let _ = remote::spawn_status(cmd)?;
         save(&s, &forwards)?;
         ctx.out.result(
@@ -159,12 +153,13 @@ pub fn run(
         return Ok(0);
     }
     ensure_master(&s)?;
-    let mut cmd = s.ssh();
-    cmd.args(["-O", "forward", "-L", &spec(&forward)])
-        .arg(s.alias())
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped());
+    let spec = spec(&forward);
+    let mut cmd = s
+        .ssh()
+        .control(Control::Forward(&spec))
+        .streams(Streams::Diagnostics)
+        .command();
+    cmd.stderr(Stdio::piped());
     let out = cmd.output().map_err(Error::spawn("ssh"))?;
     if !out.status.success() {
         let why = text::clean(String::from_utf8_lossy(&out.stderr).trim(), false);

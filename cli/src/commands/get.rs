@@ -11,7 +11,7 @@ use crate::error::Result;
 use crate::transfer::{self, Fetched};
 
 pub fn run(ctx: &Ctx, flags: SessionFlags, remote: &str, out: Option<&Path>) -> Result<i32> {
-    let (s, req) = transfer::session(ctx, flags)?;
+    let (s, req) = transfer::session(ctx, flags.request(transfer::POLICY))?;
     let fetched = transfer::run(ctx, req, s, true, remote, |s, call| {
         let path = transfer::remote_path(&s.meta.workdir, remote)?;
         transfer::fetch(s, call, &path, out)

@@ -194,10 +194,7 @@ pub fn open_browser(url: &str) -> bool {
     } else {
         std::process::Command::new("xdg-open")
     };
-    cmd.arg(url)
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
+    crate::interrupt::quiet(cmd.arg(url))
         .status()
         .is_ok_and(|s| s.success())
 }

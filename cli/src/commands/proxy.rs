@@ -11,7 +11,7 @@ use std::net::TcpStream;
 use crate::cli::SessionFlags;
 use crate::ctx::Ctx;
 use crate::error::{Error, Result};
-use crate::session::{self, Policy, Request, Session};
+use crate::session::{self, Policy, Session};
 use crate::sshconfig::synthetic_host;
 use crate::{bundle, paths};
 
@@ -38,7 +38,7 @@ pub fn run(ctx: &Ctx, flags: SessionFlags, arg: &str) -> Result<i32> {
 }
 
 fn locked_session(ctx: &Ctx, flags: SessionFlags, id: u64) -> Result<Session> {
-    let (s, _) = session::acquire(ctx, id, Request::new(POLICY, flags))?;
+    let (s, _) = session::acquire(ctx, id, flags.request(POLICY))?;
     pin(ctx, &s)?;
     Ok(s)
 }

@@ -12,7 +12,7 @@ use crate::transfer;
 
 pub fn run(ctx: &Ctx, flags: SessionFlags, local: &Path, remote: &str) -> Result<i32> {
     let meta = std::fs::metadata(local).map_err(Error::io(local))?;
-    let (s, req) = transfer::session(ctx, flags)?;
+    let (s, req) = transfer::session(ctx, flags.request(transfer::POLICY))?;
     let (value, human) = if meta.is_dir() {
         let (path, files, bytes) = transfer::run(ctx, req, s, true, remote, |s, call| {
             let dest = transfer::remote_path(&s.meta.workdir, remote)?;

@@ -8,7 +8,7 @@ use crate::cli::SessionFlags;
 use crate::ctx::Ctx;
 use crate::error::Result;
 use crate::remote;
-use crate::session::{self, Policy, Request};
+use crate::session::{self, Policy};
 use crate::workspaces::{self, Target};
 
 pub const POLICY: Policy = Policy::Attach;
@@ -19,7 +19,7 @@ pub fn run(ctx: &Ctx, flags: SessionFlags, arg: &str, command: &[OsString]) -> R
         Target::Id(id) => id,
         Target::Name(_) => ctx.resolve(arg)?.id,
     };
-    let req = Request::new(POLICY, flags);
+    let req = flags.request(POLICY);
     let (s, _) = session::acquire(ctx, id, req)?;
     if !command.is_empty() {
         let line = remote::command_line(Some(&s.meta.workdir), command);
@@ -30,11 +30,11 @@ pub fn run(ctx: &Ctx, flags: SessionFlags, arg: &str, command: &[OsString]) -> R
         "cd {} && exec \"${{SHELL:-/bin/sh}}\" -l",
         crate::text::shell_quote(&s.meta.workdir)
     );
-    let mut cmd = s.ssh();
+    let mut ssh = s.ssh().run(line);
     if std::io::stdin().is_terminal() {
-        cmd.arg("-t");
+        ssh = ssh.tty();
     }
-    cmd.arg(s.alias()).arg(line);
+    let mut cmd = ssh.command();
     #[cfg(unix)]
     {
         use std::os::unix::process::CommandExt;

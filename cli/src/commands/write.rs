@@ -12,7 +12,7 @@ use crate::error::Result;
 use crate::transfer;
 
 pub fn run(ctx: &Ctx, flags: SessionFlags, remote: &str, file: Option<&Path>) -> Result<i32> {
-    let (s, req) = transfer::session(ctx, flags)?;
+    let (s, req) = transfer::session(ctx, flags.request(transfer::POLICY))?;
     let (source, name, _spool) = match file {
         Some(p) => (p.to_path_buf(), transfer::name_of(p), None),
         None => {

@@ -1,0 +1,154 @@
+//! A session on disk: `<cache>/ws-<id>/` with its key pair, pinned host
+//! keys, ssh config and `meta.json`, written with final modes and atomic
+//! replacement; read back, listed and removed.
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use super::{Session, socket};
+use crate::bundle::Bundle;
+use crate::error::{Error, Result};
+use crate::paths::{self, Paths};
+use crate::sshconfig;
+use runcode_rules::time::{iso8601, now};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Meta {
+    /// The layout of the session's files (docs/sessions.md). A session of
+    /// an older or equal format is used as it is; a newer one (written by a
+    /// newer runcode) is replaced by a fresh mint, with a warning.
+    #[serde(default = "first_format")]
+    pub format: u32,
+    pub ws_id: u64,
+    pub alias: String,
+    pub config: PathBuf,
+    pub host: String,
+    pub port: u16,
+    pub user: String,
+    pub web_url: Option<String>,
+    pub workdir: String,
+    /// ISO 8601, UTC.
+    pub expires_at: String,
+    pub expires_epoch: i64,
+    pub control_path: Option<PathBuf>,
+}
+
+/// The session format this runcode writes and reads.
+pub const FORMAT: u32 = 1;
+
+/// Sessions written before the field existed are format 1.
+fn first_format() -> u32 {
+    1
+}
+
+/// The cached session of workspace `id`, if its files are all there.
+pub fn load(paths: &Paths, id: u64) -> Option<Session> {
+    let dir = paths.session_dir(id);
+    let meta: Meta = serde_json::from_slice(&std::fs::read(dir.join("meta.json")).ok()?).ok()?;
+    let complete = ["id_ed25519", "id_ed25519.pub", "known_hosts", "config"]
+        .iter()
+        .all(|f| dir.join(f).is_file());
+    (complete && meta.ws_id == id && meta.format <= FORMAT).then_some(Session { meta })
+}
+
+/// The format of a session on disk that this runcode cannot read, if that
+/// is why `load` found none.
+pub(super) fn unknown_format(paths: &Paths, id: u64) -> Option<u32> {
+    let bytes = std::fs::read(paths.session_dir(id).join("meta.json")).ok()?;
+    let value: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+    let format = u32::try_from(value["format"].as_u64()?).ok()?;
+    (format > FORMAT).then_some(format)
+}
+
+/// Every cached session, by id.
+pub fn all(paths: &Paths) -> Vec<Session> {
+    let Ok(entries) = std::fs::read_dir(&paths.cache) else {
+        return Vec::new();
+    };
+    let mut sessions: Vec<Session> = entries
+        .flatten()
+        .filter_map(|e| {
+            e.file_name()
+                .to_str()?
+                .strip_prefix("ws-")?
+                .parse::<u64>()
+                .ok()
+        })
+        .filter_map(|id| load(paths, id))
+        .collect();
+    sessions.sort_by_key(|s| s.meta.ws_id);
+    sessions
+}
+
+pub(super) fn write(
+    paths: &Paths,
+    id: u64,
+    key: &ssh_key::PrivateKey,
+    public_line: &str,
+    b: &Bundle,
+) -> Result<Session> {
+    let dir = paths.session_dir(id);
+    if let Some(old) = load(paths, id) {
+        old.close_master();
+    }
+    paths::private_dir(&paths.cache)?;
+    paths::private_dir(&dir)?;
+    let private = key
+        .to_openssh(ssh_key::LineEnding::LF)
+        .map_err(|e| Error::KeyGen {
+            detail: e.to_string(),
+        })?;
+    paths::write_private(&dir.join("id_ed25519"), private.as_bytes(), 0o600)?;
+    paths::write_private(
+        &dir.join("id_ed25519.pub"),
+        format!("{public_line}\n").as_bytes(),
+        0o600,
+    )?;
+    paths::write_private(&dir.join("known_hosts"), b.known_hosts.as_bytes(), 0o600)?;
+    let control_path = socket::control_path(&dir, id)?;
+    let alias = format!("runcode-{}", b.user);
+    let config = dir.join("config");
+    let left = b.expires_at - now();
+    let text = sshconfig::render(&sshconfig::Spec {
+        alias: &alias,
+        host: &b.host,
+        port: b.port,
+        user: &b.user,
+        identity: &dir.join("id_ed25519"),
+        known_hosts: &dir.join("known_hosts"),
+        control_path: control_path.as_deref(),
+        persist: sshconfig::persist_secs(left),
+    })?;
+    paths::write_private(&config, text.as_bytes(), 0o600)?;
+    let meta = Meta {
+        format: FORMAT,
+        ws_id: id,
+        alias,
+        config,
+        host: b.host.clone(),
+        port: b.port,
+        user: b.user.clone(),
+        web_url: b.web_url.clone(),
+        workdir: b.workdir.clone(),
+        expires_at: iso8601(b.expires_at),
+        expires_epoch: b.expires_at,
+        control_path,
+    };
+    let json = serde_json::to_vec_pretty(&meta).map_err(Error::encode("meta.json"))?;
+    paths::write_private(&dir.join("meta.json"), &json, 0o600)?;
+    Ok(Session { meta })
+}
+
+/// Removes a workspace's session material, closing its master first.
+pub fn remove(paths: &Paths, id: u64) -> Result<bool> {
+    let dir = paths.session_dir(id);
+    if let Some(s) = load(paths, id) {
+        s.close_master();
+    }
+    if !dir.exists() {
+        return Ok(false);
+    }
+    std::fs::remove_dir_all(&dir).map_err(Error::io(&dir))?;
+    Ok(true)
+}

@@ -1,0 +1,245 @@
+//! The one place an `ssh` command line is put together. Every ssh the CLI
+//! starts (a remote command, a shell, a master's check, exit or forward, a
+//! connection test) is an `Ssh` built from the session's target, a control
+//! behaviour, its streams and, for remote commands, a diagnostics log. What
+//! every connection needs lives in the session's config file (rendered by
+//! `sshconfig::render`) or is added here once: the config itself (`-F`) and
+//! a `ControlPersist` never longer than the session has left.
+
+use std::ffi::OsString;
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use crate::sshconfig;
+
+/// The OpenSSH client, found on PATH.
+pub const PROGRAM: &str = "ssh";
+
+/// What ssh needs to know of a session to reach it.
+#[derive(Debug, Clone, Copy)]
+pub struct Target<'a> {
+    /// The session's own config file, which names every option.
+    pub config: &'a Path,
+    /// The `Host` of that config.
+    pub alias: &'a str,
+    /// The master's socket; None where ssh cannot multiplex (Windows).
+    pub control_path: Option<&'a Path>,
+    /// Seconds until the session's key stops being accepted.
+    pub seconds_left: i64,
+}
+
+/// How this ssh relates to the session's multiplexing master.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Control<'a> {
+    /// Use the master, starting one when there is none; an idle master
+    /// lingers at most `sshconfig::persist_secs` (never past the session).
+    Shared,
+    /// Start (or use) a master that lives as long as the session itself:
+    /// forwards have no client of their own to keep an idle master alive.
+    Lasting,
+    /// `-O check`: is a master running?
+    Check,
+    /// `-O exit`: tell the master to exit.
+    Exit,
+    /// `-O forward -L <spec>`: add a local forward to the master.
+    Forward(&'a str),
+    /// `-O cancel -L <spec>`: remove one.
+    Cancel(&'a str),
+}
+
+/// Where a child's three standard streams go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Streams {
+    /// The CLI's own: the user sees and types into the remote command.
+    Inherit,
+    /// None at all: a control request or a probe whose only answer is its
+    /// exit status.
+    Quiet,
+    /// No input or output, but ssh's own complaints reach the user.
+    Diagnostics,
+}
+
+/// An ssh invocation being described; `command()` makes the `Command`.
+#[derive(Debug, Clone)]
+pub struct Ssh<'a> {
+    target: Target<'a>,
+    control: Control<'a>,
+    streams: Streams,
+    log: Option<&'a Path>,
+    connect_timeout: Option<u32>,
+    tty: bool,
+    remote: Option<String>,
+}
+
+impl<'a> Ssh<'a> {
+    /// A connection to `target` through its shared master, the CLI's own
+    /// streams, no remote command (`run` adds one).
+    pub fn to(target: Target<'a>) -> Ssh<'a> {
+        Ssh {
+            target,
+            control: Control::Shared,
+            streams: Streams::Inherit,
+            log: None,
+            connect_timeout: None,
+            tty: false,
+            remote: None,
+        }
+    }
+
+    pub fn control(mut self, control: Control<'a>) -> Self {
+        self.control = control;
+        self
+    }
+
+    pub fn streams(mut self, streams: Streams) -> Self {
+        self.streams = streams;
+        self
+    }
+
+    /// ssh's own diagnostics go to this file (`-E`), where they can be read
+    /// to tell a connection that never started from one that dropped; the
+    /// remote command's stderr is not affected.
+    pub fn log(mut self, path: &'a Path) -> Self {
+        self.log = Some(path);
+        self
+    }
+
+    /// Gives up on a new TCP connection after this many seconds.
+    pub fn connect_timeout(mut self, secs: u32) -> Self {
+        self.connect_timeout = Some(secs);
+        self
+    }
+
+    /// Asks for a terminal on the workspace (`-t`).
+    pub fn tty(mut self) -> Self {
+        self.tty = true;
+        self
+    }
+
+    /// The remote command line, as the remote user's shell will read it.
+    pub fn run(mut self, line: impl Into<String>) -> Self {
+        self.remote = Some(line.into());
+        self
+    }
+
+    /// The arguments after the program name, in ssh's order: options, the
+    /// host, then the remote command.
+    pub fn args(&self) -> Vec<OsString> {
+        let t = &self.target;
+        let mut args: Vec<OsString> = vec!["-F".into(), t.config.into()];
+        let option = |args: &mut Vec<OsString>, value: String| {
+            args.push("-o".into());
+            args.push(value.into());
+        };
+        if t.control_path.is_some() {
+            let persist = match self.control {
+                Control::Lasting => u64::try_from(t.seconds_left.max(1)).unwrap_or(1),
+                _ => sshconfig::persist_secs(t.seconds_left),
+            };
+            option(&mut args, format!("ControlPersist={persist}"));
+        }
+        if let Some(secs) = self.connect_timeout {
+            option(&mut args, format!("ConnectTimeout={secs}"));
+        }
+        if let Some(log) = self.log {
+            args.push("-E".into());
+            args.push(log.into());
+        }
+        if self.tty {
+            args.push("-t".into());
+        }
+        match self.control {
+            Control::Shared | Control::Lasting => {}
+            Control::Check => args.extend(["-O".into(), "check".into()]),
+            Control::Exit => args.extend(["-O".into(), "exit".into()]),
+            Control::Forward(spec) => {
+                args.extend(["-O".into(), "forward".into(), "-L".into(), spec.into()]);
+            }
+            Control::Cancel(spec) => {
+                args.extend(["-O".into(), "cancel".into(), "-L".into(), spec.into()]);
+            }
+        }
+        args.push(t.alias.into());
+        if let Some(line) = &self.remote {
+            args.push(line.into());
+        }
+        args
+    }
+
+    /// The `Command`, its streams set as asked (a caller that pipes one
+    /// sets it on the result).
+    pub fn command(&self) -> Command {
+        let mut cmd = Command::new(PROGRAM);
+        cmd.args(self.args());
+        match self.streams {
+            Streams::Inherit => {}
+            Streams::Quiet => {
+                crate::interrupt::quiet(&mut cmd);
+            }
+            Streams::Diagnostics => {
+                cmd.stdin(Stdio::null()).stdout(Stdio::null());
+            }
+        }
+        cmd
+    }
+}
+
+/// `ssh -V`: the client's version, which it prints on stderr.
+pub fn version() -> Command {
+    let mut cmd = Command::new(PROGRAM);
+    cmd.arg("-V").stdin(Stdio::null());
+    cmd
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn target(control: bool) -> Target<'static> {
+        Target {
+            config: Path::new("/c/ws-1/config"),
+            alias: "runcode-dev",
+            control_path: control.then(|| Path::new("/c/ws-1/ctl")),
+            seconds_left: 1000,
+        }
+    }
+
+    fn text(ssh: &Ssh<'_>) -> String {
+        ssh.args()
+            .iter()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    #[test]
+    fn every_shape_is_the_config_plus_what_it_asks_for() {
+        let t = target(true);
+        assert_eq!(
+            text(&Ssh::to(t).run("true")),
+            "-F /c/ws-1/config -o ControlPersist=300 runcode-dev true"
+        );
+        assert_eq!(
+            text(&Ssh::to(t).control(Control::Lasting).run("true")),
+            "-F /c/ws-1/config -o ControlPersist=1000 runcode-dev true"
+        );
+        assert_eq!(
+            text(&Ssh::to(t).control(Control::Forward("8080:localhost:80"))),
+            "-F /c/ws-1/config -o ControlPersist=300 -O forward -L 8080:localhost:80 runcode-dev"
+        );
+        assert_eq!(
+            text(
+                &Ssh::to(t)
+                    .log(Path::new("/l"))
+                    .connect_timeout(5)
+                    .tty()
+                    .run("ls")
+            ),
+            "-F /c/ws-1/config -o ControlPersist=300 -o ConnectTimeout=5 -E /l -t runcode-dev ls"
+        );
+        assert_eq!(
+            text(&Ssh::to(target(false)).control(Control::Check)),
+            "-F /c/ws-1/config -O check runcode-dev"
+        );
+    }
+}
