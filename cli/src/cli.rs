@@ -315,7 +315,14 @@ pub enum Command {
     },
     /// Check this machine: ssh, token, API base, directories, status line.
     Doctor,
-    /// Serve the workspace tools to an agent over MCP on stdio (docs/mcp.md).
+    /// Serve the workspace tools to an agent over MCP on stdio.
+    ///
+    /// The tools: list, connect, current, context, exec, read_file,
+    /// write_file, put, get, forward, disconnect and doctor; their results and
+    /// error codes are those of the commands' --json. The runcode plugin
+    /// registers this server with Claude Code and Codex; without it, run
+    /// `claude mcp add runcode -- runcode mcp` (or `codex mcp add runcode --
+    /// runcode mcp`).
     Mcp,
     /// Remove cached session material.
     Clean {

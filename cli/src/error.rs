@@ -179,7 +179,22 @@ pub enum Error {
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// The failure object every `--json` failure and every failed MCP tool
+/// call carries: `{"error": <code>, "message": <text>}`, the message cleaned
+/// of control characters (it may quote what a server sent).
+pub fn failure_object(code: Code, message: &str) -> serde_json::Value {
+    serde_json::json!({
+        "error": code.as_str(),
+        "message": crate::text::clean(message, false),
+    })
+}
+
 impl Error {
+    /// This error as its failure object.
+    pub fn to_json(&self) -> serde_json::Value {
+        failure_object(self.code(), &self.to_string())
+    }
+
     pub fn code(&self) -> Code {
         match self {
             Error::NoToken => Code::NoToken,

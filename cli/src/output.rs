@@ -102,11 +102,11 @@ impl Output {
     /// A failure: one JSON object on stdout under `--json`, else one line on
     /// stderr.
     pub fn failure(&self, err: &Error) {
-        let message = crate::text::clean(&err.to_string(), false);
-        let value = serde_json::json!({"error": err.code().as_str(), "message": message});
+        let value = err.to_json();
         if to_result_file(&value) {
             return;
         }
+        let message = value["message"].as_str().unwrap_or_default();
         if self.json {
             let mut out = std::io::stdout().lock();
             let _ = writeln!(out, "{value}");

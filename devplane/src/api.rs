@@ -15,11 +15,9 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::app::{App, Refusal};
+use crate::app::{AppState, Refusal};
 use crate::dev::{self, Fault, Hostile, Logged};
 use crate::{login, procs, sshd};
-
-pub type AppState = Arc<App>;
 
 pub fn router(app: AppState) -> Router {
     let guarded = Router::new()

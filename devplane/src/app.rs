@@ -12,6 +12,9 @@ use crate::sshd::{self, Files, Gateway};
 use crate::state::{self, Power, Saved, Workspace};
 use crate::{clock, names};
 
+/// The app as the HTTP handlers share it.
+pub type AppState = std::sync::Arc<App>;
+
 /// The longest session a mint grants, whatever was asked.
 pub const MAX_TTL: u64 = 1800;
 

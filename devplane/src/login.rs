@@ -9,7 +9,7 @@ use serde::Deserialize;
 
 use runcode_rules::percent::encode;
 
-use crate::api::AppState;
+use crate::app::AppState;
 
 #[derive(Deserialize)]
 pub struct LoginQuery {

@@ -102,7 +102,7 @@ fn copy_into_place(from: &Path, to: &Path) -> std::io::Result<()> {
         .parent()
         .ok_or_else(|| std::io::Error::other("no parent"))?;
     fs::create_dir_all(dir)?;
-    let tmp = dir.join(runcode_rules::temp::name(crate::install::STAGING, ".entry"));
+    let tmp = dir.join(crate::staging::name("entry"));
     let result = fs::copy(from, &tmp).and_then(|_| {
         #[cfg(unix)]
         {

@@ -22,8 +22,6 @@ const UNUSED: Duration = Duration::from_secs(30 * 24 * 3600);
 /// Assets and checksum files larger than this are refused while downloading.
 const MAX_ASSET: u64 = 1024 * 1024 * 1024;
 const MAX_CHECKSUMS: u64 = 1024 * 1024;
-/// Every staging file starts with this, so a sweep finds them all.
-pub const STAGING: &str = ".staging-";
 
 pub struct Request<'a> {
     pub version: &'a str,
@@ -128,7 +126,7 @@ fn sweep(report: &Report, bin_dir: &Path) {
         return;
     };
     for entry in entries.flatten() {
-        if entry.file_name().to_string_lossy().starts_with(STAGING) {
+        if crate::staging::is_staging(&entry.file_name().to_string_lossy()) {
             report.debug(format_args!("removing stale {}", entry.path().display()));
             let _ = fs::remove_file(entry.path());
         }
@@ -182,7 +180,7 @@ struct Staging {
 
 impl Staging {
     fn create(bin_dir: &Path, tag: &str) -> Result<Staging> {
-        let path = bin_dir.join(runcode_rules::temp::name(STAGING, &format!(".{tag}")));
+        let path = bin_dir.join(crate::staging::name(tag));
         let mut options = OpenOptions::new();
         options.read(true).write(true).create_new(true);
         #[cfg(unix)]

@@ -12,6 +12,7 @@ mod platform;
 mod proxy;
 mod report;
 mod resolve;
+mod staging;
 
 use runcode_launcher::{archive, checksums, url};
 

@@ -6,12 +6,12 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 
+use super::start::{poll_interval, power_on, wait_running};
 use crate::cli::SessionFlags;
 use crate::ctx::Ctx;
 use crate::error::{Error, Result};
 use crate::session::{self, Policy, Session};
 use crate::ssh::Streams;
-use crate::workspaces::{poll_interval, power_on, wait_running};
 use crate::{attach, claude, interrupt};
 
 pub const POLICY: Policy = Policy::Attach;

@@ -34,11 +34,11 @@ pub fn run(ctx: &Ctx, flags: SessionFlags, arg: &str, command: &[OsString]) -> R
     if std::io::stdin().is_terminal() {
         ssh = ssh.tty();
     }
-    let mut cmd = ssh.command();
+    let cmd = ssh.command();
     #[cfg(unix)]
     {
         use std::os::unix::process::CommandExt;
-        let err = cmd.exec();
+        let err = { cmd }.exec();
         Err(crate::error::Error::spawn("ssh")(err))
     }
     #[cfg(not(unix))]

@@ -3,7 +3,9 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::error::{Error, Result};
+#[cfg(unix)]
+use crate::error::Error;
+use crate::error::Result;
 use crate::sshconfig;
 
 /// The control socket: in the session directory when the path fits the

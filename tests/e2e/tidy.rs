@@ -3,18 +3,16 @@
 //! shim keeps its line endings and run bit, and every fuzz target is built
 //! and has a corpus.
 
-mod util;
-
 use std::path::Path;
 
 #[test]
 fn the_cli_version_is_the_pinned_release() {
-    let pinned = std::fs::read_to_string(util::repo().join("RUNCODE_VERSION")).unwrap();
+    let pinned = std::fs::read_to_string(crate::util::repo().join("RUNCODE_VERSION")).unwrap();
     let pinned = pinned
         .trim()
         .strip_prefix('v')
         .expect("RUNCODE_VERSION starts with v");
-    let out = std::process::Command::new(util::built("runcode"))
+    let out = std::process::Command::new(crate::util::built("runcode"))
         .arg("--version")
         .output()
         .unwrap();
@@ -30,7 +28,7 @@ fn the_cli_version_is_the_pinned_release() {
 fn the_error_code_tables_are_made_from_the_enum() {
     let table = runcode::error::codes_table();
     for doc in ["README.md", "docs/errors.md"] {
-        let text = std::fs::read_to_string(util::repo().join(doc)).unwrap();
+        let text = std::fs::read_to_string(crate::util::repo().join(doc)).unwrap();
         assert!(
             text.contains(&table),
             "{doc} must carry exactly this table (paste it in place of the old one):\n\n{table}"
@@ -53,8 +51,8 @@ fn rust_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
 #[test]
 fn every_source_file_opens_with_what_it_is_for() {
     let mut files = Vec::new();
-    for dir in ["cli", "launcher", "devplane", "xtask", "src", "tests"] {
-        rust_files(&util::repo().join(dir), &mut files);
+    for dir in ["cli", "launcher", "devplane", "rules", "xtask", "src", "tests"] {
+        rust_files(&crate::util::repo().join(dir), &mut files);
     }
     assert!(files.len() > 30);
     for file in files {
@@ -82,12 +80,12 @@ fn the_shims_keep_their_line_endings_and_run_bit() {
             "plugin/bin/runcode",
             "plugin/bin/runcode.cmd",
         ])
-        .current_dir(util::repo())
+        .current_dir(crate::util::repo())
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     if text.trim().is_empty() {
-        util::skip("not a git checkout");
+        crate::util::skip("not a git checkout");
         return;
     }
     let sh = text
@@ -102,11 +100,11 @@ fn the_shims_keep_their_line_endings_and_run_bit() {
         sh.contains("i/lf") && sh.contains("w/lf"),
         "the POSIX shim must be LF: {sh}"
     );
-    let attrs = std::fs::read_to_string(util::repo().join(".gitattributes")).unwrap();
+    let attrs = std::fs::read_to_string(crate::util::repo().join(".gitattributes")).unwrap();
     assert!(
         attrs.contains("plugin/bin/runcode text eol=lf") && attrs.contains("*.cmd text eol=crlf")
     );
-    let shim = std::fs::read(util::repo().join("plugin/bin/runcode")).unwrap();
+    let shim = std::fs::read(crate::util::repo().join("plugin/bin/runcode")).unwrap();
     assert!(!shim.contains(&b'\r'));
 }
 
@@ -115,7 +113,7 @@ fn the_shims_keep_their_line_endings_and_run_bit() {
 /// `cargo test` replays (an empty list on either side fails too).
 #[test]
 fn every_fuzz_target_is_built_and_has_a_corpus() {
-    let fuzz = util::repo().join("fuzz");
+    let fuzz = crate::util::repo().join("fuzz");
     let names = |dir: &str, strip: &str| {
         let mut v: Vec<String> = std::fs::read_dir(fuzz.join(dir))
             .unwrap()
@@ -176,7 +174,7 @@ fn the_root_holds_only_the_layout() {
     ];
     let out = std::process::Command::new("git")
         .args(["ls-files"])
-        .current_dir(util::repo())
+        .current_dir(crate::util::repo())
         .output()
         .unwrap();
     let mut stray: Vec<String> = String::from_utf8_lossy(&out.stdout)
@@ -186,6 +184,42 @@ fn the_root_holds_only_the_layout() {
         .collect();
     stray.dedup();
     assert!(stray.is_empty(), "not part of the layout: {stray:?}");
+}
+
+/// A user of the binary has no docs/ folder: no help text may send them to
+/// one (or to any file of this repository).
+#[test]
+fn help_texts_cite_no_repository_file() {
+    let help = |args: &[&str]| {
+        let out = std::process::Command::new(crate::util::built("runcode"))
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "runcode {args:?}");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let top = help(&["--help"]);
+    let commands: Vec<String> = top
+        .lines()
+        .skip_while(|l| !l.starts_with("Commands:"))
+        .skip(1)
+        .take_while(|l| !l.trim().is_empty())
+        // A command's line is indented two spaces; a wrapped description more.
+        .filter(|l| !l.starts_with("   "))
+        .filter_map(|l| l.split_whitespace().next().map(str::to_owned))
+        .filter(|c| c != "help")
+        .collect();
+    assert!(commands.len() > 20, "{top}");
+    let mut texts = vec![("runcode".to_owned(), top)];
+    for c in &commands {
+        texts.push((c.clone(), help(&[c, "--help"])));
+    }
+    for (name, text) in texts {
+        assert!(
+            !text.contains("docs/") && !text.contains(".md"),
+            "`runcode {name} --help` cites a repository file:\n{text}"
+        );
+    }
 }
 
 /// Both lockfiles (the workspace's and the fuzz crate's, which is a
@@ -202,7 +236,7 @@ fn the_lockfiles_are_current() {
                 "1",
                 "--manifest-path",
             ])
-            .arg(util::repo().join(manifest))
+            .arg(crate::util::repo().join(manifest))
             .output()
             .unwrap();
         assert!(
@@ -218,7 +252,7 @@ fn the_lockfiles_are_current() {
 /// repository has nothing else.
 #[test]
 fn every_cited_document_exists() {
-    let repo = util::repo();
+    let repo = crate::util::repo();
     let out = std::process::Command::new("git")
         .args(["ls-files", "--cached", "--others", "--exclude-standard"])
         .current_dir(&repo)
@@ -286,7 +320,7 @@ fn md_citations(text: &str) -> Vec<String> {
 fn every_part_names_the_same_six_platforms() {
     use runcode_e2e::release::PLATFORMS;
     use std::collections::BTreeSet;
-    let repo = util::repo();
+    let repo = crate::util::repo();
     let want: BTreeSet<String> = PLATFORMS
         .iter()
         .map(|p| format!("{}-{}", p.os, p.arch))
@@ -356,7 +390,7 @@ fn every_part_names_the_same_six_platforms() {
         })
         .collect();
     std::fs::write(tmp.path().join("checksums.txt"), &sums).unwrap();
-    let status = std::process::Command::new(util::built("xtask"))
+    let status = std::process::Command::new(crate::util::built("xtask"))
         .args(["formula", "--checksums"])
         .arg(tmp.path().join("checksums.txt"))
         .arg("--out")

@@ -3,16 +3,14 @@
 //! once; the proxy's lifecycle; the status line and its installer;
 //! install-path; open, create, delete; completions.
 
-mod util;
-
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use crate::util::cli::Cli;
+use crate::util::devplane::{Devplane, processes_mentioning};
 use serde_json::{Value, json};
-use util::cli::Cli;
-use util::devplane::{Devplane, processes_mentioning};
 
 const USER_CONFIG: &str = "# my own settings\r\nHost *\n  User nobody-else\n  ServerAliveInterval 30\n\nHost work\n  HostName work.example\n  # no final newline";
 
@@ -126,7 +124,7 @@ fn config_ssh_hosts_work_with_ssh_scp_and_sftp_and_removal_restores_every_byte()
     );
 
     let local = cli.tmp.path().join("via-scp.bin");
-    std::fs::write(&local, util::noise(200_000)).unwrap();
+    std::fs::write(&local, crate::util::noise(200_000)).unwrap();
     let out = cli_env(&cli, Command::new("scp"))
         .arg("-F")
         .arg(&config)
@@ -142,7 +140,7 @@ fn config_ssh_hosts_work_with_ssh_scp_and_sftp_and_removal_restores_every_byte()
     );
     assert_eq!(
         std::fs::read("/tmp/runcode-scp-test.bin").unwrap(),
-        util::noise(200_000)
+        crate::util::noise(200_000)
     );
     let batch = cli.tmp.path().join("batch");
     let down = cli.tmp.path().join("via-sftp.bin");
@@ -164,9 +162,9 @@ fn config_ssh_hosts_work_with_ssh_scp_and_sftp_and_removal_restores_every_byte()
         "sftp: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert_eq!(std::fs::read(&down).unwrap(), util::noise(200_000));
+    assert_eq!(std::fs::read(&down).unwrap(), crate::util::noise(200_000));
     let _ = std::fs::remove_file("/tmp/runcode-scp-test.bin");
-    if util::is_installed("rsync") {
+    if crate::util::is_installed("rsync") {
         let out = cli_env(&cli, Command::new("rsync"))
             .arg("-e")
             .arg(format!("ssh -F {} -o BatchMode=yes", config.display()))
@@ -181,7 +179,7 @@ fn config_ssh_hosts_work_with_ssh_scp_and_sftp_and_removal_restores_every_byte()
         );
         let _ = std::fs::remove_file("/tmp/runcode-rsync-test.bin");
     } else {
-        util::skip("rsync is not installed: the rsync leg did not run");
+        crate::util::skip("rsync is not installed: the rsync leg did not run");
     }
 
     cli.ok(&["config-ssh", "--remove"]);
@@ -333,20 +331,14 @@ fn the_proxy_speaks_only_ssh_and_never_outlives_its_ssh() {
     assert_eq!(proxies(), 1);
     session.kill().unwrap();
     session.wait().unwrap();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while proxies() > 0 {
-        assert!(Instant::now() < deadline, "a proxy outlived its ssh");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    crate::util::wait_until("no proxy outlives its ssh", Duration::from_secs(10), || {
+        proxies() == 0
+    });
 }
 
 fn wait_exit(child: &mut std::process::Child, limit: Duration) -> bool {
-    let deadline = Instant::now() + limit;
-    while Instant::now() < deadline {
-        if child.try_wait().unwrap().is_some() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(20));
+    if crate::util::poll(limit, || child.try_wait().unwrap()).is_some() {
+        return true;
     }
     let _ = child.kill();
     let _ = child.wait();
@@ -487,7 +479,7 @@ fn install_statusline_keeps_every_other_setting() {
     let original =
         "{\n  \"model\": \"opus\",\n  \"permissions\": {\"allow\": [\"Bash(ls:*)\"]}\n}\n";
     std::fs::write(&settings, original).unwrap();
-    let cli_exe = util::built("runcode");
+    let cli_exe = crate::util::built("runcode");
     let run = |args: &[&str]| json_with_claude(&cli, &cli_exe, &claude, args);
     assert_eq!(run(&["install-statusline"]).0, 0);
     let now: Value = serde_json::from_str(&std::fs::read_to_string(&settings).unwrap()).unwrap();
@@ -561,7 +553,7 @@ fn install_path_links_runcode_and_refuses_foreign_files() {
     assert_eq!(v["on_path"], false);
     assert_eq!(
         std::fs::canonicalize(&link).unwrap(),
-        std::fs::canonicalize(util::built("runcode")).unwrap()
+        std::fs::canonicalize(crate::util::built("runcode")).unwrap()
     );
     let out = Command::new(&link).arg("--version").output().unwrap();
     assert!(String::from_utf8_lossy(&out.stdout).starts_with("runcode "));
@@ -637,7 +629,7 @@ fn a_homebrew_cli_wires_the_link_brew_upgrade_moves_not_its_keg() {
     let keg = prefix.join("Cellar/runcode/9.9.9/bin");
     std::fs::create_dir_all(&keg).unwrap();
     std::fs::create_dir_all(prefix.join("bin")).unwrap();
-    std::fs::copy(util::built("runcode"), keg.join("runcode")).unwrap();
+    std::fs::copy(crate::util::built("runcode"), keg.join("runcode")).unwrap();
     let link = prefix.join("bin/runcode");
     std::os::unix::fs::symlink(keg.join("runcode"), &link).unwrap();
     let claude = cli.home.join(".claude");
@@ -683,7 +675,7 @@ fn uninstall_puts_back_the_users_own_files_byte_for_byte() {
     let config = ssh_dir.join("config");
     let own_config = "# mine\nHost box\n    HostName 127.0.0.1\n\tUser me\n";
     std::fs::write(&config, own_config).unwrap();
-    let cli_exe = util::built("runcode");
+    let cli_exe = crate::util::built("runcode");
     let run = |args: &[&str]| ok_with_claude(&cli, &cli_exe, &claude, args);
     let what = |v: &Value| -> Vec<String> {
         v["removed"]

@@ -3,9 +3,7 @@
 //! documented non-zero exit status. Nothing here needs a server: a missing
 //! token, nothing attached, bad input and local conflicts are enough.
 
-mod util;
-
-use util::cli::Cli;
+use crate::util::cli::Cli;
 
 #[test]
 fn every_command_fails_with_one_json_object_and_a_known_code() {

@@ -4,14 +4,12 @@
 //! and `disconnect`, and each result comes back intact and is checked on the
 //! workspace.
 
-mod util;
-
 use std::path::PathBuf;
 
+use crate::util::agents::{Claude, mcp_tool};
+use crate::util::both;
 use runcode_e2e::model::{self, Model, Reply, Step};
 use serde_json::{Value, json};
-use util::agents::{Claude, mcp_tool};
-use util::both;
 
 /// A step that calls runcode's MCP tool `tool` with `input`.
 fn tool(tool: &'static str, input: Value) -> Step {
@@ -99,7 +97,7 @@ fn codex_calls_the_mcp_tools_from_the_plugin() {
         tool("disconnect", json!({})),
         model::text("Done."),
     ]);
-    let c = util::agents::Codex::new(&m);
+    let c = crate::util::agents::Codex::new(&m);
     let out = c.exec("Work on my RunCode workspace 1001.");
     assert!(out.status.success(), "{}", both(&out));
     assert_eq!(m.left(), 0, "{}", both(&out));

@@ -5,17 +5,15 @@
 //! every turn and reads every request; the client, its plugin machinery,
 //! permission rules, PATH and tool plumbing are all real.
 
-mod util;
-
 use std::path::PathBuf;
 
-use runcode_e2e::model::{self, Model, Reply, Step};
-use serde_json::Value;
-use util::agents::{
+use crate::util::agents::{
     Claude, Codex, cli_per_command_skill, cli_per_ssh_skill, codex_skill_path, first_user_text,
     skill_recovery,
 };
-use util::both;
+use crate::util::both;
+use runcode_e2e::model::{self, Model, Reply, Step};
+use serde_json::Value;
 
 #[test]
 fn claude_code_runs_the_connect_command_as_its_body_says() {
@@ -207,8 +205,8 @@ fn claude_code_runs_every_slash_command_as_its_body_says() {
         ("stop", "1001", &["runcode stop 1001 --json"]),
     ];
     for (name, argument, lines) in commands {
-        let body =
-            std::fs::read_to_string(util::repo().join(format!("commands/{name}.md"))).unwrap();
+        let body = std::fs::read_to_string(crate::util::repo().join(format!("commands/{name}.md")))
+            .unwrap();
         for line in lines {
             let sub = line.split_whitespace().nth(1).unwrap();
             assert!(

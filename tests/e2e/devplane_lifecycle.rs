@@ -2,14 +2,12 @@
 //! state, a shutdown leaves no sshd (even with a session open), it runs as an
 //! ordinary user, and a machine without sshd gets a message naming the fix.
 
-mod util;
-
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use crate::util::devplane::{Devplane, Key, pid_alive, processes_mentioning, ssh, ssh_opts};
 use serde_json::json;
-use util::devplane::{Devplane, Key, pid_alive, processes_mentioning, ssh, ssh_opts};
 
 fn scratch() -> tempfile::TempDir {
     tempfile::Builder::new()
@@ -93,15 +91,11 @@ fn shutting_down_leaves_no_sshd_even_with_a_session_open() {
         !status.success(),
         "the open session ends with the workspace"
     );
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while !processes_mentioning(&dp.data_dir).is_empty() {
-        assert!(
-            Instant::now() < deadline,
-            "left behind: {:?}",
-            processes_mentioning(&dp.data_dir)
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    crate::util::wait_until(
+        "nothing the devplane started is left",
+        Duration::from_secs(5),
+        || processes_mentioning(&dp.data_dir).is_empty(),
+    );
     assert!(
         !dp.data_dir.join("ws-1001/sshd.pid").exists(),
         "no stale pid file"
@@ -114,7 +108,7 @@ fn shutting_down_leaves_no_sshd_even_with_a_session_open() {
 /// an ordinary user, every test already does.
 #[test]
 fn an_ordinary_user_runs_the_devplane_and_logs_in_as_itself() {
-    let root = util::is_root();
+    let root = crate::util::is_root();
     let user = "runcode-dpt";
     let mut dp = if root {
         let exists = Command::new("id")
@@ -201,15 +195,15 @@ fn an_ordinary_user_runs_the_devplane_and_logs_in_as_itself() {
 /// user it says so and does nothing.
 #[test]
 fn a_missing_sshd_is_reported_with_what_to_install() {
-    let root = util::is_root();
+    let root = crate::util::is_root();
     if !root {
-        util::skip("hiding /usr/sbin needs root (CI runs as root)");
+        crate::util::skip("hiding /usr/sbin needs root (CI runs as root)");
         return;
     }
     let data = scratch();
     let script = format!(
         "mount -t tmpfs tmpfs /usr/sbin && exec env PATH=/usr/bin:/bin '{}' serve --data-dir '{}'",
-        util::built("runcode-devplane").display(),
+        crate::util::built("runcode-devplane").display(),
         data.path().join("data").display()
     );
     let out = Command::new("unshare")

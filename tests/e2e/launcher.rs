@@ -2,20 +2,18 @@
 //! a loopback HTTP server, the real launcher binary run directly and through
 //! the real shim, in a scratch bundle, HOME and cache per test.
 
-mod util;
-
 use std::ffi::OsString;
 use std::os::unix::ffi::OsStringExt;
 use std::os::unix::fs::PermissionsExt;
 use std::process::Stdio;
 use std::time::Duration;
 
+use crate::util::{
+    VERSION, World, assert_ok, assert_refused, payload, payload_args, release, run, stderr,
+};
 use runcode_e2e::archive::{self, Entry};
 use runcode_e2e::proxy::Proxy;
 use runcode_e2e::serve::{Rule, Server};
-use util::{
-    VERSION, World, assert_ok, assert_refused, payload, payload_args, release, run, stderr,
-};
 
 fn asset() -> String {
     release::host_asset()
@@ -134,7 +132,7 @@ fn the_cache_is_used_when_the_release_host_is_unreachable() {
 #[test]
 fn the_real_cli_runs_through_the_launcher() {
     let w = World::new();
-    let cli = std::fs::read(util::built("runcode")).unwrap();
+    let cli = std::fs::read(crate::util::built("runcode")).unwrap();
     let rel = w.release("rel", &cli);
     let out = run(w
         .shim()
@@ -152,7 +150,7 @@ fn runcode_bin_is_run_as_is_and_a_missing_one_is_refused() {
     let w = World::new();
     let bin = w.path("mine/runcode");
     std::fs::create_dir_all(bin.parent().unwrap()).unwrap();
-    util::write_exe(&bin, &payload("explicit"));
+    crate::util::write_exe(&bin, &payload("explicit"));
     let out = run(w
         .shim()
         .env("RUNCODE_BIN", &bin)
@@ -186,7 +184,7 @@ fn a_runcode_on_path_is_used_without_any_download() {
     let server = Server::start(&rel);
     let brew = w.path("brew/bin");
     std::fs::create_dir_all(&brew).unwrap();
-    util::write_exe(&brew.join("runcode"), &payload("brew"));
+    crate::util::write_exe(&brew.join("runcode"), &payload("brew"));
     // The plugin's own bin/ comes first on PATH, as agents set it up: the
     // shim there must be skipped, not run again.
     let path = format!(
@@ -220,7 +218,7 @@ fn a_launcher_on_path_does_not_bounce_back() {
     // guard the two would exec each other forever.
     let other = w.path("other/bin");
     std::fs::create_dir_all(&other).unwrap();
-    util::install_exe(&w.launcher, &other.join("runcode"));
+    crate::util::install_exe(&w.launcher, &other.join("runcode"));
     let path = format!("{}:/usr/bin:/bin", other.display());
     let mut cmd = w.launcher();
     cmd.env("PATH", path)
@@ -362,7 +360,7 @@ fn a_body_cut_short_is_retried_and_a_retry_after_is_honoured() {
 
     // A transfer cut half way, every time: refused, nothing left behind.
     let w = World::new();
-    let rel = w.release("rel", &util::noise(300_000));
+    let rel = w.release("rel", &crate::util::noise(300_000));
     let server = Server::start(&rel);
     server.rule(&asset_path(), Rule::Cut { after: 1000 });
     let out = run(w.launcher().env("RUNCODE_DOWNLOAD_BASE", server.url("")));
@@ -459,7 +457,10 @@ fn unsafe_versions_are_refused() {
 #[test]
 fn sixteen_first_runs_at_once_share_one_download() {
     let w = World::new();
-    let rel = w.release("rel", &[payload("many"), util::noise(2_000_000)].concat());
+    let rel = w.release(
+        "rel",
+        &[payload("many"), crate::util::noise(2_000_000)].concat(),
+    );
     let server = Server::start(&rel);
     let children: Vec<_> = (0..16)
         .map(|i| {
@@ -587,7 +588,7 @@ fn a_launcher_killed_mid_download_leaves_a_cache_the_next_run_completes() {
     let w = World::new();
     let rel = w.release(
         "rel",
-        &[payload("resumed"), util::noise(1_000_000)].concat(),
+        &[payload("resumed"), crate::util::noise(1_000_000)].concat(),
     );
     let stalling = Server::start(&rel);
     stalling.rule(&asset_path(), Rule::Stall { after: 100_000 });
@@ -693,7 +694,7 @@ fn the_shim_names_runcode_bin_when_no_launcher_fits() {
     let out = run(&mut w.shim());
     assert_refused(&out, "RUNCODE_BIN");
     // Under --json an agent gets the launcher's JSON refusal from the shim too.
-    util::assert_refused_json(&run(w.shim().args(["--json", "list"])), "RUNCODE_BIN");
+    crate::util::assert_refused_json(&run(w.shim().args(["--json", "list"])), "RUNCODE_BIN");
     // After `--` the words are the remote command's, not the shim's.
     let out = run(w.shim().args(["exec", "--", "--json"]));
     assert!(out.stdout.is_empty());
@@ -706,7 +707,7 @@ fn the_shim_runs_runcode_bin_when_no_launcher_fits() {
     let w = World::new();
     std::fs::remove_file(&w.launcher).unwrap();
     let own = w.tmp.path().join("own-runcode");
-    util::write_exe(&own, &payload("own"));
+    crate::util::write_exe(&own, &payload("own"));
     let out = run(w.shim().env("RUNCODE_BIN", &own).args(["a b", ""]));
     assert_ok(&out);
     assert_eq!(payload_args(&out), vec![b"a b".to_vec(), Vec::new()]);
@@ -714,7 +715,7 @@ fn the_shim_runs_runcode_bin_when_no_launcher_fits() {
         .shim()
         .env("RUNCODE_BIN", w.tmp.path().join("missing"))
         .arg("--json"));
-    util::assert_refused_json(&out, "not an executable file");
+    crate::util::assert_refused_json(&out, "not an executable file");
 }
 
 /// The shim learns the machine from /proc on Linux, forking nothing; where
@@ -727,7 +728,7 @@ fn the_shim_reads_the_machine_from_proc_and_falls_back_to_uname() {
     let rel = w.release("rel", &payload("proc"));
     let fake = w.tmp.path().join("fake-uname");
     std::fs::create_dir_all(&fake).unwrap();
-    util::write_exe(&fake.join("uname"), b"#!/bin/sh\necho Darwin arm64\n");
+    crate::util::write_exe(&fake.join("uname"), b"#!/bin/sh\necho Darwin arm64\n");
     let path = format!("{}:/usr/bin:/bin", fake.display());
     let out = run(w
         .shim()
@@ -737,8 +738,8 @@ fn the_shim_reads_the_machine_from_proc_and_falls_back_to_uname() {
     assert_ok(&out);
     assert_eq!(payload_args(&out), vec![b"hi".to_vec()]);
 
-    if !util::is_root() || !util::is_installed("unshare") {
-        return util::skip("hiding /proc/sys/kernel needs root and unshare");
+    if !crate::util::is_root() || !crate::util::is_installed("unshare") {
+        return crate::util::skip("hiding /proc/sys/kernel needs root and unshare");
     }
     // /proc/sys/kernel hidden: the shim asks uname, here the fake one.
     let hidden = |path: &str| {
@@ -760,7 +761,7 @@ fn the_shim_reads_the_machine_from_proc_and_falls_back_to_uname() {
     // is this shim and uname names MINGW, MSYS or Cygwin: the shim hands over
     // to the Windows launcher (here a stand-in that says which it is).
     let dir = w.shim.parent().unwrap().join("launcher");
-    util::write_exe(
+    crate::util::write_exe(
         &dir.join("runcode-launcher-windows-amd64.exe"),
         b"#!/bin/sh\necho windows-amd64 \"$@\"\n",
     );
@@ -771,7 +772,7 @@ fn the_shim_reads_the_machine_from_proc_and_falls_back_to_uname() {
         // Windows on ARM without an arm64 launcher: x64 runs there.
         "MINGW64_NT-10.0-22631 aarch64",
     ] {
-        util::write_exe(
+        crate::util::write_exe(
             &fake.join("uname"),
             format!("#!/bin/sh\necho '{system}'\n").as_bytes(),
         );

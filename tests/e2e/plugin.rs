@@ -5,8 +5,6 @@
 //! the archives rebuild byte for byte, the formula parses, and every
 //! manifest and front matter agrees with RUNCODE_VERSION.
 
-mod util;
-
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -56,7 +54,7 @@ fn succeeded(out: &Output, what: &str) -> String {
 
 /// The installed copy's shim fetches the CLI from `dist/release` on loopback.
 fn installed_copy_runs(bin: &Path, s: &Scratch) {
-    let release = Server::start(&util::dist().join("release"));
+    let release = Server::start(&crate::util::dist().join("release"));
     let run = |args: &[&str]| {
         Command::new(bin)
             .args(args)
@@ -71,7 +69,7 @@ fn installed_copy_runs(bin: &Path, s: &Scratch) {
     let out = run(&["--version"]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{err}");
-    let pinned = std::fs::read_to_string(util::repo().join("RUNCODE_VERSION")).unwrap();
+    let pinned = std::fs::read_to_string(crate::util::repo().join("RUNCODE_VERSION")).unwrap();
     assert_eq!(
         String::from_utf8_lossy(&out.stdout).trim(),
         format!("runcode {}", pinned.trim().trim_start_matches('v'))
@@ -87,7 +85,7 @@ fn installed_copy_runs(bin: &Path, s: &Scratch) {
         "{doctor}"
     );
     assert_eq!(
-        release.hits(&format!("/{}", util::release::host_asset())),
+        release.hits(&format!("/{}", crate::util::release::host_asset())),
         1,
         "the second run used the cache"
     );
@@ -95,9 +93,9 @@ fn installed_copy_runs(bin: &Path, s: &Scratch) {
 
 #[test]
 fn claude_code_validates_installs_and_runs_the_bundle() {
-    let claude = util::npm_client("claude");
+    let claude = crate::util::npm_client("claude");
     let s = scratch();
-    let plugin = util::dist().join("plugin");
+    let plugin = crate::util::dist().join("plugin");
     let plugin_arg = plugin.to_str().unwrap();
     let text = succeeded(
         &agent(&s, &claude, &["plugin", "validate", "--strict", plugin_arg]),
@@ -135,9 +133,9 @@ fn claude_code_validates_installs_and_runs_the_bundle() {
 
 #[test]
 fn codex_installs_and_runs_the_bundle() {
-    let codex = util::npm_client("codex");
+    let codex = crate::util::npm_client("codex");
     let s = scratch();
-    let plugin = util::dist().join("plugin");
+    let plugin = crate::util::dist().join("plugin");
     let added = succeeded(
         &agent(
             &s,
@@ -179,21 +177,21 @@ fn find(dir: &Path, suffix: &str) -> Option<PathBuf> {
 
 #[test]
 fn the_release_archive_rebuilds_byte_for_byte() {
-    let release = util::dist().join("release");
-    let host = util::release::Platform::host().expect("a release platform");
+    let release = crate::util::dist().join("release");
+    let host = crate::util::release::Platform::host().expect("a release platform");
     let cli = std::fs::read(
-        util::repo()
+        crate::util::repo()
             .join("target")
             .join(host.target)
             .join("release/runcode"),
     )
     .expect("the release CLI dist built");
-    let again = util::release::release_archive(&util::repo(), &cli).unwrap();
+    let again = crate::util::release::release_archive(&crate::util::repo(), &cli).unwrap();
     let sums = std::fs::read_to_string(release.join("checksums.txt")).unwrap();
     let line = format!(
         "{}  {}",
-        util::release::sha256_hex(&again),
-        util::release::host_asset()
+        crate::util::release::sha256_hex(&again),
+        crate::util::release::host_asset()
     );
     assert!(
         sums.lines().any(|l| l == line),
@@ -211,13 +209,13 @@ fn the_release_archive_rebuilds_byte_for_byte() {
     assert_eq!(names, sorted, "sorted by name");
     names.dedup();
     let pinned =
-        std::fs::read_to_string(util::dist().join("plugin/bin/RUNCODE_CHECKSUMS")).unwrap();
+        std::fs::read_to_string(crate::util::dist().join("plugin/bin/RUNCODE_CHECKSUMS")).unwrap();
     assert_eq!(pinned, sums, "the bundle pins the release's checksums");
 }
 
 #[test]
 fn the_homebrew_formula_parses() {
-    let formula = util::dist().join("homebrew/runcode.rb");
+    let formula = crate::util::dist().join("homebrew/runcode.rb");
     let text = std::fs::read_to_string(&formula).unwrap();
     for needle in [
         "desc ",
@@ -257,13 +255,14 @@ fn front_matter(text: &str) -> Vec<(String, String)> {
 
 #[test]
 fn manifests_and_front_matter_agree_with_the_pinned_version() {
-    let version = std::fs::read_to_string(util::repo().join("RUNCODE_VERSION"))
+    let version = std::fs::read_to_string(crate::util::repo().join("RUNCODE_VERSION"))
         .unwrap()
         .trim()
         .trim_start_matches('v')
         .to_owned();
     let json = |rel: &str| -> Value {
-        serde_json::from_str(&std::fs::read_to_string(util::repo().join(rel)).unwrap()).unwrap()
+        serde_json::from_str(&std::fs::read_to_string(crate::util::repo().join(rel)).unwrap())
+            .unwrap()
     };
     for rel in [
         "plugin/.claude-plugin/plugin.json",
@@ -313,8 +312,8 @@ fn manifests_and_front_matter_agree_with_the_pinned_version() {
         "doctor",
     ];
     for name in wanted {
-        let text =
-            std::fs::read_to_string(util::repo().join(format!("commands/{name}.md"))).unwrap();
+        let text = std::fs::read_to_string(crate::util::repo().join(format!("commands/{name}.md")))
+            .unwrap();
         let fm = front_matter(&text);
         let get = |k: &str| fm.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone());
         let description = get("description").unwrap_or_else(|| panic!("{name}: description"));
@@ -337,7 +336,7 @@ fn manifests_and_front_matter_agree_with_the_pinned_version() {
             "{name}: says which runcode invocation and reads its JSON"
         );
     }
-    let skill = std::fs::read_to_string(util::repo().join("skills/ssh/SKILL.md")).unwrap();
+    let skill = std::fs::read_to_string(crate::util::repo().join("skills/ssh/SKILL.md")).unwrap();
     let fm = front_matter(&skill);
     assert!(fm.iter().any(|(k, v)| k == "name" && v == "ssh"));
     assert!(

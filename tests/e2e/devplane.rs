@@ -3,15 +3,13 @@
 //! states, minted keys that sshd itself expires, revocation, scp/sftp, port
 //! forwarding, the browser login, restarts and a clean shutdown.
 
-mod util;
-
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::util::devplane::{Devplane, Key, call, pid_alive, processes_mentioning, ssh, ssh_opts};
 use serde_json::{Value, json};
-use util::devplane::{Devplane, Key, call, pid_alive, processes_mentioning, ssh, ssh_opts};
 
 fn scratch() -> tempfile::TempDir {
     tempfile::Builder::new()
@@ -285,7 +283,7 @@ fn scp_and_sftp_move_files() {
     let target = format!("{}@127.0.0.1", bundle["user"].as_str().unwrap());
     let port = bundle["port"].to_string();
     let local = dir.path().join("up.bin");
-    let bytes = util::noise(300_000);
+    let bytes = crate::util::noise(300_000);
     std::fs::write(&local, &bytes).unwrap();
 
     let out = Command::new("scp")
@@ -362,18 +360,12 @@ fn local_forwarding_reaches_a_port_on_the_workspace() {
         .stdin(Stdio::null())
         .spawn()
         .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(15);
-    let text = loop {
-        if let Ok(mut stream) = std::net::TcpStream::connect(("127.0.0.1", local_port)) {
-            let mut text = String::new();
-            let _ = stream.read_to_string(&mut text);
-            if !text.is_empty() {
-                break text;
-            }
-        }
-        assert!(Instant::now() < deadline, "the forward never answered");
-        std::thread::sleep(Duration::from_millis(100));
-    };
+    let text = crate::util::wait_for("the forward answers", Duration::from_secs(15), || {
+        let mut stream = std::net::TcpStream::connect(("127.0.0.1", local_port)).ok()?;
+        let mut text = String::new();
+        let _ = stream.read_to_string(&mut text);
+        (!text.is_empty()).then_some(text)
+    });
     let _ = tunnel.kill();
     let _ = tunnel.wait();
     assert_eq!(text, "hello through the tunnel\n");

@@ -3,14 +3,12 @@
 //! stop, re-mint after revocation, a control plane that stops answering,
 //! context, the browser login, disconnect, and the generated ssh config.
 
-mod util;
-
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
 
+use crate::util::cli::{Cli, ssh_g};
+use crate::util::devplane::{Devplane, call, processes_mentioning};
 use serde_json::Value;
-use util::cli::{Cli, ssh_g};
-use util::devplane::{Devplane, call, processes_mentioning};
 
 fn mints(dp: &Devplane) -> u64 {
     dp.mints()
@@ -104,7 +102,7 @@ fn exec_moves_bytes_exactly_both_ways() {
         .as_str()
         .unwrap()
         .to_owned();
-    let bytes = util::noise(1 << 20);
+    let bytes = crate::util::noise(1 << 20);
     std::fs::write(std::path::Path::new(&workdir).join("blob.bin"), &bytes).unwrap();
     let out = cli.run(&["exec", "--", "cat", "blob.bin"]);
     assert!(out.status.success());

@@ -4,12 +4,10 @@
 //! bypassed by a PATH link into the cache, never fails a status line, and
 //! runs a Homebrew CLI while one is installed.
 
-mod util;
-
 use std::time::Duration;
 
+use crate::util::{VERSION, World, assert_ok, payload, payload_args, release, run, stderr};
 use runcode_e2e::serve::Server;
-use util::{VERSION, World, assert_ok, payload, payload_args, release, run, stderr};
 
 fn asset() -> String {
     release::host_asset()
@@ -20,11 +18,11 @@ fn asset() -> String {
 fn bundle(w: &World, name: &str, version: &str) -> std::path::PathBuf {
     let bin = w.path(&format!("{name}/bin"));
     std::fs::create_dir_all(bin.join("launcher")).unwrap();
-    util::install_exe(
+    crate::util::install_exe(
         &w.launcher,
         &bin.join("launcher").join(w.launcher.file_name().unwrap()),
     );
-    util::install_exe(&w.shim, &bin.join("runcode"));
+    crate::util::install_exe(&w.shim, &bin.join("runcode"));
     std::fs::write(bin.join("RUNCODE_VERSION"), format!("{version}\n")).unwrap();
     bin.join("runcode")
 }

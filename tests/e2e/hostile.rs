@@ -3,11 +3,9 @@
 //! executed or written; insecure bases refused before any request; escape
 //! bytes kept off the terminal; every HTTP failure mapped to its code.
 
-mod util;
-
+use crate::util::cli::Cli;
+use crate::util::devplane::Devplane;
 use serde_json::json;
-use util::cli::Cli;
-use util::devplane::Devplane;
 
 fn arm(dp: &Devplane, mode: &str) {
     dp.post("/_dev/hostile", json!({"mode": mode}));

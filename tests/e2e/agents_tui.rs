@@ -3,16 +3,14 @@
 //! bundle installed from its marketplace, the devplane on loopback. The
 //! user types slash commands; the test reads the screen (`capture-pane`).
 
-mod util;
-
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use crate::util::agents::Claude;
+use crate::util::both;
 use runcode_e2e::model::{self, Model};
 use serde_json::{Value, json};
-use util::agents::Claude;
-use util::both;
 
 /// A private tmux server (its own socket) holding interactive `claude`
 /// sessions; killed on drop.
@@ -94,18 +92,12 @@ impl Tmux {
     /// Waits (bounded) until the screen satisfies `check`.
     #[track_caller]
     fn wait(&self, name: &str, what: &str, check: impl Fn(&str) -> bool) -> String {
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            let screen = self.screen(name);
-            if check(&screen) {
-                return screen;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "gave up waiting for {what}; the screen:\n{screen}"
-            );
-            std::thread::sleep(Duration::from_millis(200));
-        }
+        let mut last = String::new();
+        let seen = crate::util::poll(Duration::from_secs(60), || {
+            last = self.screen(name);
+            check(&last).then(|| last.clone())
+        });
+        seen.unwrap_or_else(|| panic!("gave up waiting for {what}; the screen:\n{last}"))
     }
 }
 

@@ -11,16 +11,14 @@
 //! two tags: which one runs is told by the launcher's cache, not by
 //! `--version`.
 
-mod util;
-
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
+use crate::util::both;
+use crate::util::devplane::Devplane;
 use runcode_e2e::release::{self, Platform};
 use runcode_e2e::serve::Server;
 use serde_json::Value;
-use util::both;
-use util::devplane::Devplane;
 
 const V1: &str = "v1.0.0-journey";
 const V2: &str = "v2.0.0-journey";
@@ -88,7 +86,7 @@ impl Journey {
     /// the manifests at `manifest` (Claude Code updates on a new version).
     fn publish_bundle(&self, version: &str, manifest: &str) {
         let _ = std::fs::remove_dir_all(&self.market);
-        copy_tree(&util::dist().join("plugin"), &self.market);
+        copy_tree(&crate::util::dist().join("plugin"), &self.market);
         for file in [
             ".claude-plugin/plugin.json",
             ".claude-plugin/marketplace.json",
@@ -96,7 +94,8 @@ impl Journey {
         ] {
             let path = self.market.join(file);
             let text = std::fs::read_to_string(&path).unwrap();
-            let pinned = std::fs::read_to_string(util::repo().join("RUNCODE_VERSION")).unwrap();
+            let pinned =
+                std::fs::read_to_string(crate::util::repo().join("RUNCODE_VERSION")).unwrap();
             let plain = pinned.trim().trim_start_matches('v');
             std::fs::write(
                 &path,
@@ -266,7 +265,7 @@ fn an_update_and_its_cleanup_never_break_what_runcode_wired_and_uninstall_restor
     std::fs::create_dir_all(&home).unwrap();
     std::fs::create_dir_all(&project).unwrap();
     let host = Platform::host().expect("a release platform");
-    let asset = std::fs::read(util::dist().join("release").join(host.asset())).unwrap();
+    let asset = std::fs::read(crate::util::dist().join("release").join(host.asset())).unwrap();
     for version in [V1, V2] {
         release::Tree::new(&tmp.path().join("releases").join(version))
             .asset(&host.asset(), asset.clone())
@@ -276,7 +275,7 @@ fn an_update_and_its_cleanup_never_break_what_runcode_wired_and_uninstall_restor
     let dp = Devplane::start(&[]);
     let j = Journey {
         market: tmp.path().join("market"),
-        claude: util::npm_client("claude"),
+        claude: crate::util::npm_client("claude"),
         tmp,
         home,
         project,

@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use runcode_e2e::plane::Plane;
 use serde_json::Value;
@@ -147,14 +147,11 @@ impl Devplane {
     }
 
     pub fn wait_state(&self, id: u64, want: &str) {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while self.state(id) != want {
-            assert!(
-                Instant::now() < deadline,
-                "workspace {id} never became {want}"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
+        crate::util::wait_until(
+            &format!("workspace {id} is {want}"),
+            Duration::from_secs(30),
+            || self.state(id) == want,
+        );
     }
 
     /// Mints a session for a fresh key; answers the bundle.

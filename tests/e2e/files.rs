@@ -3,15 +3,13 @@
 //! memory that does not grow with the file, and a dev server reached through
 //! a forward.
 
-mod util;
-
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use util::cli::Cli;
-use util::devplane::Devplane;
+use crate::util::cli::Cli;
+use crate::util::devplane::Devplane;
 
 fn attached() -> (Devplane, Cli, PathBuf) {
     let dp = Devplane::start(&[]);
@@ -25,7 +23,7 @@ fn files_of_every_size_round_trip_byte_for_byte() {
     let (_dp, cli, workdir) = attached();
     for (i, size) in [0usize, 1, 1000, 64 << 20].into_iter().enumerate() {
         let local = cli.tmp.path().join(format!("in-{i}.bin"));
-        let bytes = util::noise(size);
+        let bytes = crate::util::noise(size);
         std::fs::write(&local, &bytes).unwrap();
         let sent = cli.ok(&["put", local.to_str().unwrap(), &format!("up/{i}.bin")]);
         assert_eq!(sent["bytes"], size);
@@ -113,7 +111,7 @@ fn directory_trees_travel_both_ways() {
     let (_dp, cli, workdir) = attached();
     let tree = cli.tmp.path().join("project");
     std::fs::create_dir_all(tree.join("src/deep/er")).unwrap();
-    std::fs::write(tree.join("src/deep/er/a.bin"), util::noise(100_000)).unwrap();
+    std::fs::write(tree.join("src/deep/er/a.bin"), crate::util::noise(100_000)).unwrap();
     std::fs::write(tree.join("it's $x.txt"), "x").unwrap();
     std::fs::create_dir_all(tree.join("empty")).unwrap();
     std::os::unix::fs::symlink("src/deep", tree.join("link")).unwrap();
@@ -124,7 +122,7 @@ fn directory_trees_travel_both_ways() {
     );
     assert_eq!(
         std::fs::read(workdir.join("copy/src/deep/er/a.bin")).unwrap(),
-        util::noise(100_000)
+        crate::util::noise(100_000)
     );
     assert!(workdir.join("copy/empty").is_dir());
     assert_eq!(
@@ -148,7 +146,7 @@ fn directory_trees_travel_both_ways() {
     assert_eq!(got["files"], 3, "two files and the link");
     assert_eq!(
         std::fs::read(back.join("src/deep/er/a.bin")).unwrap(),
-        util::noise(100_000)
+        crate::util::noise(100_000)
     );
     assert!(back.join("empty").is_dir());
     cli.fails(&["get", "copy"], "usage", 2);
@@ -177,11 +175,7 @@ fn ssh_child_of(pid: u32) -> Option<u32> {
 }
 
 fn kill_ssh_when(cli_pid: u32, ready: impl Fn() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !ready() {
-        assert!(Instant::now() < deadline, "the transfer never started");
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    crate::util::wait_until("the transfer started", Duration::from_secs(60), ready);
     let ssh = ssh_child_of(cli_pid).expect("ssh is running");
     Command::new("kill")
         .args(["-9", &ssh.to_string()])
@@ -193,7 +187,7 @@ fn kill_ssh_when(cli_pid: u32, ready: impl Fn() -> bool) {
 fn a_transfer_cut_half_way_leaves_nothing_at_the_destination() {
     let (_dp, cli, workdir) = attached();
     let local = cli.tmp.path().join("big.bin");
-    std::fs::write(&local, util::noise(64 << 20)).unwrap();
+    std::fs::write(&local, crate::util::noise(64 << 20)).unwrap();
     let child = cli
         .cmd()
         .args(["put", local.to_str().unwrap(), "cut.bin"])
@@ -213,15 +207,13 @@ fn a_transfer_cut_half_way_leaves_nothing_at_the_destination() {
     assert!(!out.status.success());
     // The remote side ends when it sees the input end: wait for its
     // temporary file to go, then nothing may stand under the real name.
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while std::fs::read_dir(&workdir).unwrap().flatten().any(|e| {
-        e.file_name()
-            .to_string_lossy()
-            .starts_with("cut.bin.runcode-tmp")
-    }) {
-        assert!(Instant::now() < deadline, "the temporary file stayed");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    crate::util::wait_until("the temporary file went", Duration::from_secs(30), || {
+        !std::fs::read_dir(&workdir).unwrap().flatten().any(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .starts_with("cut.bin.runcode-tmp")
+        })
+    });
     assert!(
         !workdir.join("cut.bin").exists(),
         "no half file under the destination name"
@@ -286,7 +278,7 @@ fn memory_does_not_grow_with_the_file() {
     let local = cli.tmp.path().join("huge.bin");
     {
         let mut f = std::fs::File::create(&local).unwrap();
-        let chunk = util::noise(1 << 20);
+        let chunk = crate::util::noise(1 << 20);
         for _ in 0..256 {
             f.write_all(&chunk).unwrap();
         }
@@ -339,15 +331,13 @@ fn a_dev_server_on_the_workspace_is_reached_through_a_forward() {
     ]);
     assert_eq!(fwd["url"], format!("http://localhost:{local}"));
     let url = format!("http://127.0.0.1:{local}/index.html");
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let body = loop {
-        // Until the server listens, the forward answers with a reset.
-        if let Some((200, body)) = util::devplane::try_call("GET", &url, None, None) {
-            break body;
+    // Until the server listens, the forward answers with a reset.
+    let body = crate::util::wait_for("the forward answers", Duration::from_secs(20), || {
+        match crate::util::devplane::try_call("GET", &url, None, None) {
+            Some((200, body)) => Some(body),
+            _ => None,
         }
-        assert!(Instant::now() < deadline, "the forward never answered");
-        std::thread::sleep(Duration::from_millis(200));
-    };
+    });
     assert_eq!(body.as_str(), Some("served from the workspace\n"));
     let listed = cli.ok(&["forward", "--list"]);
     assert_eq!(listed["forwards"][0]["port"], remote);

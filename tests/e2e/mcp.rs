@@ -5,15 +5,14 @@
 //! plane frozen, a valid session still works (R6); the CLI's own words come
 //! as progress, never in a command's stderr.
 
-mod util;
-
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use crate::util::cli::Cli;
+use crate::util::devplane::Devplane;
+use crate::util::mcp::{Raw, inspector};
+use crate::util::{wait_for, wait_until};
 use serde_json::{Value, json};
-use util::cli::Cli;
-use util::devplane::Devplane;
-use util::mcp::{Raw, inspector};
 
 /// `runcode mcp` in the scratch HOME.
 fn server(cli: &Cli) -> Command {
@@ -56,16 +55,6 @@ fn refused(result: &Value, code: &str) {
     );
 }
 
-/// Waits (bounded) until `check` holds.
-#[track_caller]
-fn wait_for(what: &str, mut check: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !check() {
-        assert!(Instant::now() < deadline, "gave up waiting: {what}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
 /// Processes on the workspace side whose command line holds `needle` (not
 /// the CLI, nor its ssh).
 fn running(needle: &str) -> Vec<String> {
@@ -89,6 +78,9 @@ const TOOLS: [&str; 12] = [
     "read_file",
     "write_file",
 ];
+
+/// The longest a test waits for the other side to get somewhere.
+const WAIT: Duration = Duration::from_secs(30);
 
 #[test]
 fn the_inspector_lists_the_tools_and_calls_each_against_the_devplane() {
@@ -230,23 +222,16 @@ fn the_inspector_lists_the_tools_and_calls_each_against_the_devplane() {
         )],
     ));
     ok(&call(&cli, "forward", &[("port", json!(port))]));
-    let page = {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            let got = ureq::get(&format!("http://127.0.0.1:{port}/"))
+    let page = wait_for(
+        "the forwarded server answers",
+        Duration::from_secs(20),
+        || {
+            ureq::get(&format!("http://127.0.0.1:{port}/"))
                 .call()
                 .ok()
-                .and_then(|mut r| r.body_mut().read_to_string().ok());
-            if let Some(page) = got {
-                break page;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "the forwarded server never answered"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    };
+                .and_then(|mut r| r.body_mut().read_to_string().ok())
+        },
+    );
     assert!(page.contains("from-exec.txt"), "{page}");
     let forwards = call(&cli, "forward", &[("action", json!("list"))]);
     assert!(
@@ -303,12 +288,12 @@ fn a_cancelled_or_timed_out_exec_leaves_nothing_running_on_the_workspace() {
     );
     // Its shell's command line names the sleep before its `echo` has run:
     // wait for the run it notes, so a quick cancel cannot come before it.
-    wait_for("the remote command", || {
+    wait_until("the remote command", WAIT, || {
         std::fs::read_to_string(workdir.join("runs.txt")).is_ok_and(|r| r == "run\n")
             && !running(&format!("sleep {sleep}")).is_empty()
     });
     raw.cancel(id);
-    wait_for("the remote command to end", || {
+    wait_until("the remote command to end", WAIT, || {
         running(&format!("sleep {sleep}")).is_empty()
     });
     assert!(
@@ -332,7 +317,7 @@ fn a_cancelled_or_timed_out_exec_leaves_nothing_running_on_the_workspace() {
         result["structuredContent"]["stdout"], "started\n",
         "{result}"
     );
-    wait_for("the timed-out command to end", || {
+    wait_until("the timed-out command to end", WAIT, || {
         running(&format!("sleep {sleep}")).is_empty()
     });
 
@@ -347,11 +332,11 @@ fn a_cancelled_or_timed_out_exec_leaves_nothing_running_on_the_workspace() {
         "tools/call",
         &json!({"name": "exec", "arguments": {"command": format!("sleep {sleep}")}}),
     );
-    wait_for("the last remote command", || {
+    wait_until("the last remote command", WAIT, || {
         !running(&format!("sleep {sleep}")).is_empty()
     });
     assert!(raw.close().success());
-    wait_for("the last remote command to end", || {
+    wait_until("the last remote command to end", WAIT, || {
         running(&format!("sleep {sleep}")).is_empty()
     });
 }
@@ -464,7 +449,7 @@ fn connect_reports_a_boot_as_progress() {
     );
     // Notifications and the answer share the pipe but not an order.
     let mut notes = Vec::new();
-    wait_for("progress during the boot", || {
+    wait_until("progress during the boot", WAIT, || {
         notes.extend(raw.notes());
         notes.iter().any(|n| {
             n["method"] == "notifications/progress"
@@ -501,7 +486,7 @@ fn exec_stderr_is_the_commands_own_and_a_renewal_is_progress() {
     );
     assert_eq!(dp.mints(), before + 1, "one fresh session");
     let mut notes = Vec::new();
-    wait_for("the renewal as progress", || {
+    wait_until("the renewal as progress", WAIT, || {
         notes.extend(raw.notes());
         notes.iter().any(|n| {
             n["method"] == "notifications/progress"

@@ -4,16 +4,15 @@
 //! against the devplane's real sshd, with Ctrl-C sent as a terminal sends
 //! it: SIGINT to the whole foreground process group.
 
-mod util;
-
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use crate::util::cli::Cli;
+use crate::util::devplane::Devplane;
+use crate::util::wait_until;
 use serde_json::Value;
-use util::cli::Cli;
-use util::devplane::Devplane;
 
 fn attached() -> (Devplane, Cli, PathBuf) {
     let dp = Devplane::start(&[]);
@@ -55,16 +54,6 @@ fn running(needle: &str) -> Vec<String> {
         .into_iter()
         .filter(|p| !p.contains("/runcode ") && !p.contains(": ssh "))
         .collect()
-}
-
-/// Waits (bounded) until `what` holds.
-#[track_caller]
-fn wait_for(what: &str, mut check: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !check() {
-        assert!(Instant::now() < deadline, "gave up waiting: {what}");
-        std::thread::sleep(Duration::from_millis(25));
-    }
 }
 
 /// The lines of a file the remote command appends to at each run.
@@ -125,9 +114,14 @@ fn exec_under_way(sleep: &str) -> (Devplane, Cli, PathBuf, u64, Child) {
     let before = dp.mints();
     let line = format!("echo run >> runs.txt; sleep {sleep}");
     let job = spawn_job(&cli, &["exec", "--", &line]);
-    wait_for("the remote command", || runs(&workdir, "runs.txt") == 1);
+    wait_until("the remote command", WAIT, || {
+        runs(&workdir, "runs.txt") == 1
+    });
     (dp, cli, workdir, before, job)
 }
+
+/// The longest a test waits for the other side to get somewhere.
+const WAIT: Duration = Duration::from_secs(30);
 
 #[test]
 fn ctrl_c_during_exec_ends_the_remote_command_and_never_reruns_it() {
@@ -137,7 +131,7 @@ fn ctrl_c_during_exec_ends_the_remote_command_and_never_reruns_it() {
     let (code, value, stderr) = finish(job);
     assert_eq!(code, 130, "{value} {stderr}");
     assert_eq!(value["error"], "interrupted", "{stderr}");
-    wait_for("the remote command to end", || {
+    wait_until("the remote command to end", WAIT, || {
         running(&format!("sleep {sleep}")).is_empty()
     });
     assert_eq!(runs(&workdir, "runs.txt"), 1, "run once");
@@ -162,7 +156,7 @@ fn a_connection_dropped_mid_command_is_reported_and_not_rerun() {
     );
     assert_eq!(runs(&workdir, "runs.txt"), 1, "run once");
     assert_eq!(dp.mints(), before, "no retry, no mint");
-    wait_for("nothing left", || {
+    wait_until("nothing left", WAIT, || {
         running(&format!("sleep {sleep}")).is_empty()
     });
 }
@@ -211,10 +205,10 @@ fn ctrl_c_during_put_get_and_write_leaves_nothing_half_written() {
                 .starts_with("pipe.bin.runcode-tmp")
         })
     };
-    wait_for("the upload", temporary);
+    wait_until("the upload", WAIT, temporary);
     interrupt(job);
     drop(writer);
-    wait_for("the temporary file to go", || !temporary());
+    wait_until("the temporary file to go", WAIT, || !temporary());
     assert!(
         !workdir.join("pipe.bin").exists(),
         "nothing under the real name"
@@ -238,7 +232,7 @@ fn ctrl_c_during_put_get_and_write_leaves_nothing_half_written() {
             .flatten()
             .any(|e| e.file_name().to_string_lossy().ends_with(".spool"))
     };
-    wait_for("the stream being read", spooled);
+    wait_until("the stream being read", WAIT, spooled);
     ctrl_c(&job);
     let (code, value, stderr) = finish(job);
     drop(stdin);
@@ -278,7 +272,7 @@ fn ctrl_c_during_put_get_and_write_leaves_nothing_half_written() {
     // way. The process table is the whole machine's, and other tests run
     // `get` too, so only a reader of this test's FIFO counts: a Ctrl-C sent
     // before this CLI is running its ssh would find no handler yet.
-    wait_for("the remote reader", || {
+    wait_until("the remote reader", WAIT, || {
         running(&slow).iter().any(|p| p.contains("wc -c"))
     });
     interrupt(job);
@@ -292,7 +286,7 @@ fn ctrl_c_during_put_get_and_write_leaves_nothing_half_written() {
         "--",
         &format!("pkill -f 'sleep {sleep}'; rm -f {slow}"),
     ]);
-    wait_for("nothing left", || {
+    wait_until("nothing left", WAIT, || {
         running(&format!("sleep {sleep}")).is_empty()
     });
 }
@@ -302,7 +296,7 @@ fn ctrl_c_while_waiting_for_a_start_or_a_login_exits_130_with_json() {
     let dp = Devplane::start(&["--boot-delay", "60"]);
     let cli = Cli::new(&dp);
     let job = spawn_job(&cli, &["connect", "1002", "--start", "--wait"]);
-    wait_for("the start", || dp.state(1002) == "starting");
+    wait_until("the start", WAIT, || dp.state(1002) == "starting");
     interrupt(job);
 
     let bare = Cli::bare(&dp.api);
@@ -329,7 +323,9 @@ fn a_stop_file_is_ctrl_c_for_a_parent_that_cannot_signal() {
         cli.cmd().env("RUNCODE_STOP_FILE", &stop),
         &["exec", "--", &line],
     );
-    wait_for("the remote command", || runs(&workdir, "runs.txt") == 1);
+    wait_until("the remote command", WAIT, || {
+        runs(&workdir, "runs.txt") == 1
+    });
     std::fs::write(&stop, "").unwrap();
     let (code, value, stderr) = finish(job);
     assert_eq!(
@@ -337,7 +333,7 @@ fn a_stop_file_is_ctrl_c_for_a_parent_that_cannot_signal() {
         (130, Some("interrupted")),
         "{stderr}"
     );
-    wait_for("the remote command to end", || {
+    wait_until("the remote command to end", WAIT, || {
         running(&format!("sleep {sleep}")).is_empty()
     });
     assert_eq!(runs(&workdir, "runs.txt"), 1, "run once");
@@ -352,7 +348,7 @@ fn a_stop_file_is_ctrl_c_for_a_parent_that_cannot_signal() {
         cli.cmd().env("RUNCODE_STOP_FILE", gone.join("1.stop")),
         &["connect", "1002", "--start", "--wait"],
     );
-    wait_for("the start", || dp.state(1002) == "starting");
+    wait_until("the start", WAIT, || dp.state(1002) == "starting");
     std::fs::remove_dir(&gone).unwrap();
     let (code, value, stderr) = finish(job);
     assert_eq!(

@@ -5,19 +5,17 @@
 //! made, served from loopback. And what every bundled launcher must be:
 //! static on Linux, and within P7.
 
-mod util;
-
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
+use crate::util::both;
 use runcode_e2e::release::Platform;
 use runcode_e2e::serve::Server;
 use runcode_e2e::wine::{self, Wine};
 use serde_json::Value;
-use util::both;
 
 fn dist() -> PathBuf {
-    let dist = util::dist();
+    let dist = crate::util::dist();
     assert!(
         dist.join("plugin/bin/launcher/runcode-launcher-windows-amd64.exe")
             .is_file()
@@ -30,7 +28,7 @@ fn dist() -> PathBuf {
 }
 
 fn version() -> String {
-    std::fs::read_to_string(util::repo().join("RUNCODE_VERSION"))
+    std::fs::read_to_string(crate::util::repo().join("RUNCODE_VERSION"))
         .unwrap()
         .trim()
         .to_owned()
@@ -58,7 +56,7 @@ impl Win {
             panic!("{why}");
         }
         let tmp = scratch();
-        let wine = Wine::new(&util::repo().join("target/wine"), tmp.path());
+        let wine = Wine::new(&crate::util::repo().join("target/wine"), tmp.path());
         let shim = wine::windows_path(&dist().join("plugin/bin/runcode.cmd"));
         Win {
             wine,
@@ -349,7 +347,7 @@ fn windows_cli_local_commands_work() {
 
 #[test]
 fn windows_config_ssh_dry_run_writes_windows_paths_openssh_reads() {
-    let dp = util::devplane::Devplane::start(&[]);
+    let dp = crate::util::devplane::Devplane::start(&[]);
     let w = Win::new();
     let server = Server::start(&dist().join("release"));
     let out = run(w
@@ -396,13 +394,13 @@ fn windows_config_ssh_dry_run_writes_windows_paths_openssh_reads() {
 /// and the CLI's own error codes reach the client.
 #[test]
 fn windows_mcp_server_lists_its_tools_and_calls_the_windows_cli() {
-    let dp = util::devplane::Devplane::start(&[]);
+    let dp = crate::util::devplane::Devplane::start(&[]);
     let w = Win::new();
     let server = Server::start(&dist().join("release"));
     let mut cmd = w.runcode("mcp", &server.url(""));
     cmd.env("RUNCODE_API_BASE", &dp.api)
         .env("RUNCODE_TOKEN", &dp.token);
-    let mut raw = util::mcp::Raw::start(&mut cmd);
+    let mut raw = crate::util::mcp::Raw::start(&mut cmd);
     let listed = raw.request("tools/list", &serde_json::json!({}));
     let tools = listed["result"]["tools"].as_array().map_or(0, Vec::len);
     assert_eq!(tools, 12, "{listed}");
@@ -445,7 +443,7 @@ fn windows_mcp_server_lists_its_tools_and_calls_the_windows_cli() {
 /// once, are tested on Linux, in tests/once.rs and tests/mcp.rs.)
 #[test]
 fn windows_cli_takes_its_stop_file_as_ctrl_c() {
-    let dp = util::devplane::Devplane::start(&["--boot-delay", "60"]);
+    let dp = crate::util::devplane::Devplane::start(&["--boot-delay", "60"]);
     let w = Win::new();
     let server = Server::start(&dist().join("release"));
     let scratch = scratch();
@@ -459,14 +457,11 @@ fn windows_cli_takes_its_stop_file_as_ctrl_c() {
         .stderr(Stdio::piped())
         .spawn()
         .expect("start under wine");
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    while dp.state(1002) != "starting" {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the Windows CLI never started 1002"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
+    crate::util::wait_until(
+        "the Windows CLI started 1002",
+        std::time::Duration::from_secs(60),
+        || dp.state(1002) == "starting",
+    );
     std::fs::write(&stop, "").unwrap();
     let out = job.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(130), "{}", both(&out));
@@ -578,8 +573,8 @@ fn arm64_launcher_downloads_verifies_and_runs_the_arm64_cli() {
 fn arm64_cli_connects_runs_and_fetches_through_the_hosts_ssh() {
     binfmt();
     let archive = std::fs::read(dist().join("release").join(arm64().asset())).unwrap();
-    let dp = util::devplane::Devplane::start(&[]);
-    let c = util::cli::Cli::new(&dp);
+    let dp = crate::util::devplane::Devplane::start(&[]);
+    let c = crate::util::cli::Cli::new(&dp);
     let cli = c.tmp.path().join("runcode-arm64");
     std::fs::write(&cli, untar(&archive, "runcode")).unwrap();
     {

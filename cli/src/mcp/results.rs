@@ -1,0 +1,103 @@
+//! Shaping answers: a call's result object or its failure object, the
+//! refusals made before anything runs, and captured output as text or
+//! base64 with the count of bytes dropped.
+
+use base64::Engine as _;
+use rmcp::model::CallToolResult;
+use serde_json::{Value, json};
+
+use super::INPUT_LIMIT;
+use super::child::{Captured, Outcome};
+use crate::error::{Code, Error, failure_object};
+
+/// The failure object of a call, if it failed.
+pub(super) fn failure(outcome: &Outcome) -> Option<Value> {
+    match &outcome.result {
+        Some(r) if r.get("error").is_some() => Some(r.clone()),
+        Some(_) => None,
+        None if outcome.status == 0 => None,
+        None => Some(failure_object(
+            Code::Internal,
+            &format!(
+                "runcode ended with status {} and no result: {}",
+                outcome.status,
+                String::from_utf8_lossy(&outcome.stderr.bytes).trim()
+            ),
+        )),
+    }
+}
+
+/// The result object as the command's `--json` gives it, or its failure.
+pub(super) fn plain_result(outcome: &Outcome) -> CallToolResult {
+    if let Some(failure) = failure(outcome) {
+        return CallToolResult::structured_error(failure);
+    }
+    CallToolResult::structured(outcome.result.clone().unwrap_or_else(|| json!({})))
+}
+
+pub(super) fn refusal(error: &Error) -> CallToolResult {
+    CallToolResult::structured_error(error.to_json())
+}
+
+/// This CLI could not be started for a call (`io`, as any program that
+/// cannot be started).
+pub(super) fn spawn_failed(e: std::io::Error) -> CallToolResult {
+    refusal(&Error::Spawn {
+        program: "runcode",
+        source: e,
+    })
+}
+
+/// A client that starts the server in the plugin's own folder (Codex does)
+/// gives it no project directory: a relative local path would land in the
+/// plugin, so it is refused.
+pub(super) fn local_in_plugin(local: &str) -> Option<CallToolResult> {
+    let in_plugin = [".codex-plugin", ".claude-plugin"]
+        .iter()
+        .any(|d| std::path::Path::new(d).is_dir());
+    (in_plugin && std::path::Path::new(local).is_relative()).then(|| {
+        refusal(&Error::Usage(format!(
+            "{local:?} is relative, and this server runs in the plugin's folder: give an absolute local path"
+        )))
+    })
+}
+
+/// `usage` for an input over the limit, before anything runs.
+pub(super) fn too_big(what: &str, bytes: &[u8]) -> Option<CallToolResult> {
+    let len = bytes.len();
+    (len > INPUT_LIMIT).then(|| {
+        refusal(&Error::Usage(format!(
+            "{what} is {len} bytes, over the {INPUT_LIMIT}-byte limit of a tool call: write it to a local file and copy it with `put`"
+        )))
+    })
+}
+
+/// Text when the kept bytes are UTF-8 (a character cut by the limit is
+/// dropped whole), else base64; and the bytes dropped.
+pub(super) fn encode(captured: &Captured) -> (String, &'static str, u64) {
+    let bytes = &captured.bytes;
+    match std::str::from_utf8(bytes) {
+        Ok(text) => (text.to_owned(), "utf-8", captured.dropped),
+        Err(e) if e.error_len().is_none() && captured.dropped > 0 => {
+            let valid = e.valid_up_to();
+            let text = String::from_utf8_lossy(&bytes[..valid]).into_owned();
+            (
+                text,
+                "utf-8",
+                captured.dropped + (bytes.len() - valid) as u64,
+            )
+        }
+        Err(_) => (
+            base64::engine::general_purpose::STANDARD.encode(bytes),
+            "base64",
+            captured.dropped,
+        ),
+    }
+}
+
+pub(super) fn stream(value: &mut Value, name: &str, captured: &Captured) {
+    let (text, encoding, dropped) = encode(captured);
+    value[name] = json!(text);
+    value[format!("{name}_encoding")] = json!(encoding);
+    value[format!("{name}_dropped_bytes")] = json!(dropped);
+}

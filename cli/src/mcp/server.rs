@@ -1,0 +1,131 @@
+//! The server itself: its boot on stdio (a current-thread runtime, a
+//! private directory for the calls' files), its instructions, and the two
+//! ways a tool hands a call to the CLI and shapes the answer.
+
+use std::sync::Arc;
+
+use rmcp::handler::server::router::tool::ToolRouter;
+use rmcp::model::{
+    CallToolResult, Implementation, ProgressNotificationParam, RequestMetaObject,
+    ServerCapabilities, ServerConfig,
+};
+use rmcp::{Peer, RoleServer, ServerHandler, ServiceExt, tool_handler};
+use tokio_util::sync::CancellationToken;
+
+use super::child::{self, Call, Runner};
+use super::results::{plain_result, spawn_failed};
+use crate::ctx::Ctx;
+use crate::error::{Error, Result};
+
+const INSTRUCTIONS: &str = "Tools for the user's RunCode cloud workspace. \
+Your own shell and file tools act on THIS machine; these act on the workspace. \
+Start with `list`, then `connect` (it powers a stopped workspace on and waits \
+until SSH answers), then `context`. `exec`, `read_file`, `write_file`, `put`, \
+`get` and `forward` act on the attached workspace; relative remote paths are \
+under its project directory. A failed call returns {\"error\": code, \"message\"}: \
+act on it once, never retry the same failing call in a loop. `disconnect` \
+detaches and never powers anything off.";
+
+pub fn run(ctx: &Ctx) -> Result<i32> {
+    let exe = std::env::current_exe().map_err(|e| Error::Io {
+        path: "the runcode executable".into(),
+        source: e,
+    })?;
+    let dir = child::private_dir(&std::env::temp_dir()).map_err(|e| Error::Io {
+        path: std::env::temp_dir(),
+        source: e,
+    })?;
+    let mut env = vec![
+        ("RUNCODE_API_BASE", ctx.api_base.clone()),
+        ("RUNCODE_WEB_BASE", ctx.web_base.clone()),
+    ];
+    if let Some(token) = &ctx.token {
+        env.push(("RUNCODE_TOKEN", token.clone()));
+    }
+    let server = Server {
+        runner: Arc::new(Runner::new(exe, dir.clone(), env)),
+        tool_router: Server::tool_router(),
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Io {
+            path: "the async runtime".into(),
+            source: e,
+        })?;
+    let outcome = runtime.block_on(async move {
+        let service = server
+            .serve(rmcp::transport::stdio())
+            .await
+            .map_err(|e| e.to_string())?;
+        service.waiting().await.map_err(|e| e.to_string())?;
+        Ok::<(), String>(())
+    });
+    // Calls still running are interrupted as their tasks are dropped here.
+    drop(runtime);
+    let _ = std::fs::remove_dir_all(&dir);
+    match outcome {
+        Ok(()) => Ok(0),
+        Err(e) => {
+            ctx.out.progress(&format!("runcode mcp: {e}"));
+            Ok(1)
+        }
+    }
+}
+
+#[derive(Clone)]
+pub(super) struct Server {
+    pub(super) runner: Arc<Runner>,
+    #[allow(dead_code, reason = "read by the tool_handler macro")]
+    tool_router: ToolRouter<Server>,
+}
+
+impl Server {
+    /// A command whose whole answer is its result object.
+    pub(super) async fn simple(&self, args: &[&str], ct: CancellationToken) -> CallToolResult {
+        self.plain(Call::new(args), ct, |_| {}).await
+    }
+
+    /// A call whose answer is its result object; `lines` gets its progress.
+    pub(super) async fn plain(
+        &self,
+        call: Call,
+        ct: CancellationToken,
+        lines: impl FnMut(String),
+    ) -> CallToolResult {
+        match self.runner.run(call, ct, lines).await {
+            Ok(outcome) => plain_result(&outcome),
+            Err(e) => spawn_failed(e),
+        }
+    }
+}
+
+/// The CLI's progress lines as progress notifications, when the client
+/// asked for them with a progress token; dropped otherwise.
+pub(super) fn progress(
+    meta: &RequestMetaObject,
+    peer: Peer<RoleServer>,
+) -> impl FnMut(String) + use<> {
+    let token = meta.get_progress_token();
+    let mut step = 0u32;
+    move |line: String| {
+        if let Some(token) = &token {
+            step += 1;
+            let note = ProgressNotificationParam::new(token.clone(), f64::from(step))
+                .with_message(line.trim_start_matches("runcode: ").to_owned());
+            let peer = peer.clone();
+            tokio::spawn(async move {
+                let _ = peer.notify_progress(note).await;
+            });
+        }
+    }
+}
+
+#[tool_handler]
+impl ServerHandler for Server {
+    fn get_info(&self) -> ServerConfig {
+        ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
+            .with_server_info(Implementation::new("runcode", env!("CARGO_PKG_VERSION")))
+            .with_instructions(INSTRUCTIONS)
+    }
+}

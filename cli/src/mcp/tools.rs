@@ -1,0 +1,268 @@
+//! The tools: each one turns its arguments into one run of this CLI (with
+//! the command's `--json`), and its result into the tool's answer.
+
+use std::time::Duration;
+
+use base64::Engine as _;
+use rmcp::handler::server::wrapper::Parameters;
+use rmcp::model::{CallToolResult, RequestMetaObject};
+use rmcp::{Peer, RoleServer, tool, tool_router};
+use serde_json::json;
+use tokio_util::sync::CancellationToken;
+
+use super::args::{
+    ContextArgs, DisconnectArgs, ExecArgs, ForwardAction, ForwardArgs, GetArgs, ListArgs, PutArgs,
+    ReadArgs, WorkspaceArgs, WriteArgs,
+};
+use super::child::Call;
+use super::results::{encode, failure, local_in_plugin, refusal, spawn_failed, stream, too_big};
+use super::server::{Server, progress};
+use super::{EXEC_KEEP, EXEC_TIMEOUT_MAX};
+use crate::error::Error;
+
+#[tool_router(vis = "pub(super)")]
+impl Server {
+    #[tool(
+        description = "List the user's RunCode workspaces: id, title, state, and whether SSH works."
+    )]
+    async fn list(
+        &self,
+        Parameters(a): Parameters<ListArgs>,
+        ct: CancellationToken,
+    ) -> CallToolResult {
+        let mut args = vec!["list"];
+        if a.all {
+            args.push("--all");
+        }
+        self.simple(&args, ct).await
+    }
+
+    #[tool(
+        description = "Attach a workspace so the other tools act on it: powers it on if stopped, waits until SSH answers (a boot can take minutes; progress is reported), and returns its ssh alias and project directory (`workdir`)."
+    )]
+    async fn connect(
+        &self,
+        Parameters(a): Parameters<WorkspaceArgs>,
+        meta: RequestMetaObject,
+        peer: Peer<RoleServer>,
+        ct: CancellationToken,
+    ) -> CallToolResult {
+        let timeout = a.timeout_seconds.to_string();
+        let mut args = vec!["connect", "--wait", "--timeout", &timeout];
+        if a.start {
+            args.push("--start");
+        }
+        args.extend(["--", &a.workspace]);
+        self.plain(Call::new(&args), ct, progress(&meta, peer))
+            .await
+    }
+
+    #[tool(description = "Which workspace is attached, and how long its session has left.")]
+    async fn current(&self, ct: CancellationToken) -> CallToolResult {
+        self.simple(&["current"], ct).await
+    }
+
+    #[tool(
+        description = "A one-round-trip digest of the workspace to read before working: OS, project markers, git branch and state, tools."
+    )]
+    async fn context(
+        &self,
+        Parameters(a): Parameters<ContextArgs>,
+        ct: CancellationToken,
+    ) -> CallToolResult {
+        let mut args = vec!["context"];
+        if !a.workspace.is_empty() {
+            args.extend(["--", a.workspace.as_str()]);
+        }
+        self.simple(&args, ct).await
+    }
+
+    #[tool(
+        description = "Run a shell command on the attached workspace, in its project directory. Returns exit_status, stdout and stderr (each cut after 32 KiB, with the count of bytes dropped; binary output comes as base64, marked by stdout_encoding). A timeout or a cancellation ends the command on the workspace. It is never run twice."
+    )]
+    async fn exec(
+        &self,
+        Parameters(a): Parameters<ExecArgs>,
+        meta: RequestMetaObject,
+        peer: Peer<RoleServer>,
+        ct: CancellationToken,
+    ) -> CallToolResult {
+        let stdin = a.stdin.into_bytes();
+        if let Some(refused) = too_big("stdin", &stdin) {
+            return refused;
+        }
+        let seconds = a.timeout_seconds.clamp(1, EXEC_TIMEOUT_MAX);
+        let mut args = vec!["exec"];
+        if a.home {
+            args.push("--home");
+        }
+        args.extend(["--", &a.command]);
+        let call = Call {
+            stdin: Some(stdin),
+            keep: EXEC_KEEP,
+            timeout: Some(Duration::from_secs(seconds)),
+            ..Call::new(&args)
+        };
+        let outcome = match self.runner.run(call, ct, progress(&meta, peer)).await {
+            Ok(outcome) => outcome,
+            Err(e) => return spawn_failed(e),
+        };
+        let mut value = json!({"exit_status": outcome.status});
+        stream(&mut value, "stdout", &outcome.stdout);
+        stream(&mut value, "stderr", &outcome.stderr);
+        if outcome.timed_out {
+            let failure = Error::Timeout { seconds }.to_json();
+            value["error"] = failure["error"].clone();
+            value["message"] = failure["message"].clone();
+            return CallToolResult::structured_error(value);
+        }
+        if let Some(failure) = outcome.result.as_ref().filter(|r| r.get("error").is_some()) {
+            // Nothing ran (not attached, no session): the error alone. The
+            // connection dropped or Ctrl-C: what the command printed too.
+            if outcome.stdout.bytes.is_empty() && outcome.stderr.bytes.is_empty() {
+                return CallToolResult::structured_error(failure.clone());
+            }
+            value["error"] = failure["error"].clone();
+            value["message"] = failure["message"].clone();
+            return CallToolResult::structured_error(value);
+        }
+        CallToolResult::structured(value)
+    }
+
+    #[tool(
+        description = "Read a file on the attached workspace. Returns its content (text, or base64 when binary, marked by `encoding`), cut after 64 KiB with `dropped_bytes` saying how much more there is; use `get` for big files and directories."
+    )]
+    async fn read_file(
+        &self,
+        Parameters(a): Parameters<ReadArgs>,
+        ct: CancellationToken,
+    ) -> CallToolResult {
+        let call = Call::new(&["get", "--", &a.path]);
+        let outcome = match self.runner.run(call, ct, |_| {}).await {
+            Ok(outcome) => outcome,
+            Err(e) => return spawn_failed(e),
+        };
+        if let Some(failure) = failure(&outcome) {
+            return CallToolResult::structured_error(failure);
+        }
+        let (content, encoding, dropped) = encode(&outcome.stdout);
+        CallToolResult::structured(json!({
+            "path": a.path,
+            "content": content,
+            "encoding": encoding,
+            "bytes": outcome.stdout.bytes.len() as u64 + outcome.stdout.dropped,
+            "dropped_bytes": dropped,
+        }))
+    }
+
+    #[tool(
+        description = "Create or replace a file on the attached workspace with the given content, atomically (a failure leaves the old file as it was). Content is text, or base64 with `base64: true`; at most 8 MiB (use `put` for more)."
+    )]
+    async fn write_file(
+        &self,
+        Parameters(a): Parameters<WriteArgs>,
+        ct: CancellationToken,
+    ) -> CallToolResult {
+        let bytes = if a.base64 {
+            match base64::engine::general_purpose::STANDARD.decode(a.content.as_bytes()) {
+                Ok(bytes) => bytes,
+                Err(e) => {
+                    return refusal(&Error::Usage(format!(
+                        "content is not base64 ({e}); send text with base64 false"
+                    )));
+                }
+            }
+        } else {
+            a.content.into_bytes()
+        };
+        if let Some(refused) = too_big("content", &bytes) {
+            return refused;
+        }
+        let call = Call {
+            stdin: Some(bytes),
+            ..Call::new(&["write", "--", &a.path])
+        };
+        self.plain(call, ct, |_| {}).await
+    }
+
+    #[tool(
+        description = "Copy a file or directory from this machine to the attached workspace (atomically: nothing half-written on failure)."
+    )]
+    async fn put(
+        &self,
+        Parameters(a): Parameters<PutArgs>,
+        ct: CancellationToken,
+    ) -> CallToolResult {
+        if let Some(refused) = local_in_plugin(&a.local) {
+            return refused;
+        }
+        self.simple(&["put", "--", &a.local, &a.remote], ct).await
+    }
+
+    #[tool(
+        description = "Copy a file or directory from the attached workspace to this machine (atomically: nothing half-written on failure)."
+    )]
+    async fn get(
+        &self,
+        Parameters(a): Parameters<GetArgs>,
+        ct: CancellationToken,
+    ) -> CallToolResult {
+        if let Some(refused) = local_in_plugin(&a.local) {
+            return refused;
+        }
+        self.simple(&["get", "--out", &a.local, "--", &a.remote], ct)
+            .await
+    }
+
+    #[tool(
+        description = "Forward a workspace port to localhost on this machine through the session (`add`, the default), show the forwards (`list`), or remove one (`cancel`). Start the server on the workspace first, detached."
+    )]
+    async fn forward(
+        &self,
+        Parameters(a): Parameters<ForwardArgs>,
+        ct: CancellationToken,
+    ) -> CallToolResult {
+        let mut args = vec!["forward".to_owned()];
+        match a.action {
+            ForwardAction::List => args.push("--list".to_owned()),
+            action => {
+                if a.port == 0 {
+                    return refusal(&Error::Usage(
+                        "`port` is needed to add or cancel a forward".to_owned(),
+                    ));
+                }
+                if matches!(action, ForwardAction::Cancel) {
+                    args.push("--cancel".to_owned());
+                }
+                if a.local_port != 0 {
+                    args.extend(["--local".to_owned(), a.local_port.to_string()]);
+                }
+                args.push(a.port.to_string());
+            }
+        }
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        self.simple(&args, ct).await
+    }
+
+    #[tool(
+        description = "Detach the workspace and drop its cached session. Never powers anything off: the workspace keeps running."
+    )]
+    async fn disconnect(
+        &self,
+        Parameters(a): Parameters<DisconnectArgs>,
+        ct: CancellationToken,
+    ) -> CallToolResult {
+        let mut args = vec!["disconnect"];
+        if a.keep {
+            args.push("--keep");
+        }
+        self.simple(&args, ct).await
+    }
+
+    #[tool(
+        description = "Check this machine's setup: the OpenSSH client, the login token, the control plane, the status line and ssh config wiring. Each check that is not ok says how to fix it."
+    )]
+    async fn doctor(&self, ct: CancellationToken) -> CallToolResult {
+        self.simple(&["doctor"], ct).await
+    }
+}

@@ -1,0 +1,25 @@
+//! The end-to-end suites, one test binary with a module per area (as
+//! ripgrep and uv keep theirs): each drives the real binaries (the CLI, the
+//! launcher, the devplane's real sshd, Claude Code and Codex) from a scratch
+//! directory of its own. `util` is the harness they share.
+
+mod util;
+
+mod agents;
+mod agents_mcp;
+mod agents_tui;
+mod cli;
+mod devplane;
+mod devplane_lifecycle;
+mod editors;
+mod entry;
+mod files;
+mod hostile;
+mod journey;
+mod json_failures;
+mod launcher;
+mod mcp;
+mod once;
+mod platforms;
+mod plugin;
+mod tidy;
