@@ -38,26 +38,28 @@ pub fn home() -> Result<PathBuf> {
         })
 }
 
+/// `$<xdg>`, else on Windows `%<windows>%`, else `~/<home_dir>`.
+fn base(xdg: &str, windows: &str, home_dir: &str) -> Result<PathBuf> {
+    if let Some(dir) = var(xdg) {
+        return Ok(dir);
+    }
+    if cfg!(windows)
+        && let Some(dir) = var(windows)
+    {
+        return Ok(dir);
+    }
+    Ok(home()?.join(home_dir))
+}
+
 impl Paths {
     /// `$XDG_CONFIG_HOME/runcode` or `~/.config/runcode` (Windows `%APPDATA%`),
     /// `$XDG_CACHE_HOME/runcode` or `~/.cache/runcode` (Windows `%LOCALAPPDATA%`).
     /// Not the macOS `~/Library` defaults: users expect `~/.config` there too.
     pub fn from_env() -> Result<Paths> {
-        let config = match var("XDG_CONFIG_HOME") {
-            Some(dir) => dir.join("runcode"),
-            None if cfg!(windows) => var("APPDATA")
-                .map(|d| d.join("runcode"))
-                .map_or_else(|| home().map(|h| h.join(".config/runcode")), Ok)?,
-            None => home()?.join(".config").join("runcode"),
-        };
-        let cache = match var("XDG_CACHE_HOME") {
-            Some(dir) => dir.join("runcode"),
-            None if cfg!(windows) => var("LOCALAPPDATA")
-                .map(|d| d.join("runcode"))
-                .map_or_else(|| home().map(|h| h.join(".cache/runcode")), Ok)?,
-            None => home()?.join(".cache").join("runcode"),
-        };
-        Ok(Paths { config, cache })
+        Ok(Paths {
+            config: base("XDG_CONFIG_HOME", "APPDATA", ".config")?.join("runcode"),
+            cache: base("XDG_CACHE_HOME", "LOCALAPPDATA", ".cache")?.join("runcode"),
+        })
     }
 
     pub fn token(&self) -> PathBuf {

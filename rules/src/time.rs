@@ -54,9 +54,15 @@ pub fn epoch(c: Civil) -> i64 {
 
 /// `2026-11-22T10:30:00+00:00` for seconds since the epoch.
 pub fn iso8601(secs: i64) -> String {
+    stamp(secs, ["-", "T", ":", "+00:00"])
+}
+
+/// The date and time of `secs`, their fields joined by `[date, between,
+/// time, end]`.
+fn stamp(secs: i64, [date, between, time, end]: [&str; 4]) -> String {
     let c = civil(secs);
     format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}+00:00",
+        "{:04}{date}{:02}{date}{:02}{between}{:02}{time}{:02}{time}{:02}{end}",
         c.year, c.month, c.day, c.hour, c.minute, c.second
     )
 }
@@ -111,11 +117,7 @@ pub fn parse_iso8601(text: &str) -> Option<i64> {
 
 /// `20261122103000Z`, which sshd reads as UTC.
 pub fn sshd_stamp(secs: i64) -> String {
-    let c = civil(secs);
-    format!(
-        "{:04}{:02}{:02}{:02}{:02}{:02}Z",
-        c.year, c.month, c.day, c.hour, c.minute, c.second
-    )
+    stamp(secs, ["", "", "", "Z"])
 }
 
 /// Reads back an `sshd_stamp`, `None` if malformed.

@@ -3,7 +3,7 @@
 //! carry a token or a download (`https://` anywhere, `http://` to loopback
 //! only, never a user or password in the address). The CLI's control-plane
 //! client and the launcher's fetcher both ask these functions, and
-//! `tests/url_table.rs` holds one table of cases they must agree on.
+//! `rules/url_cases.txt` holds one table of cases they must all answer.
 
 use std::path::PathBuf;
 

@@ -440,7 +440,7 @@ fn windows_mcp_server_lists_its_tools_and_calls_the_windows_cli() {
 /// (it has no signal for one process): the Windows CLI, waiting for a
 /// workspace to boot, takes the file's appearance as Ctrl-C and ends with
 /// `interrupted`, exit 130. (The server's side, and the remote command ended
-/// once, are tested on Linux, in tests/once.rs and tests/mcp.rs.)
+/// once, are tested on Linux, in tests/e2e/once.rs and tests/e2e/mcp.rs.)
 #[test]
 fn windows_cli_takes_its_stop_file_as_ctrl_c() {
     let dp = crate::util::devplane::Devplane::start(&["--boot-delay", "60"]);

@@ -51,7 +51,9 @@ fn rust_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
 #[test]
 fn every_source_file_opens_with_what_it_is_for() {
     let mut files = Vec::new();
-    for dir in ["cli", "launcher", "devplane", "rules", "xtask", "src", "tests"] {
+    for dir in [
+        "cli", "launcher", "devplane", "rules", "xtask", "src", "tests",
+    ] {
         rust_files(&crate::util::repo().join(dir), &mut files);
     }
     assert!(files.len() > 30);
@@ -184,6 +186,98 @@ fn the_root_holds_only_the_layout() {
         .collect();
     stray.dedup();
     assert!(stray.is_empty(), "not part of the layout: {stray:?}");
+}
+
+/// The modules of a crate, each named after its file or folder under
+/// `src/`, and the other modules each one refers to (`crate::<module>`),
+/// unit tests left out.
+fn module_graph(
+    src: &Path,
+) -> std::collections::BTreeMap<String, std::collections::BTreeSet<String>> {
+    let mut files = Vec::new();
+    rust_files(src, &mut files);
+    let mut graph = std::collections::BTreeMap::<String, std::collections::BTreeSet<String>>::new();
+    for file in files {
+        let rel = file.strip_prefix(src).unwrap();
+        let top = rel
+            .components()
+            .next()
+            .unwrap()
+            .as_os_str()
+            .to_string_lossy();
+        let top = top.trim_end_matches(".rs").to_owned();
+        if top == "lib" || top == "main" {
+            continue;
+        }
+        let text = std::fs::read_to_string(&file).unwrap();
+        let code = text
+            .split("#[cfg(test)]\nmod tests")
+            .next()
+            .unwrap_or_default();
+        let mut refs = std::collections::BTreeSet::new();
+        for (i, _) in code.match_indices("crate::") {
+            let rest = &code[i + "crate::".len()..];
+            if let Some(list) = rest.strip_prefix('{') {
+                let inner = list.split('}').next().unwrap_or_default();
+                refs.extend(
+                    inner
+                        .split(',')
+                        .map(|p| p.trim().split("::").next().unwrap_or_default().to_owned()),
+                );
+            } else {
+                refs.insert(
+                    rest.chars()
+                        .take_while(|c| c.is_alphanumeric() || *c == '_')
+                        .collect(),
+                );
+            }
+        }
+        refs.retain(|r| !r.is_empty() && *r != top);
+        graph.entry(top).or_default().extend(refs);
+    }
+    graph
+}
+
+/// No two modules of a crate depend on each other, through any chain: the
+/// layers of docs/architecture.md hold.
+#[test]
+fn no_crate_has_an_import_cycle() {
+    for crate_src in ["cli/src", "launcher/src", "devplane/src", "rules/src"] {
+        let graph = module_graph(&crate::util::repo().join(crate_src));
+        assert!(graph.len() > 3, "{crate_src}: {graph:?}");
+        // A depth-first walk from each module; meeting a module already on
+        // the path is a cycle.
+        fn walk(
+            graph: &std::collections::BTreeMap<String, std::collections::BTreeSet<String>>,
+            path: &mut Vec<String>,
+            done: &mut std::collections::BTreeSet<String>,
+        ) -> Option<Vec<String>> {
+            let here = path.last().unwrap().clone();
+            for next in graph.get(&here).into_iter().flatten() {
+                if !graph.contains_key(next) || done.contains(next) {
+                    continue;
+                }
+                if let Some(start) = path.iter().position(|m| m == next) {
+                    let mut cycle = path[start..].to_vec();
+                    cycle.push(next.clone());
+                    return Some(cycle);
+                }
+                path.push(next.clone());
+                if let Some(cycle) = walk(graph, path, done) {
+                    return Some(cycle);
+                }
+                path.pop();
+            }
+            done.insert(here);
+            None
+        }
+        let mut done = std::collections::BTreeSet::new();
+        for module in graph.keys() {
+            if let Some(cycle) = walk(&graph, &mut vec![module.clone()], &mut done) {
+                panic!("{crate_src}: an import cycle: {}", cycle.join(" -> "));
+            }
+        }
+    }
 }
 
 /// A user of the binary has no docs/ folder: no help text may send them to
