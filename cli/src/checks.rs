@@ -86,6 +86,9 @@ pub fn bundle_json(data: &[u8]) {
             "ForwardAgent",
             "ForwardX11",
             "UpdateHostKeys",
+            "ServerAliveInterval",
+            "ServerAliveCountMax",
+            "ConnectTimeout",
             "ControlMaster",
             "ControlPath",
             "ControlPersist",
@@ -268,6 +271,9 @@ pub fn workspace_list(data: &[u8]) {
         "CheckHostIP",
         "ForwardAgent",
         "ForwardX11",
+        "ServerAliveInterval",
+        "ServerAliveCountMax",
+        "ConnectTimeout",
     ];
     let mut host_lines = 0;
     for line in block.lines().filter(|l| !l.trim_start().starts_with('#')) {

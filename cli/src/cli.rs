@@ -163,6 +163,10 @@ pub enum Command {
         /// The command to run (after `--`); none opens a shell.
         #[arg(last = true, value_name = "CMD")]
         command: Vec<OsString>,
+        /// When the link drops mid-command, fail at once (`ssh_failed`)
+        /// instead of reconnecting and picking the running command up.
+        #[arg(long)]
+        no_resume: bool,
         #[command(flatten)]
         session: SessionFlags,
     },
@@ -174,6 +178,28 @@ pub enum Command {
         /// The command and its arguments, after `--`.
         #[arg(last = true, value_name = "CMD")]
         command: Vec<OsString>,
+        /// When the link drops mid-command, fail at once (`ssh_failed`)
+        /// instead of reconnecting and picking the running command up.
+        #[arg(long)]
+        no_resume: bool,
+
+        #[command(flatten)]
+        session: SessionFlags,
+    },
+    /// List the runs recorded on the attached workspace, newest first.
+    ///
+    /// Every exec (and `ssh <ws> -- cmd`) is recorded there while it runs, so
+    /// that a dropped link does not lose it; a run whose client gave up is
+    /// listed here and `runcode attach <run-id>` picks it up.
+    Runs {
+        #[command(flatten)]
+        session: SessionFlags,
+    },
+    /// Follow a run on the attached workspace to its end: its output so far,
+    /// the rest as it comes, and its exit status.
+    Attach {
+        /// The run's id, as `runcode runs` or a `disconnected` error names it.
+        run_id: String,
         #[command(flatten)]
         session: SessionFlags,
     },

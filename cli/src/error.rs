@@ -56,6 +56,7 @@ codes! {
     Internal = "internal", 1, "runcode could not encode a value or make a key (a bug or a broken OS random source): please report it";
     LoginFailed = "login_failed", 1, "the browser login timed out, came back without a token, or with another `state`";
     Interrupted = "interrupted", 130, "Ctrl-C: the command stopped, its remote command was ended, nothing was left half-written";
+    Disconnected = "disconnected", 255, "the connection dropped while a command ran and the workspace could not be reached again within 5 minutes; the command may still be running there: `runcode runs`, then `runcode attach <run-id>`";
     Timeout = "timeout", 124, "an `exec` tool call of `runcode mcp` ran past its `timeout_seconds`: the command was ended on the workspace";
 }
 
@@ -86,6 +87,8 @@ pub enum Error {
     NoWorkspaceNamed { name: String },
     #[error("no readable file or directory at {path} on the workspace")]
     NoRemoteFile { path: String },
+    #[error("no run {run_id} on the workspace; `runcode runs` lists them")]
+    NoRun { run_id: String },
     #[error("no forward of port {port} to cancel; `runcode forward --list` shows them")]
     NoForward { port: u16 },
     /// The server said 409.
@@ -145,6 +148,22 @@ pub enum Error {
         "ssh to workspace #{id} ended with status 255 after the command started{reason}: the connection dropped, or the command itself exited 255; it was not run again: check the workspace before re-running it"
     )]
     SshDropped { id: u64, reason: String },
+    /// A run's link dropped and its command was ended on the workspace
+    /// (a reboot, a kill) before it finished.
+    #[error(
+        "the connection to workspace #{id} dropped, and run {run_id} was ended on the workspace before it finished; it was not run again: check the workspace before re-running it"
+    )]
+    RunLost { id: u64, run_id: String },
+    /// The workspace could not be reached again within the bound while a
+    /// run was going.
+    #[error(
+        "lost the connection to workspace #{id} during run {run_id} and could not reach it again in {waited} s; the command may still be running there: `runcode runs` lists it, `runcode attach {run_id}` picks it up"
+    )]
+    Disconnected {
+        id: u64,
+        run_id: String,
+        waited: u64,
+    },
     /// ssh (or another local program) could not be started.
     #[error("could not start {program}: {source}")]
     Spawn {
@@ -204,7 +223,8 @@ impl Error {
             | Error::NoWorkspaceId { .. }
             | Error::NoWorkspaceNamed { .. }
             | Error::NoRemoteFile { .. }
-            | Error::NoForward { .. } => Code::NotFound,
+            | Error::NoForward { .. }
+            | Error::NoRun { .. } => Code::NotFound,
             Error::Conflict(_)
             | Error::NotSshCapable { .. }
             | Error::NotRunning { .. }
@@ -224,7 +244,10 @@ impl Error {
             | Error::ProbeTimeout { .. } => Code::NotReady,
             Error::NotAttached => Code::NotAttached,
             Error::SshMissing => Code::SshMissing,
-            Error::SshUnreachable { .. } | Error::SshDropped { .. } => Code::SshFailed,
+            Error::SshUnreachable { .. } | Error::SshDropped { .. } | Error::RunLost { .. } => {
+                Code::SshFailed
+            }
+            Error::Disconnected { .. } => Code::Disconnected,
             Error::Usage(_) => Code::Usage,
             Error::Io { .. } | Error::Spawn { .. } => Code::Io,
             Error::Encode { .. } | Error::KeyGen { .. } => Code::Internal,

@@ -17,6 +17,8 @@ mod mcp;
 mod output;
 mod paths;
 mod remote;
+mod resume;
+mod runs;
 mod session;
 mod ssh;
 mod sshconfig;

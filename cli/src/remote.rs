@@ -39,6 +39,25 @@ pub fn command_line(workdir: Option<&str>, words: &[OsString]) -> String {
     }
 }
 
+/// Runs `cmd` to completion with Ctrl-C handled as the module says, its
+/// stdout read whole: ssh's status and that text.
+pub fn output(mut cmd: Command) -> Result<(ExitStatus, String)> {
+    cmd.stdout(std::process::Stdio::piped());
+    let (mut child, _guard) = interrupt::spawn(&mut cmd, "ssh")?;
+    answer(&mut child)
+}
+
+/// What a child printed on its (piped) stdout, and its status.
+pub fn answer(child: &mut std::process::Child) -> Result<(ExitStatus, String)> {
+    use std::io::Read;
+    let mut text = String::new();
+    if let Some(mut out) = child.stdout.take() {
+        let _ = out.read_to_string(&mut text);
+    }
+    let status = child.wait().map_err(Error::spawn("ssh"))?;
+    Ok((status, text))
+}
+
 /// Runs `cmd` to completion with Ctrl-C handled as the module says.
 pub fn spawn_status(mut cmd: Command) -> Result<ExitStatus> {
     let (mut child, _guard) = interrupt::spawn(&mut cmd, "ssh")?;
@@ -86,8 +105,19 @@ impl Call {
             .command()
     }
 
+    /// `ssh -F <config> -E <log> <alias> <line>`, the line as it is (it
+    /// exports the run id itself, or runs nothing that needs it).
+    pub fn ssh_raw(&self, s: &Session, line: &str) -> Command {
+        s.ssh().log(&self.log).run(line).command()
+    }
+
+    /// The id the remote command of this call is known by.
+    pub fn run_id(&self) -> &str {
+        &self.run_id
+    }
+
     /// What ssh said about itself (not the remote command's stderr).
-    fn diagnostics(&self) -> String {
+    pub fn diagnostics(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 }
@@ -179,15 +209,8 @@ pub fn attempt<T>(
     }
 }
 
-/// `cmd` words on the workspace: the shape `exec` and `ssh <ws> -- cmd` share.
-pub fn run(ctx: &Ctx, req: Request, session: Session, line: &str) -> Result<i32> {
-    let (_, code, ()) = attempt(ctx, req, session, true, |s, call| {
-        Ok((spawn_status(call.ssh(s, line))?, ()))
-    })?;
-    Ok(code)
-}
-
-fn dropped_reason(said: &str) -> String {
+/// ` (<ssh's first line>)`, for the message of a dropped connection.
+pub fn dropped_reason(said: &str) -> String {
     said.lines()
         .map(str::trim)
         .find(|l| !l.is_empty())
@@ -196,7 +219,7 @@ fn dropped_reason(said: &str) -> String {
 }
 
 /// ssh's own words, on stderr, as ssh would have printed them.
-fn replay(ctx: &Ctx, said: &str) {
+pub fn replay(ctx: &Ctx, said: &str) {
     let said = said.trim_end();
     if !said.is_empty() {
         ctx.out.progress(&crate::text::clean(said, true));
@@ -220,7 +243,7 @@ fn finish_interrupted(s: &Session, call: &Call) -> Result<()> {
 /// started during the first pass goes too. A second, short ssh through the
 /// master (which the terminal's Ctrl-C does not reach: it runs in its own
 /// session), bounded in time. Linux workspaces list processes in /proc.
-fn end_remote(s: &Session, run_id: &str) {
+pub fn end_remote(s: &Session, run_id: &str) {
     let script = format!(
         "m={RUN_ID_VAR}={id}; end() {{ p=$( {{ grep -lzxF -- \"$m\" /proc/[0-9]*/environ; grep -lF -- \"$m;\" /proc/[0-9]*/cmdline; }} 2>/dev/null | cut -d/ -f3 | grep -vx \"$$\"); \
          for i in $p; do kill -\"$1\" \"-$i\" 2>/dev/null; kill -\"$1\" \"$i\" 2>/dev/null; done; }}; end TERM; sleep 1; end KILL; exit 0",

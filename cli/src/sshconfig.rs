@@ -13,6 +13,24 @@ use crate::workspaces::Workspace;
 /// adds while it binds.
 pub const CONTROL_PATH_MAX: usize = if cfg!(target_os = "macos") { 86 } else { 90 };
 
+/// Keepalives (docs/sessions.md, "A dead link"): after `ALIVE_INTERVAL`
+/// seconds without a byte from the gateway ssh asks it for an answer, and
+/// gives the connection up when `ALIVE_COUNT` asks in a row go unanswered,
+/// so a dead link is noticed within 15 s of silence; a live but quiet link
+/// costs one small packet each way every 5 s. `CONNECT_TIMEOUT` bounds a new
+/// connection's TCP connect and SSH banner exchange.
+pub const ALIVE_INTERVAL: u32 = 5;
+pub const ALIVE_COUNT: u32 = 2;
+pub const CONNECT_TIMEOUT: u32 = 10;
+
+/// The keepalive and connect-timeout directives, for the session config and
+/// the managed hosts alike.
+fn liveness() -> String {
+    format!(
+        "  ServerAliveInterval {ALIVE_INTERVAL}\n  ServerAliveCountMax {ALIVE_COUNT}\n  ConnectTimeout {CONNECT_TIMEOUT}\n"
+    )
+}
+
 /// How long an idle master may live: never past the session's end.
 pub fn persist_secs(seconds_left: i64) -> u64 {
     u64::try_from(seconds_left.clamp(1, 300)).unwrap_or(1)
@@ -49,7 +67,8 @@ pub fn render(spec: &Spec<'_>) -> Result<String> {
         "# Written by runcode for one session; regenerated at every mint.\n\
          Host {alias}\n  HostName {host}\n  Port {port}\n  User {user}\n  IdentityFile {identity}\n  IdentitiesOnly yes\n  \
          UserKnownHostsFile {known}\n  GlobalKnownHostsFile {null}\n  StrictHostKeyChecking yes\n  BatchMode yes\n  \
-         ForwardAgent no\n  ForwardX11 no\n  UpdateHostKeys no\n",
+         ForwardAgent no\n  ForwardX11 no\n  UpdateHostKeys no\n{liveness}",
+        liveness = liveness(),
         alias = spec.alias,
         host = spec.host,
         port = spec.port,
@@ -154,7 +173,8 @@ pub fn render_block(hosts: &[ManagedHost]) -> Result<String> {
         out.push_str(&format!(
             "Host runcode.{title}\n  # {display}\n  HostName {synthetic}\n  User {user}\n  ProxyCommand {proxy}\n  \
              IdentityFile {identity}\n  IdentitiesOnly yes\n  UserKnownHostsFile {pins}\n  GlobalKnownHostsFile {null}\n  \
-             StrictHostKeyChecking yes\n  CheckHostIP no\n  ForwardAgent no\n  ForwardX11 no\n",
+             StrictHostKeyChecking yes\n  CheckHostIP no\n  ForwardAgent no\n  ForwardX11 no\n{liveness}",
+            liveness = liveness(),
             title = h.title,
             display = crate::text::one_line(&h.display),
             synthetic = synthetic_host(h.id),

@@ -120,18 +120,8 @@ pub fn send_file(
     let script = receive_file_script(dest, name, size);
     let stdin = Stdio::from(File::open(source).map_err(Error::io(source))?);
     let (mut child, _guard) = spawn(s, call, &script, stdin, Stdio::piped())?;
-    let (status, written) = answer(&mut child)?;
+    let (status, written) = remote::answer(&mut child)?;
     Ok((status, status.success().then_some((written, size))))
-}
-
-/// What the receiving script printed (the path it wrote), and ssh's status.
-fn answer(child: &mut Child) -> Result<(ExitStatus, String)> {
-    let mut written = String::new();
-    if let Some(mut out) = child.stdout.take() {
-        let _ = out.read_to_string(&mut written);
-    }
-    let status = child.wait().map_err(Error::spawn("ssh"))?;
-    Ok((status, written))
 }
 
 /// Copies stdin into a private spool file in the session directory, so that
@@ -185,7 +175,7 @@ pub fn send_dir(
                 .map_err(std::io::IntoInnerError::into_error)
         })
         .map(drop);
-    let (status, written) = answer(&mut child)?;
+    let (status, written) = remote::answer(&mut child)?;
     if !status.success() {
         return Ok((status, None));
     }

@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 
 use crate::app::{AppState, Refusal};
 use crate::dev::{self, Fault, Hostile, Logged};
-use crate::{login, procs, sshd};
+use crate::{login, procs, relay, sshd};
 
 pub fn router(app: AppState) -> Router {
     let guarded = Router::new()
@@ -34,6 +34,7 @@ pub fn router(app: AppState) -> Router {
         .route("/_dev/reset", post(dev_reset))
         .route("/_dev/requests", get(dev_requests))
         .route("/_dev/gateway/{id}", get(dev_gateway))
+        .route("/_dev/link", post(dev_link))
         .layer(from_fn_with_state(Arc::clone(&app), guard));
     Router::new()
         .merge(guarded)
@@ -301,6 +302,28 @@ async fn dev_requests(State(app): State<AppState>) -> Response {
     Json(json!({"requests": inner.dev.log, "mints": mints})).into_response()
 }
 
+/// The network between clients and workspace `workspace_id`'s gateway:
+/// a body of `relay::Change` (delay, freeze, thaw, reset, down) changes it;
+/// the answer is the state in force.
+async fn dev_link(
+    State(app): State<AppState>,
+    Query(q): Query<WorkspaceId>,
+    body: Bytes,
+) -> Result<Response, Refusal> {
+    let id = parse_id(q.workspace_id.as_deref())?;
+    let change: relay::Change = if body.is_empty() {
+        relay::Change::default()
+    } else {
+        serde_json::from_slice(&body).map_err(|e| Refusal::new(400, e.to_string()))?
+    };
+    let inner = app.lock();
+    let Some(relay) = inner.relays.get(&id) else {
+        return Err(Refusal::new(409, format!("workspace {id} has no gateway")));
+    };
+    let state = relay.apply(&change);
+    Ok(Json(json!({"error": false, "link": state})).into_response())
+}
+
 async fn dev_gateway(
     State(app): State<AppState>,
     Path(id): Path<String>,
@@ -311,12 +334,10 @@ async fn dev_gateway(
         .unwrap_or_default()
         .lines()
         .count();
-    let gateway = app.lock().gateway_pid(id);
-    let (pid, port) = gateway.map_or((None, None), |(pid, port)| (Some(pid), Some(port)));
-    Ok(
-        Json(
-            json!({"pid": pid, "port": port, "workdir": files.workdir(), "authorized_keys": keys}),
-        )
-        .into_response(),
-    )
+    let inner = app.lock();
+    let (pid, port) = inner
+        .gateway_pid(id)
+        .map_or((None, None), |(pid, port)| (Some(pid), Some(port)));
+    let relay_port = inner.relays.get(&id).map(|r| r.port);
+    Ok(Json(json!({"pid": pid, "port": port, "relay_port": relay_port, "workdir": files.workdir(), "authorized_keys": keys})).into_response())
 }

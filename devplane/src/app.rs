@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use crate::dev::Controls;
+use crate::relay::Relay;
 use crate::sshd::{self, Files, Gateway};
 use crate::state::{self, Power, Saved, Workspace};
 use crate::{clock, names};
@@ -24,6 +25,9 @@ pub struct Options {
     pub boot_delay: Duration,
     pub ssh_disabled: bool,
     pub token: Option<String>,
+    /// Put a relay with faults on demand (`/_dev/link`) in front of each
+    /// gateway; bundles then name the relay.
+    pub relay: bool,
 }
 
 pub struct App {
@@ -32,6 +36,7 @@ pub struct App {
     pub user: String,
     pub boot_delay: Duration,
     pub ssh_disabled: bool,
+    pub relay: bool,
     /// `http://127.0.0.1:<port>`, known once the listener is bound.
     pub base: Mutex<String>,
     inner: Mutex<Inner>,
@@ -40,6 +45,8 @@ pub struct App {
 pub struct Inner {
     pub saved: Saved,
     pub gateways: HashMap<u64, Gateway>,
+    /// The relay in front of each gateway: the port bundles name.
+    pub relays: HashMap<u64, Relay>,
     pub dev: Controls,
     /// Bumped by every start and stop, so a boot that finishes after the
     /// workspace was stopped again knows it is stale.
@@ -82,10 +89,12 @@ impl App {
             user,
             boot_delay: opts.boot_delay,
             ssh_disabled: opts.ssh_disabled,
+            relay: opts.relay,
             base: Mutex::new(String::new()),
             inner: Mutex::new(Inner {
                 saved,
                 gateways: HashMap::new(),
+                relays: HashMap::new(),
                 dev: Controls::default(),
                 epochs: HashMap::new(),
             }),
@@ -136,7 +145,19 @@ impl App {
             }
             if capable {
                 let gateway = sshd::launch(&self.sshd, &self.files(id), &self.user)?;
-                self.lock().gateways.insert(id, gateway);
+                let relay = if self.relay {
+                    let relay = tokio::runtime::Handle::current()
+                        .block_on(Relay::start(gateway.port))
+                        .map_err(|e| format!("workspace {id}: no relay: {e}"))?;
+                    Some(relay)
+                } else {
+                    None
+                };
+                let mut inner = self.lock();
+                inner.gateways.insert(id, gateway);
+                if let Some(relay) = relay {
+                    inner.relays.insert(id, relay);
+                }
             }
             let mut inner = self.lock();
             if let Some(ws) = inner.saved.workspaces.iter_mut().find(|w| w.id == id) {
@@ -187,12 +208,19 @@ impl App {
         } else {
             Ok(None)
         };
+        let relay = match &launched {
+            Ok(Some(g)) if self.relay => Relay::start(g.port).await.ok(),
+            _ => None,
+        };
         let mut inner = self.lock();
         let current = inner.epochs.get(&id) == Some(&epoch);
         match launched {
             Ok(gateway) if current => {
                 if let Some(g) = gateway {
                     inner.gateways.insert(id, g);
+                }
+                if let Some(r) = relay {
+                    inner.relays.insert(id, r);
                 }
                 if let Ok(ws) = find_mut(&mut inner.saved, id) {
                     ws.power = Power::Running;
@@ -227,6 +255,7 @@ impl App {
             ws.power = Power::Stopped;
             inner.bump(id);
             self.persist(&inner);
+            inner.relays.remove(&id);
             inner.gateways.remove(&id)
         };
         if let Some(g) = gateway {
@@ -259,7 +288,7 @@ impl App {
             ));
         }
         let port = match (ws.power, inner.gateways.get(&id)) {
-            (Power::Running, Some(g)) => g.port,
+            (Power::Running, Some(g)) => inner.relays.get(&id).map_or(g.port, |r| r.port),
             _ => return Err(Refusal::new(409, format!("workspace {id} is not running"))),
         };
         let key = ssh_key::PublicKey::from_openssh(public_key)
@@ -387,7 +416,11 @@ impl App {
     /// Stops every gateway (on SIGINT/SIGTERM). States are kept, so a
     /// restart brings the running workspaces back.
     pub fn shutdown(&self) {
-        let gateways: Vec<Gateway> = self.lock().gateways.drain().map(|(_, g)| g).collect();
+        let gateways: Vec<Gateway> = {
+            let mut inner = self.lock();
+            inner.relays.clear();
+            inner.gateways.drain().map(|(_, g)| g).collect()
+        };
         for g in gateways {
             sshd::stop(g);
         }

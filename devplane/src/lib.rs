@@ -9,6 +9,7 @@ pub mod dev;
 mod login;
 mod names;
 mod procs;
+pub mod relay;
 pub mod sshd;
 pub mod state;
 

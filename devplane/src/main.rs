@@ -41,6 +41,11 @@ enum Command {
         /// Use this API token instead of the generated one.
         #[arg(long, value_name = "TOKEN")]
         token: Option<String>,
+        /// Put a relay in front of each gateway, whose network faults
+        /// (delay, freeze, reset, down) `/_dev/link` switches; bundles name
+        /// the relay.
+        #[arg(long)]
+        relay: bool,
     },
 }
 
@@ -52,6 +57,7 @@ fn main() -> ExitCode {
         boot_delay,
         ssh_disabled,
         token,
+        relay,
     } = Cli::parse().command;
     let data_dir = data_dir.unwrap_or_else(default_data_dir);
     let data_dir = std::path::absolute(&data_dir).unwrap_or(data_dir);
@@ -61,6 +67,7 @@ fn main() -> ExitCode {
         boot_delay: Duration::from_secs_f64(boot_delay.clamp(0.0, 3600.0)),
         ssh_disabled,
         token,
+        relay,
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

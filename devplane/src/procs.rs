@@ -87,6 +87,21 @@ fn parents() -> HashMap<u32, u32> {
     table
 }
 
+/// Every process whose environment holds exactly `entry` (`NAME=value`);
+/// Linux only (none elsewhere).
+pub fn with_env(entry: &str) -> Vec<u32> {
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    dir.flatten()
+        .filter_map(|e| e.file_name().to_string_lossy().parse::<u32>().ok())
+        .filter(|pid| {
+            std::fs::read(format!("/proc/{pid}/environ"))
+                .is_ok_and(|raw| raw.split(|b| *b == 0).any(|v| v == entry.as_bytes()))
+        })
+        .collect()
+}
+
 /// Does process `pid` run with `needle` among its arguments? (Linux; false
 /// elsewhere, where a stale sshd is left for the user to see in `ps`.)
 pub fn cmdline_mentions(pid: u32, needle: &Path) -> bool {

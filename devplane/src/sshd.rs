@@ -54,6 +54,13 @@ impl Files {
         self.dir.join("workdir")
     }
 
+    /// The environment entry sshd gives every session of this gateway, and
+    /// so every process those sessions start, wherever it moves (a daemon
+    /// that left its session keeps it): how a stop finds them all.
+    pub fn marker(&self) -> String {
+        format!("RUNCODE_GATEWAY={}", self.dir.display())
+    }
+
     /// Creates the directory, the workdir and the host key (kept across
     /// restarts, so the pinned key stays the same). Returns the public key
     /// as `ssh-ed25519 <base64>`.
@@ -118,7 +125,10 @@ pub fn render_config(files: &Files, port: u16, user: &str) -> String {
          MaxStartups 64:30:128\n\
          MaxSessions 64\n\
          LogLevel VERBOSE\n\
-         Subsystem sftp internal-sftp\n",
+         Subsystem sftp internal-sftp\n\
+         SetEnv \"{marker}\" \"XDG_CACHE_HOME={cache}\"\n",
+        marker = files.marker(),
+        cache = files.dir.join("cache").display(),
         host_key = q(files.host_key()),
         pid = q(files.pid_file()),
         keys = q(files.authorized_keys()),
@@ -130,6 +140,7 @@ pub struct Gateway {
     pub port: u16,
     child: Child,
     pid_file: PathBuf,
+    marker: String,
 }
 
 impl Gateway {
@@ -167,6 +178,7 @@ pub fn launch(sshd: &Path, files: &Files, user: &str) -> Result<Gateway, String>
             port,
             child,
             pid_file: files.pid_file(),
+            marker: files.marker(),
         };
         match wait_ready(&mut gateway, files) {
             Ok(()) => return Ok(gateway),
@@ -269,7 +281,21 @@ pub fn stop(mut gateway: Gateway) {
     for p in procs::alive(&family) {
         procs::signal(p, true);
     }
+    end_marked(&gateway.marker);
     let _ = std::fs::remove_file(&gateway.pid_file);
+}
+
+/// Ends whatever the gateway's sessions started that outlived them
+/// (detached commands, background servers): nothing a workspace ran may
+/// outlive its gateway. Twice, so a process started during the first pass
+/// goes too.
+fn end_marked(marker: &str) {
+    for _ in 0..2 {
+        for p in procs::with_env(marker) {
+            procs::signal(p, true);
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
 }
 
 /// Kills an sshd left running by a devplane that was killed outright (its
@@ -287,6 +313,7 @@ pub fn kill_stale(files: &Files) {
             procs::signal(p, true);
         }
     }
+    end_marked(&files.marker());
     let _ = std::fs::remove_file(files.pid_file());
 }
 

@@ -8,7 +8,9 @@ const PREFIX: &str = ".staging-";
 
 /// A fresh staging name ending in `.<tag>`.
 pub fn name(tag: &str) -> String {
-    runcode_rules::temp::name(PREFIX, &format!(".{tag}"))
+    let mut name = runcode_rules::temp::name(PREFIX, ".");
+    name.push_str(tag);
+    name
 }
 
 /// Whether a file in `<cache>/bin/` is a staging file.

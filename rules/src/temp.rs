@@ -2,9 +2,11 @@
 //! other call in this one, can be using: the process id, a per-process
 //! counter and the clock's nanoseconds.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU32, Ordering};
 
-static COUNTER: AtomicU64 = AtomicU64::new(0);
+// 32 bits, as the pid and the nanoseconds: the launcher formats no wider
+// integer, and so carries no code for one (P7).
+static COUNTER: AtomicU32 = AtomicU32::new(0);
 
 /// `<prefix><pid>-<n>-<nanos><suffix>`.
 pub fn name(prefix: &str, suffix: &str) -> String {

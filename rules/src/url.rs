@@ -21,7 +21,7 @@ pub struct Parts<'a> {
 pub fn parts(url: &str) -> Option<Parts<'_>> {
     let (scheme, after) = url.split_once("://")?;
     let end = after.find(['/', '?', '#']).unwrap_or(after.len());
-    let (authority, rest) = after.split_at(end);
+    let (authority, rest) = after.split_at_checked(end)?;
     Some(Parts {
         scheme,
         authority,
@@ -57,7 +57,7 @@ impl<'a> Parts<'a> {
 pub fn host_of(url: &str) -> &str {
     let rest = without_scheme(url);
     let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let (authority, rest) = rest.split_at(end);
+    let (authority, rest) = rest.split_at_checked(end).unwrap_or((rest, ""));
     Parts {
         scheme: "",
         authority,

@@ -508,6 +508,10 @@ fn disconnect_leaves_no_master_and_the_config_is_exactly_as_documented() {
         ("forwardx11", "no".to_owned()),
         ("proxycommand", String::new()),
         ("permitlocalcommand", "no".to_owned()),
+        // A dead link is noticed within 15 s of silence (docs/sessions.md).
+        ("serveraliveinterval", "5".to_owned()),
+        ("serveralivecountmax", "2".to_owned()),
+        ("connecttimeout", "10".to_owned()),
     ];
     for (key, value) in expect {
         if value.is_empty() {

@@ -122,6 +122,12 @@ fn config_ssh_hosts_work_with_ssh_scp_and_sftp_and_removal_restores_every_byte()
             && g.contains("identitiesonly yes")
             && g.contains("checkhostip no")
     );
+    assert!(
+        g.contains("serveraliveinterval 5")
+            && g.contains("serveralivecountmax 2")
+            && g.contains("connecttimeout 10"),
+        "an editor's connection notices a dead link too"
+    );
 
     let local = cli.tmp.path().join("via-scp.bin");
     std::fs::write(&local, crate::util::noise(200_000)).unwrap();

@@ -19,6 +19,7 @@ mod journey;
 mod json_failures;
 mod launcher;
 mod mcp;
+mod network;
 mod once;
 mod platforms;
 mod plugin;

@@ -12,7 +12,13 @@ use crate::{attach, remote};
 
 pub const POLICY: Policy = Policy::Command;
 
-pub fn run(ctx: &Ctx, flags: SessionFlags, home: bool, command: &[OsString]) -> Result<i32> {
+pub fn run(
+    ctx: &Ctx,
+    flags: SessionFlags,
+    home: bool,
+    command: &[OsString],
+    resume: bool,
+) -> Result<i32> {
     if command.is_empty() {
         return Err(Error::Usage(
             "no command: write it after `--`, as in `runcode exec -- ls -la`".to_owned(),
@@ -22,5 +28,5 @@ pub fn run(ctx: &Ctx, flags: SessionFlags, home: bool, command: &[OsString]) -> 
     let req = flags.request(POLICY);
     let (s, _) = session::acquire(ctx, a.id, req)?;
     let line = remote::command_line(if home { None } else { Some(&s.meta.workdir) }, command);
-    remote::run(ctx, req, s, &line)
+    crate::resume::run_line(ctx, req, s, &line, resume)
 }

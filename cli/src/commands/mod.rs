@@ -1,6 +1,7 @@
 //! One file per command; `dispatch` is the one place that maps the parsed
 //! command line to its handler. Handlers return the process exit status.
 
+mod attach;
 mod clean;
 mod completions;
 mod config_ssh;
@@ -22,6 +23,7 @@ mod logout;
 mod open;
 mod proxy;
 mod put;
+mod runs;
 mod ssh;
 mod start;
 mod status;
@@ -62,13 +64,15 @@ pub fn dispatch(ctx: &Ctx, command: Command) -> Result<i32> {
         Command::Ssh {
             workspace,
             command,
+            no_resume,
             session,
-        } => ssh::run(ctx, session, &workspace, &command),
+        } => ssh::run(ctx, session, &workspace, &command, !no_resume),
         Command::Exec {
             home,
             command,
+            no_resume,
             session,
-        } => exec::run(ctx, session, home, &command),
+        } => exec::run(ctx, session, home, &command, !no_resume),
         Command::Context {
             workspace,
             timeout,
@@ -109,6 +113,8 @@ pub fn dispatch(ctx: &Ctx, command: Command) -> Result<i32> {
         Command::Completions { shell } => completions::run(shell),
         Command::Doctor => doctor::run(ctx),
         Command::Mcp => crate::mcp::run(ctx),
+        Command::Runs { session } => runs::run(ctx, session),
+        Command::Attach { run_id, session } => attach::run(ctx, session, &run_id),
         Command::Clean { workspace, all } => clean::run(ctx, workspace.as_deref(), all),
     }
 }
@@ -138,6 +144,8 @@ mod tests {
             ("ssh", super::ssh::POLICY, Policy::Attach),
             ("context", super::context::POLICY, Policy::Attach),
             ("exec", super::exec::POLICY, Policy::Command),
+            ("runs", super::runs::POLICY, Policy::Command),
+            ("attach", super::attach::POLICY, Policy::Command),
             ("put/get/write", crate::transfer::POLICY, Policy::Command),
             ("forward", super::forward::POLICY, Policy::Command),
             ("proxy", super::proxy::POLICY, Policy::Proxy),

@@ -28,13 +28,28 @@ pub fn run(ctx: &Ctx, flags: SessionFlags, arg: &str) -> Result<i32> {
         .parse()
         .map_err(|_| Error::Usage(format!("{arg} is not a workspace id")))?;
     let s = locked_session(ctx, flags, id)?;
-    let stream = TcpStream::connect((s.meta.host.as_str(), s.meta.port)).map_err(|e| {
+    let stream = connect(&s.meta.host, s.meta.port).map_err(|e| {
         Error::Network(format!(
             "cannot reach the gateway of #{id} at {}:{}: {e}",
             s.meta.host, s.meta.port
         ))
     })?;
     relay(stream)
+}
+
+/// A TCP connection to the gateway within the managed hosts' connect
+/// timeout, whichever of its addresses answers first in order.
+fn connect(host: &str, port: u16) -> std::io::Result<TcpStream> {
+    use std::net::ToSocketAddrs;
+    let timeout = std::time::Duration::from_secs(crate::sshconfig::CONNECT_TIMEOUT.into());
+    let mut last = std::io::Error::other("the name has no address");
+    for addr in (host, port).to_socket_addrs()? {
+        match TcpStream::connect_timeout(&addr, timeout) {
+            Ok(stream) => return Ok(stream),
+            Err(e) => last = e,
+        }
+    }
+    Err(last)
 }
 
 fn locked_session(ctx: &Ctx, flags: SessionFlags, id: u64) -> Result<Session> {

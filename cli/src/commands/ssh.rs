@@ -13,7 +13,13 @@ use crate::workspaces::{self, Target};
 
 pub const POLICY: Policy = Policy::Attach;
 
-pub fn run(ctx: &Ctx, flags: SessionFlags, arg: &str, command: &[OsString]) -> Result<i32> {
+pub fn run(
+    ctx: &Ctx,
+    flags: SessionFlags,
+    arg: &str,
+    command: &[OsString],
+    resume: bool,
+) -> Result<i32> {
     // An id with a valid cached session needs no network at all.
     let id = match workspaces::target(arg)? {
         Target::Id(id) => id,
@@ -23,7 +29,7 @@ pub fn run(ctx: &Ctx, flags: SessionFlags, arg: &str, command: &[OsString]) -> R
     let (s, _) = session::acquire(ctx, id, req)?;
     if !command.is_empty() {
         let line = remote::command_line(Some(&s.meta.workdir), command);
-        return remote::run(ctx, req, s, &line);
+        return crate::resume::run_line(ctx, req, s, &line, resume);
     }
     // A shell: ssh takes over the terminal.
     let line = format!(

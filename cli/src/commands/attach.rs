@@ -1,0 +1,30 @@
+//! `runcode attach <run-id>`: follows a run recorded on the attached
+//! workspace (one that a dropped link left behind, say): its whole output
+//! so far, then the rest as it comes, each stream on its own, and its exit
+//! status as the CLI's own. Ctrl-C ends the run.
+
+use crate::cli::SessionFlags;
+use crate::ctx::Ctx;
+use crate::error::{Error, Result};
+use crate::resume::{self, Followed, Got, Io};
+use crate::session::{self, Policy};
+use crate::{attach, runs};
+
+pub const POLICY: Policy = Policy::Command;
+
+pub fn run(ctx: &Ctx, flags: SessionFlags, run_id: &str) -> Result<i32> {
+    let run_id = runs::parse_id(run_id)?;
+    let a = attach::require(&ctx.paths)?;
+    let req = flags.request(POLICY);
+    let (s, _) = session::acquire(ctx, a.id, req)?;
+    let (mut stdout, mut stderr) = (std::io::stdout(), std::io::stderr());
+    let mut io = Io {
+        stdin: false,
+        stdout: &mut stdout,
+        stderr: &mut stderr,
+    };
+    match resume::follow(ctx, req, s, &run_id, Got::default(), &mut io)? {
+        Followed::Ended(_, code) => Ok(code),
+        Followed::NeverStarted(_) => Err(Error::NoRun { run_id }),
+    }
+}

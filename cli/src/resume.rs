@@ -1,0 +1,382 @@
+//! A command that outlives a dropped link: `exec`, `ssh <ws> -- cmd` and
+//! the MCP exec tool run it as a recorded run (`runs`), and when the link
+//! drops mid-run the CLI reconnects, asks the workspace about the run and
+//! either runs it (it never started: once, under a new id) or continues its
+//! stdout and stderr from the byte the client had and exits with its real
+//! status. The rules (docs/sessions.md):
+//!
+//! - a failure that certainly came before the command could start keeps
+//!   the old rule: one fresh session, one more try;
+//! - a run whose stdin carried bytes is not resumed (the workspace cannot
+//!   tell a finished stream from a cut one): its drop is `ssh_failed`, as is
+//!   every drop with `--no-resume`;
+//! - Ctrl-C ends the remote command, and nothing is ever run twice;
+//! - after `RESUME_BOUND` without reaching the workspace, the CLI stops with
+//!   `disconnected`, naming the run and how to look at it.
+
+use std::io::{Read, Write};
+use std::process::{Command, ExitStatus, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use crate::ctx::Ctx;
+use crate::error::{Error, Result};
+use crate::remote::{self, Call};
+use crate::runs::{self, State};
+use crate::session::{self, Request, Session};
+use crate::{interrupt, text};
+
+/// How long the CLI keeps trying to reach the workspace again.
+pub const RESUME_BOUND: Duration = Duration::from_secs(300);
+
+/// `RESUME_BOUND`, or `RUNCODE_RESUME_SECS` (how the tests make a link that
+/// is down for good give up in seconds).
+fn bound() -> Duration {
+    std::env::var("RUNCODE_RESUME_SECS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .map_or(RESUME_BOUND, Duration::from_secs)
+}
+
+/// Where a run's bytes go, and what it reads.
+pub struct Io<'a> {
+    /// Forward the CLI's own stdin (else the command reads nothing). A
+    /// terminal is never forwarded: a command without a terminal of its own
+    /// cannot use one, and its input would keep the run from resuming.
+    pub stdin: bool,
+    pub stdout: &'a mut (dyn Write + Send),
+    pub stderr: &'a mut (dyn Write + Send),
+}
+
+/// Bytes of each stream the client has passed on.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Got {
+    pub out: u64,
+    pub err: u64,
+}
+
+/// What the local streams did during one ssh.
+#[derive(Debug, Default)]
+struct Fed {
+    /// Bytes of the CLI's stdin sent.
+    bytes: u64,
+    /// The CLI's stdin reached its end.
+    ended: bool,
+    /// Whoever reads the CLI's stdout or stderr went away (`| head`).
+    closed: bool,
+}
+
+/// `cmd` words on the workspace with the CLI's own streams, as a recorded
+/// run that outlives a dropped link (unless `resume` is off): the shape
+/// `exec` and `ssh <ws> -- cmd` share.
+pub fn run_line(
+    ctx: &Ctx,
+    req: Request,
+    session: Session,
+    line: &str,
+    resume: bool,
+) -> Result<i32> {
+    let (mut stdout, mut stderr) = (std::io::stdout(), std::io::stderr());
+    let mut io = Io {
+        stdin: true,
+        stdout: &mut stdout,
+        stderr: &mut stderr,
+    };
+    let (_, code) = run(ctx, req, session, line, resume, &mut io)?;
+    Ok(code)
+}
+
+/// Runs `line` on the workspace as a recorded run. Returns the session
+/// last used and the command's own exit status.
+pub fn run(
+    ctx: &Ctx,
+    req: Request,
+    session: Session,
+    line: &str,
+    resume: bool,
+    io: &mut Io<'_>,
+) -> Result<(Session, i32)> {
+    let ws = session.meta.ws_id;
+    let mut s = session;
+    let mut got = Got::default();
+    let mut retries = 1u8;
+    let _handled = interrupt::handled();
+    loop {
+        let call = Call::new(&s);
+        let run_id = call.run_id().to_owned();
+        let acked = runs::acked(&s);
+        let cmd = call.ssh_raw(&s, &runs::wrap(&run_id, line, &acked));
+        let (status, fed) = stream(&s, &run_id, cmd, io, &mut got)?;
+        // `stream` has ended the run on the workspace after Ctrl-C.
+        interrupt::check()?;
+        let code = remote::exit_code(status);
+        if fed.closed {
+            // Its output has nowhere to go: the command ends, as a command
+            // whose pipe closed does.
+            remote::end_remote(&s, &run_id);
+            return Ok((s, code));
+        }
+        if code != 255 {
+            runs::forget_acked(&s, &acked);
+            runs::ack(&s, &run_id);
+            return Ok((s, code));
+        }
+        let said = call.diagnostics();
+        if let Some(reason) = remote::failed_before_start(&said).map(str::to_owned) {
+            // The command certainly never started.
+            if retries == 0 {
+                remote::replay(ctx, &said);
+                return Err(Error::SshUnreachable { id: ws, reason });
+            }
+            retries -= 1;
+            ctx.out.progress(&format!(
+                "runcode: ssh could not connect ({}): minting a fresh session and trying once more",
+                text::clean(&reason, false)
+            ));
+            drop(call);
+            s = session::replace(ctx, &s, req)?;
+            continue;
+        }
+        if !resume || fed.bytes > 0 || (io.stdin && !fed.ended) {
+            remote::replay(ctx, &said);
+            return Err(Error::SshDropped {
+                id: ws,
+                reason: remote::dropped_reason(&said),
+            });
+        }
+        ctx.out.progress(&format!(
+            "runcode: the connection to #{ws} dropped during run {run_id}; reconnecting to pick it up"
+        ));
+        // The run's fate decides: never started, run it; else follow it.
+        match follow(ctx, req, s, &run_id, got, io)? {
+            Followed::NeverStarted(back) => s = back,
+            Followed::Ended(back, code) => return Ok((back, code)),
+        }
+    }
+}
+
+/// What following a run came to.
+pub enum Followed {
+    /// The workspace has no record of it: it never started (and now never
+    /// will under that id).
+    NeverStarted(Session),
+    /// It ended with this status, every byte passed on.
+    Ended(Session, i32),
+}
+
+/// Follows run `run_id` on the workspace until it ends: reconnects as long
+/// as the bound allows, continues each stream from the bytes in `got`, and
+/// answers the run's own status.
+pub fn follow(
+    ctx: &Ctx,
+    req: Request,
+    session: Session,
+    run_id: &str,
+    mut got: Got,
+    io: &mut Io<'_>,
+) -> Result<Followed> {
+    let ws = session.meta.ws_id;
+    let mut s = session;
+    let mut minted = false;
+    let mut lost = false;
+    let _handled = interrupt::handled();
+    match reach(ctx, req, &mut s, run_id, &mut minted)? {
+        State::Unknown => return Ok(Followed::NeverStarted(s)),
+        State::Lost => lost = true,
+        State::Running | State::Done(_) => {}
+    }
+    loop {
+        let call = Call::new(&s);
+        let cmd = call.ssh_raw(&s, &runs::attach_line(run_id, got.out, got.err));
+        let (status, fed) = stream(
+            &s,
+            run_id,
+            cmd,
+            &mut Io {
+                stdin: false,
+                ..reborrow(io)
+            },
+            &mut got,
+        )?;
+        interrupt::check()?;
+        if fed.closed {
+            remote::end_remote(&s, run_id);
+            return Ok(Followed::Ended(s, remote::exit_code(status)));
+        }
+        if remote::exit_code(status) == 255 {
+            ctx.out.progress(&format!(
+                "runcode: lost #{ws} again; reconnecting to run {run_id}"
+            ));
+        } else if lost {
+            return Err(Error::RunLost {
+                id: ws,
+                run_id: run_id.to_owned(),
+            });
+        }
+        match reach(ctx, req, &mut s, run_id, &mut minted)? {
+            State::Done(code) if remote::exit_code(status) != 255 => {
+                runs::ack(&s, run_id);
+                return Ok(Followed::Ended(s, code));
+            }
+            State::Done(_) | State::Running => {}
+            State::Lost | State::Unknown => lost = true,
+        }
+    }
+}
+
+/// `io` lent again for one more ssh.
+fn reborrow<'b>(io: &'b mut Io<'_>) -> Io<'b> {
+    Io {
+        stdin: io.stdin,
+        stdout: &mut *io.stdout,
+        stderr: &mut *io.stderr,
+    }
+}
+
+/// Asks the workspace about `run_id` until it answers, for at most the
+/// bound: a refused key is replaced once by a fresh session; anything else
+/// (no route, a timeout, a reset) is tried again after a pause that grows to
+/// 5 s.
+fn reach(
+    ctx: &Ctx,
+    req: Request,
+    s: &mut Session,
+    run_id: &str,
+    minted: &mut bool,
+) -> Result<State> {
+    let ws = s.meta.ws_id;
+    let deadline = Instant::now() + bound();
+    let mut pause = Duration::from_millis(250);
+    loop {
+        let call = Call::new(s);
+        let mut cmd = call.ssh_raw(s, &runs::probe_line(run_id));
+        cmd.stdin(Stdio::null()).stderr(Stdio::null());
+        let (status, text) = remote::output(cmd)?;
+        finish_interrupted(s, run_id)?;
+        if status.success()
+            && let Some(state) = runs::parse_state(&text)
+        {
+            return Ok(state);
+        }
+        let said = call.diagnostics();
+        if said.contains(": Permission denied (") && !*minted {
+            *minted = true;
+            drop(call);
+            *s = session::replace(ctx, s, req)?;
+            continue;
+        }
+        if Instant::now() >= deadline {
+            return Err(Error::Disconnected {
+                id: ws,
+                run_id: run_id.to_owned(),
+                waited: bound().as_secs(),
+            });
+        }
+        std::thread::sleep(pause);
+        pause = (pause * 2).min(Duration::from_secs(5));
+    }
+}
+
+/// After Ctrl-C: the run is ended on the workspace, and the CLI stops.
+fn finish_interrupted(s: &Session, run_id: &str) -> Result<()> {
+    if interrupt::interrupted() {
+        remote::end_remote(s, run_id);
+        return Err(Error::Interrupted);
+    }
+    Ok(())
+}
+
+/// Runs one ssh of run `run_id` with its streams passed through `io`,
+/// counting the bytes of each into `got`. Returns ssh's status and what the
+/// local streams did. After Ctrl-C the run is ended on the workspace before
+/// the streams are read to their end: a mux client hands its pipes to the
+/// master, which holds them until the remote command is gone.
+fn stream(
+    s: &Session,
+    run_id: &str,
+    mut cmd: Command,
+    io: &mut Io<'_>,
+    got: &mut Got,
+) -> Result<(ExitStatus, Fed)> {
+    let forward = io.stdin && !std::io::IsTerminal::is_terminal(&std::io::stdin());
+    cmd.stdin(if forward {
+        Stdio::piped()
+    } else {
+        Stdio::null()
+    })
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped());
+    let (mut child, _guard) = interrupt::spawn(&mut cmd, "ssh")?;
+    let fed_bytes = Arc::new(AtomicU64::new(0));
+    let fed_end = Arc::new(AtomicBool::new(!forward));
+    if let Some(mut to) = child.stdin.take() {
+        let (bytes, end) = (Arc::clone(&fed_bytes), Arc::clone(&fed_end));
+        // Not joined: a stdin that never ends must not keep the CLI alive
+        // once the command has.
+        std::thread::spawn(move || {
+            let mut from = std::io::stdin().lock();
+            let mut buf = vec![0u8; 64 * 1024];
+            loop {
+                match from.read(&mut buf) {
+                    Ok(0) => {
+                        end.store(true, Ordering::SeqCst);
+                        break;
+                    }
+                    Ok(n) => {
+                        bytes.fetch_add(n as u64, Ordering::SeqCst);
+                        if to.write_all(&buf[..n]).is_err() {
+                            break;
+                        }
+                    }
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                    Err(_) => break,
+                }
+            }
+        });
+    }
+    let mut out = child.stdout.take().expect("piped");
+    let mut err = child.stderr.take().expect("piped");
+    let (stdout, stderr) = (&mut *io.stdout, &mut *io.stderr);
+    let (status, (out_n, out_closed), (err_n, err_closed)) = std::thread::scope(|scope| {
+        let o = scope.spawn(move || pass(&mut out, stdout));
+        let e = scope.spawn(move || pass(&mut err, stderr));
+        let status = child.wait();
+        if interrupt::interrupted() {
+            remote::end_remote(s, run_id);
+        }
+        let passed =
+            |h: std::thread::ScopedJoinHandle<'_, (u64, bool)>| h.join().unwrap_or((0, true));
+        (status, passed(o), passed(e))
+    });
+    got.out += out_n;
+    got.err += err_n;
+    let status = status.map_err(Error::spawn("ssh"))?;
+    let fed = Fed {
+        bytes: fed_bytes.load(Ordering::SeqCst),
+        ended: fed_end.load(Ordering::SeqCst),
+        closed: out_closed || err_closed,
+    };
+    Ok((status, fed))
+}
+
+/// Copies `from` to `to` as it comes (each chunk flushed: an agent reading
+/// the output sees it at once); returns the bytes passed on, and whether
+/// `to` went away (a closed pipe), which stops the copy.
+fn pass(from: &mut impl Read, to: &mut (dyn Write + Send)) -> (u64, bool) {
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut total = 0;
+    loop {
+        match from.read(&mut buf) {
+            Ok(0) => return (total, false),
+            Ok(n) => {
+                if to.write_all(&buf[..n]).and_then(|()| to.flush()).is_err() {
+                    return (total, true);
+                }
+                total += n as u64;
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(_) => return (total, false),
+        }
+    }
+}

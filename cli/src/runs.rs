@@ -1,0 +1,196 @@
+//! Runs recorded on the workspace, so that a command outlives a dropped
+//! link and its client can pick it up again (docs/sessions.md, "Runs that
+//! outlive a dropped link"). Every remote piece is POSIX sh and coreutils.
+//!
+//! Each run has a directory `~/.cache/runcode/runs/<run id>/` on the
+//! workspace, made by the wrapper before the command starts: `pid` (the
+//! wrapper's), `out` and `err` (every byte the command wrote to each
+//! stream, also passed to ssh as it comes, through `tee -p`, which keeps
+//! writing the file when the link is gone) and `status` once it ended. So
+//! after a lost connection the client asks (`probe`) and knows exactly:
+//! no directory, the command never started; else it continues each stream
+//! from the byte it had (`attach`) and exits with the real status.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use crate::error::{Error, Result};
+use crate::remote::RUN_ID_VAR;
+use crate::session::Session;
+use crate::text::shell_quote;
+
+/// Where runs live on the workspace, relative to the remote user's home.
+const BASE: &str = "\"${XDG_CACHE_HOME:-$HOME/.cache}/runcode/runs\"";
+
+/// Finished runs whose client never came back are removed this long
+/// (minutes) after they ended.
+const EXPIRE_MINUTES: u32 = 24 * 60;
+
+/// The remote command line of a recorded run: `line` runs in the remote
+/// user's shell as it always did, with the run id exported, its output
+/// kept in the run's files and passed on; runs acknowledged earlier
+/// (`acked`) and expired ones are removed in the background afterwards.
+pub fn wrap(run_id: &str, line: &str, acked: &[String]) -> String {
+    let id = shell_quote(run_id);
+    let gone: String = acked
+        .iter()
+        .filter(|a| valid_id(a))
+        .map(|a| format!(" \"$b\"/{a}"))
+        .collect();
+    format!(
+        "export {RUN_ID_VAR}={id}; b={BASE}; d=\"$b\"/{id}; \
+         {{ mkdir \"$d\" 2>/dev/null || {{ mkdir -p \"$b\" && mkdir \"$d\"; }}; }} && echo $$ > \"$d/pid\" && mkfifo \"$d/o\" \"$d/e\" \
+         || {{ echo \"runcode: cannot record run {run_id} in $b on the workspace (run with --no-resume to go without)\" >&2; exit 125; }}; \
+         tee -p \"$d/out\" < \"$d/o\" & tee -p \"$d/err\" < \"$d/e\" >&2 & \
+         ( {line} ) > \"$d/o\" 2> \"$d/e\"; s=$?; wait; rm -f \"$d/o\" \"$d/e\"; echo $s > \"$d/status\"; \
+         ( rm -rf{gone}; find \"$b\" -mindepth 2 -maxdepth 2 \\( -name status -o -name void \\) -mmin +{EXPIRE_MINUTES} 2>/dev/null \
+         | while read -r f; do rm -rf \"${{f%/*}}\"; done ) </dev/null >/dev/null 2>&1 & \
+         exit $s"
+    )
+}
+
+/// What the workspace knows of a run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum State {
+    /// No record: the command never started.
+    Unknown,
+    /// Its wrapper still runs.
+    Running,
+    /// It ended with this status.
+    Done(i32),
+    /// Its wrapper is gone without a status: it was ended on the workspace
+    /// (a reboot, a kill) before it finished.
+    Lost,
+}
+
+/// The remote line that prints one word of `State` for `run_id`. A run
+/// with no record gets one that says it never ran (`void`), in the same
+/// step: a request for it still on its way (a link that came back) then
+/// finds the record taken and never starts the command, and the client
+/// runs it again under a new id.
+pub fn probe_line(run_id: &str) -> String {
+    format!(
+        "b={BASE}; d=\"$b\"/{id}; if mkdir -p \"$b\" && mkdir \"$d\" 2>/dev/null; then : > \"$d/void\"; echo unknown; \
+         elif [ -e \"$d/void\" ]; then echo unknown; elif [ -s \"$d/status\" ]; then echo \"done $(cat \"$d/status\")\"; \
+         elif [ ! -s \"$d/pid\" ] || kill -0 \"$(cat \"$d/pid\")\" 2>/dev/null; then echo running; else echo lost; fi",
+        id = shell_quote(run_id)
+    )
+}
+
+/// Reads `probe_line`'s answer.
+pub fn parse_state(text: &str) -> Option<State> {
+    let word = text.trim();
+    match word {
+        "unknown" => Some(State::Unknown),
+        "running" => Some(State::Running),
+        "lost" => Some(State::Lost),
+        _ => word
+            .strip_prefix("done ")
+            .and_then(|s| s.trim().parse().ok())
+            .map(State::Done),
+    }
+}
+
+/// The remote line that continues a run's stdout from byte `out` and its
+/// stderr from byte `err`, following both until the run ends. (The first
+/// byte is 1 for tail.)
+pub fn attach_line(run_id: &str, out: u64, err: u64) -> String {
+    format!(
+        "d={BASE}/{id}; [ -d \"$d\" ] || exit 0; i=0; while [ ! -s \"$d/pid\" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done; \
+         if [ -s \"$d/status\" ]; then f=; else f=\"-f -s 0.2 --pid=$(cat \"$d/pid\")\"; fi; \
+         tail -c +{o} $f \"$d/out\" & tail -c +{e} $f \"$d/err\" >&2 & wait; exit 0",
+        id = shell_quote(run_id),
+        o = out + 1,
+        e = err + 1,
+    )
+}
+
+/// The remote line that lists the runs on the workspace, newest first: one
+/// `<id> <state> <status>` line each.
+pub fn list_line() -> String {
+    format!(
+        "b={BASE}; [ -d \"$b\" ] || exit 0; cd \"$b\" && for d in $(ls -t); do [ -d \"$d\" ] && [ ! -e \"$d/void\" ] || continue; \
+         if [ -s \"$d/status\" ]; then echo \"$d done $(cat \"$d/status\")\"; elif kill -0 \"$(cat \"$d/pid\" 2>/dev/null)\" 2>/dev/null; then echo \"$d running -\"; else echo \"$d lost -\"; fi; done"
+    )
+}
+
+/// A run id as the CLI makes them: digits and dashes only, so it is safe in
+/// a remote path and a shell word.
+pub fn valid_id(id: &str) -> bool {
+    !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_digit() || b == b'-')
+}
+
+/// The runs of a session that finished with their client holding all of
+/// their output: the next run's wrapper removes them on the workspace.
+fn acked_file(s: &Session) -> PathBuf {
+    s.dir().join("runs-acked")
+}
+
+/// The acknowledged runs waiting to be removed.
+pub fn acked(s: &Session) -> Vec<String> {
+    std::fs::read_to_string(acked_file(s))
+        .unwrap_or_default()
+        .lines()
+        .filter(|l| valid_id(l))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Records that the client has all of `run_id`.
+pub fn ack(s: &Session, run_id: &str) {
+    if let Ok(mut f) = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(acked_file(s))
+    {
+        let _ = writeln!(f, "{run_id}");
+    }
+}
+
+/// Forgets the acknowledgements a wrapper has carried to the workspace.
+pub fn forget_acked(s: &Session, carried: &[String]) {
+    if carried.is_empty() {
+        return;
+    }
+    let left: Vec<String> = acked(s)
+        .into_iter()
+        .filter(|a| !carried.contains(a))
+        .collect();
+    let text: String = left.iter().map(|a| format!("{a}\n")).collect();
+    let _ = crate::paths::write_private(&acked_file(s), text.as_bytes(), 0o600);
+}
+
+/// A run id given on the command line, checked.
+pub fn parse_id(id: &str) -> Result<String> {
+    if valid_id(id) {
+        Ok(id.to_owned())
+    } else {
+        Err(Error::Usage(format!(
+            "{:?} is not a run id (see `runcode runs`)",
+            crate::text::clean(id, false)
+        )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn states_read_back_and_ids_are_plain() {
+        assert_eq!(parse_state("unknown\n"), Some(State::Unknown));
+        assert_eq!(parse_state("done 7\n"), Some(State::Done(7)));
+        assert_eq!(parse_state("running"), Some(State::Running));
+        assert_eq!(parse_state("lost"), Some(State::Lost));
+        assert_eq!(parse_state("done x"), None);
+        assert!(valid_id("123-0-1795343400"));
+        for bad in ["", "1;rm -rf /", "../x", "a b", &"1".repeat(65)] {
+            assert!(!valid_id(bad), "{bad}");
+        }
+        let line = wrap("1-2", "true", &["3-4".into(), "x;y".into()]);
+        assert!(
+            line.contains("rm -rf \"$b\"/3-4;") && !line.contains("x;y"),
+            "{line}"
+        );
+    }
+}

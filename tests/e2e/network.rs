@@ -1,0 +1,278 @@
+//! Real networks (R15): the devplane's relay between the CLI and the
+//! gateway's real sshd freezes, resets or black-holes the link on demand,
+//! and the CLI must never hang, run a command twice, or lose a byte: an idle
+//! master on a dead link is replaced, a run the link dropped under is picked
+//! up where the client stopped with its real exit status, a link that
+//! stays down ends in `disconnected` naming the run, which `runcode runs`
+//! and `runcode attach` find later; and nothing a workspace ran outlives
+//! the devplane.
+
+use std::io::{BufRead, BufReader, Read};
+use std::process::{Child, Stdio};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::util::cli::Cli;
+use crate::util::devplane::Devplane;
+use crate::util::{wait_for, wait_until};
+
+/// The command the mid-run tests drop the link under: a line on each
+/// stream, a pause, another line on each, and its own status.
+const RUN: &str = "echo a; echo A >&2; sleep 3; echo b; echo B >&2; exit 7";
+
+/// The longest a test waits for a fault to be noticed (the keepalives give
+/// up within 15 s) and the run to end.
+const WAIT: Duration = Duration::from_secs(90);
+
+fn with_relay() -> (Devplane, Cli) {
+    let dp = Devplane::start(&["--relay"]);
+    let cli = Cli::new(&dp);
+    cli.ok(&["connect", "1001"]);
+    (dp, cli)
+}
+
+/// Changes the link in front of workspace 1001.
+fn link(dp: &Devplane, change: Value) -> Value {
+    dp.post("/_dev/link?workspace_id=1001", change)
+}
+
+/// The workspace's project directory (on this machine: the devplane's).
+fn workdir(dp: &Devplane) -> std::path::PathBuf {
+    std::path::PathBuf::from(dp.gateway(1001)["workdir"].as_str().unwrap())
+}
+
+/// A `runcode exec` of `RUN` under way.
+struct Running {
+    child: Child,
+    /// The rest of its stdout, read as it comes.
+    rest: std::thread::JoinHandle<String>,
+}
+
+/// Starts `runcode exec` of `RUN` (with `extra` flags of exec) and waits
+/// until its first line has arrived, which it answers.
+fn exec_until_first_line(cli: &Cli, extra: &[&str]) -> (Running, String) {
+    let mut child = cli
+        .cmd()
+        .arg("exec")
+        .args(extra)
+        .args(["--", RUN])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    stdout.read_line(&mut first).unwrap();
+    let rest = std::thread::spawn(move || {
+        let mut rest = String::new();
+        let _ = stdout.read_to_string(&mut rest);
+        rest
+    });
+    (Running { child, rest }, first)
+}
+
+/// Waits for the run; answers its status, all of its stdout after the
+/// first line, the lines of its stderr that are the command's (not the
+/// CLI's own `runcode:` progress), and the whole stderr.
+fn finish(mut run: Running) -> (Option<i32>, String, Vec<String>, String) {
+    let mut stderr = String::new();
+    run.child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    let status = run.child.wait().unwrap();
+    let rest = run.rest.join().unwrap();
+    let commands: Vec<String> = stderr
+        .lines()
+        .filter(|l| !l.starts_with("runcode:"))
+        .map(str::to_owned)
+        .collect();
+    (status.code(), rest, commands, stderr)
+}
+
+/// Processes anywhere whose environment carries `RUNCODE_RUN_ID=<run_id>`.
+fn processes_of_run(run_id: &str) -> usize {
+    let entry = format!("RUNCODE_RUN_ID={run_id}");
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter(|e| {
+            std::fs::read(e.path().join("environ"))
+                .is_ok_and(|raw| raw.split(|b| *b == 0).any(|v| v == entry.as_bytes()))
+        })
+        .count()
+}
+
+#[test]
+fn an_idle_master_on_a_frozen_link_is_replaced_and_the_command_runs_once() {
+    let (dp, cli) = with_relay();
+    // A master is up, idle; then the laptop sleeps and wakes on another
+    // network: the open connection is dead, new ones go through.
+    assert!(cli.run(&["exec", "--", "true"]).status.success());
+    link(&dp, json!({"freeze": true}));
+    let out = cli.run(&["exec", "--", "echo ran >> runs.txt; echo alive"]);
+    assert_eq!(
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).as_ref()
+        ),
+        (Some(0), "alive\n"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let runs = std::fs::read_to_string(workdir(&dp).join("runs.txt")).unwrap();
+    assert_eq!(runs, "ran\n", "run exactly once");
+}
+
+#[test]
+fn a_link_frozen_mid_command_delivers_every_byte_once_and_the_real_status() {
+    let (dp, cli) = with_relay();
+    let (child, first) = exec_until_first_line(&cli, &[]);
+    assert_eq!(first, "a\n");
+    link(&dp, json!({"freeze": true}));
+    let (code, rest, commands, stderr) = finish(child);
+    assert_eq!(code, Some(7), "{stderr}");
+    assert_eq!(rest, "b\n", "stdout continues where it stopped: {stderr}");
+    assert_eq!(commands, ["A", "B"], "stderr, once each: {stderr}");
+    assert!(stderr.contains("reconnecting"), "{stderr}");
+}
+
+#[test]
+fn a_link_reset_mid_command_delivers_every_byte_once_and_the_real_status() {
+    let (dp, cli) = with_relay();
+    let (child, first) = exec_until_first_line(&cli, &[]);
+    assert_eq!(first, "a\n");
+    link(&dp, json!({"reset": true}));
+    let (code, rest, commands, stderr) = finish(child);
+    assert_eq!(code, Some(7), "{stderr}");
+    assert_eq!(rest, "b\n", "{stderr}");
+    assert_eq!(commands, ["A", "B"], "{stderr}");
+}
+
+#[test]
+fn no_resume_keeps_the_old_rule_a_reset_is_ssh_failed() {
+    let (dp, cli) = with_relay();
+    let (child, first) = exec_until_first_line(&cli, &["--json", "--no-resume"]);
+    link(&dp, json!({"reset": true}));
+    let (code, rest, _, stderr) = finish(child);
+    assert_eq!(code, Some(255), "{stderr}");
+    // Under --json the failure is one object after what the command printed.
+    let failure: Value = serde_json::from_str(rest.lines().last().unwrap_or_default())
+        .unwrap_or_else(|e| panic!("{e}: {first}{rest}"));
+    assert_eq!(failure["error"], "ssh_failed", "{failure}");
+}
+
+#[test]
+fn a_link_down_for_good_is_disconnected_naming_the_run_which_attach_picks_up_later() {
+    let (dp, cli) = with_relay();
+    let mut child = cli
+        .cmd()
+        // The bound, 5 minutes for users, in seconds here.
+        .env("RUNCODE_RESUME_SECS", "2")
+        .args(["--json", "exec", "--", RUN])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    stdout.read_line(&mut first).unwrap();
+    assert_eq!(first, "a\n");
+    link(&dp, json!({"reset": true, "down": true}));
+    let mut rest = String::new();
+    stdout.read_to_string(&mut rest).unwrap();
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(255));
+    let failure: Value =
+        serde_json::from_str(rest.trim()).unwrap_or_else(|e| panic!("{e}: {rest}"));
+    assert_eq!(failure["error"], "disconnected", "{failure}");
+    let message = failure["message"].as_str().unwrap();
+    let run_id = message
+        .split_whitespace()
+        .skip_while(|w| *w != "run")
+        .nth(1)
+        .unwrap()
+        .to_owned();
+    assert!(
+        message.contains(&format!("runcode attach {run_id}")),
+        "{message}"
+    );
+
+    // The network comes back: the run is listed, and attach gives its whole
+    // output and its status.
+    link(&dp, json!({"down": false}));
+    let listed = wait_for("the run is listed as done", WAIT, || {
+        let v = cli.ok(&["runs"]);
+        let runs = v["runs"].as_array().cloned().unwrap_or_default();
+        runs.into_iter()
+            .find(|r| r["run_id"] == run_id.as_str() && r["state"] == "done")
+    });
+    assert_eq!(listed["exit_status"], 7);
+    let out = cli.run(&["attach", &run_id]);
+    assert_eq!(out.status.code(), Some(7));
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "a\nb\n");
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "A\nB\n");
+    assert_eq!(processes_of_run(&run_id), 0, "nothing of the run is left");
+    cli.fails(&["attach", "999-9-9"], "not_found", 2);
+}
+
+#[test]
+fn every_run_is_recorded_and_a_finished_one_is_removed_by_the_next() {
+    let (dp, cli) = with_relay();
+    let out = cli.run(&["exec", "--", "printf out; printf err >&2; exit 3"]);
+    assert_eq!(
+        (
+            out.status.code(),
+            out.stdout.as_slice(),
+            out.stderr.as_slice()
+        ),
+        (Some(3), &b"out"[..], &b"err"[..])
+    );
+    let runs = dp.data_dir.join("ws-1001/cache/runcode/runs");
+    let first: Vec<_> = std::fs::read_dir(&runs)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name())
+        .collect();
+    assert_eq!(first.len(), 1, "{first:?}");
+    assert_eq!(
+        std::fs::read_to_string(runs.join(&first[0]).join("out")).unwrap(),
+        "out"
+    );
+    // The client had all of it: the next run's wrapper removes it.
+    assert!(cli.run(&["exec", "--", "true"]).status.success());
+    wait_until("the acknowledged run is removed", WAIT, || {
+        !runs.join(&first[0]).exists()
+    });
+}
+
+#[test]
+fn stopping_the_devplane_ends_what_its_workspaces_started() {
+    let (mut dp, cli) = with_relay();
+    // A server started the way the docs say, detached from its session.
+    let out = cli.run(&[
+        "exec",
+        "--",
+        "(sleep 300 &) </dev/null >/dev/null 2>&1; echo started",
+    ]);
+    assert!(out.status.success());
+    let marker = format!("RUNCODE_GATEWAY={}", dp.data_dir.join("ws-1001").display());
+    let marked = || {
+        std::fs::read_dir("/proc")
+            .unwrap()
+            .flatten()
+            .filter(|e| {
+                std::fs::read(e.path().join("environ"))
+                    .is_ok_and(|raw| raw.split(|b| *b == 0).any(|v| v == marker.as_bytes()))
+            })
+            .count()
+    };
+    wait_until("the detached sleep runs", WAIT, || marked() > 0);
+    assert!(dp.stop().success());
+    wait_until("nothing the workspace started is left", WAIT, || {
+        marked() == 0
+    });
+}
