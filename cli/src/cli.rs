@@ -271,6 +271,13 @@ pub enum Command {
         #[arg(long)]
         dry_run: bool,
     },
+    /// Keeps a session's forwards through dropped links (started by
+    /// `forward`; not for direct use).
+    #[command(hide = true)]
+    KeepForwards {
+        /// The workspace id.
+        id: u64,
+    },
     /// The ProxyCommand of the managed ssh hosts (not for direct use).
     #[command(hide = true)]
     Proxy {

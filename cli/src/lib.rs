@@ -12,6 +12,7 @@ mod cli;
 mod commands;
 mod ctx;
 pub mod error;
+mod forwards;
 mod interrupt;
 mod mcp;
 mod output;

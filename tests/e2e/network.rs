@@ -276,3 +276,59 @@ fn stopping_the_devplane_ends_what_its_workspaces_started() {
         marked() == 0
     });
 }
+
+/// A free port on this machine, for the local end of a forward. The
+/// devplane's workspaces share this machine's loopback, so the forward's two
+/// ends must differ: bytes reaching the local port went through ssh.
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// What an HTTP GET of `/` on the local port answers, if anything.
+fn fetch(port: u16) -> Option<String> {
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+    stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    std::io::Write::write_all(&mut stream, b"GET / HTTP/1.0\r\nHost: x\r\n\r\n").ok()?;
+    let mut page = String::new();
+    stream.read_to_string(&mut page).ok()?;
+    page.contains("200 OK").then_some(page)
+}
+
+#[test]
+fn a_forward_comes_back_by_itself_after_the_link_resets() {
+    let (dp, cli) = with_relay();
+    std::fs::write(workdir(&dp).join("page.txt"), "through the forward\n").unwrap();
+    let (remote, local) = (free_port(), free_port());
+    let server = format!(
+        "(exec python3 -m http.server {remote} --bind 127.0.0.1 &) </dev/null >/dev/null 2>&1"
+    );
+    assert!(cli.run(&["exec", "--", &server]).status.success());
+    let forwarded = cli.ok(&[
+        "forward",
+        &remote.to_string(),
+        "--local",
+        &local.to_string(),
+    ]);
+    assert_eq!(forwarded["local"], local);
+    let page = wait_for("the forward answers", WAIT, || fetch(local));
+    assert!(page.contains("page.txt"), "{page}");
+
+    // The link resets under the master: no command is run, and the forward
+    // is back within the keeper's reach.
+    link(&dp, json!({"reset": true}));
+    wait_for("the forward answers again", WAIT, || {
+        fetch(local).filter(|p| p.contains("page.txt"))
+    });
+    let listed = cli.ok(&["forward", "--list"]);
+    assert_eq!(listed["forwards"][0]["local"], local);
+    assert_eq!(listed["forwards"][0]["state"], "up", "{listed}");
+
+    cli.ok(&["forward", &remote.to_string(), "--cancel"]);
+    let _ = cli.run(&["exec", "--", &format!("pkill -f 'http.server {remote}'")]);
+    cli.ok(&["disconnect"]);
+    wait_until("the local end is closed", WAIT, || fetch(local).is_none());
+}

@@ -5,6 +5,7 @@
 mod cli;
 mod launcher;
 mod mcp;
+mod net;
 mod tree;
 
 use std::path::Path;

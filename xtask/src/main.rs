@@ -66,7 +66,7 @@ fn main() -> ExitCode {
             );
             println!("  bench [all]     every figure below, into docs/benchmarks.md");
             println!("  bench launcher  launcher figures (P1, P2, P6, P7, P9)");
-            println!("  bench cli       CLI figures (P3, P4, P5, P8)");
+            println!("  bench cli       CLI figures (P3, P4, P5, P8, P10, P11, P12)");
             return ExitCode::SUCCESS;
         }
         other => Err(format!("unknown task {other:?}; try `cargo xtask help`")),

@@ -103,6 +103,7 @@ pub fn dispatch(ctx: &Ctx, command: Command) -> Result<i32> {
         } => forward::run(ctx, session, port, local, &to, cancel, list),
         Command::ConfigSsh { remove, dry_run } => config_ssh::run(ctx, remove, dry_run),
         Command::Proxy { id, session } => proxy::run(ctx, session, &id),
+        Command::KeepForwards { id } => crate::forwards::keep(&ctx.paths, id),
         Command::Statusline { plain } => statusline::run(ctx, plain),
         Command::InstallStatusline { remove, force } => install_statusline::run(ctx, remove, force),
         Command::InstallPath { remove } => install_path::run(ctx, remove),

@@ -54,6 +54,10 @@ pub fn load(paths: &Paths, id: u64) -> Option<Session> {
 
 /// The format of a session on disk that this runcode cannot read, if that
 /// is why `load` found none.
+/// The file of a session directory that records its forwards (kept by
+/// `forwards`).
+pub const FORWARDS: &str = "forwards.json";
+
 pub(super) fn unknown_format(paths: &Paths, id: u64) -> Option<u32> {
     let bytes = std::fs::read(paths.session_dir(id).join("meta.json")).ok()?;
     let value: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
@@ -143,6 +147,9 @@ pub(super) fn write(
 /// Removes a workspace's session material, closing its master first.
 pub fn remove(paths: &Paths, id: u64) -> Result<bool> {
     let dir = paths.session_dir(id);
+    // The forwards go first: their keeper, seeing none, ends instead of
+    // opening a new master once this one is closed.
+    let _ = std::fs::remove_file(dir.join(FORWARDS));
     if let Some(s) = load(paths, id) {
         s.close_master();
     }

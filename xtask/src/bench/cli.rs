@@ -2,8 +2,8 @@
 //! session attached), P4 (`runcode exec -- true` on a warm session vs `ssh -F
 //! <config> <alias> 'cd <workdir> && true'` over the same master), P5 (put and
 //! get of 256 MiB vs `ssh 'cat > f'` and `ssh 'cat f'` over the same master,
-//! and the CLI's peak memory), P8 (the CLI's stripped size) and P11 (`runcode
-//! mcp`, in `mcp`).
+//! and the CLI's peak memory), P8 (the CLI's stripped size), P11 (`runcode
+//! mcp`, in `mcp`) and P12 (at a 100 ms round trip, in `net`).
 
 use std::fmt::Write as _;
 use std::process::{Command, Stdio};
@@ -133,6 +133,8 @@ pub fn run() -> Result<(), String> {
         },
     )?;
     let _ = runcode(&["disconnect"]).status();
+    eprintln!("xtask: at a 100 ms round trip, 20 runs of exec, the exec tool and plain ssh");
+    let p12 = super::net::p12(&dir, &cli, 20)?;
 
     let size = super::file_size(&cli)?;
     #[allow(clippy::cast_precision_loss)]
@@ -180,6 +182,7 @@ pub fn run() -> Result<(), String> {
     );
     let _ = writeln!(report, "{p10}");
     let _ = writeln!(report, "{p11}");
+    let _ = writeln!(report, "{p12}");
     #[allow(clippy::cast_precision_loss)]
     let (put_mib, get_mib) = (put_peak as f64 / 1024.0, get_peak as f64 / 1024.0);
     let _ = writeln!(

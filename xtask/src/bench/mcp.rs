@@ -26,28 +26,11 @@ pub fn p11(runcode: &dyn Fn(&[&str]) -> Command, runs: usize) -> Result<String, 
     }
 
     // exec: one server kept open, against `runcode exec -- true`.
-    let (mut child, mut input, mut output) = start(runcode)?;
-    send(&mut input, INIT)?;
-    read_answer(&mut output)?;
-    send(
-        &mut input,
-        r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#,
-    )?;
-    let call = |id: usize| {
-        format!(
-            r#"{{"jsonrpc":"2.0","id":{id},"method":"tools/call","params":{{"name":"exec","arguments":{{"command":"true"}}}}}}"#
-        )
-    };
+    let mut server = Server::open(runcode)?;
     let mut tool = Sample { times: Vec::new() };
     let mut cli = Sample { times: Vec::new() };
-    for i in 0..runs {
-        let started = Instant::now();
-        send(&mut input, &call(i + 1))?;
-        let answer = read_answer(&mut output)?;
-        tool.times.push(started.elapsed());
-        if !answer.contains("\"exit_status\":0") || answer.contains("\"isError\":true") {
-            return Err(format!("the exec tool call failed: {answer}"));
-        }
+    for _ in 0..runs {
+        tool.times.push(server.exec_true()?);
         let started = Instant::now();
         let status = runcode(&["exec", "--", "true"])
             .status()
@@ -57,8 +40,7 @@ pub fn p11(runcode: &dyn Fn(&[&str]) -> Command, runs: usize) -> Result<String, 
             return Err("runcode exec -- true failed".to_owned());
         }
     }
-    drop(input);
-    let _ = child.wait();
+    server.close();
     Ok(format!(
         "| P11 | `exec` tool call of `runcode mcp` (`true`) on a warm session vs `runcode exec -- true` | {} ({} vs {}) | ≤ 1.05× |\n\
          | P11 | `runcode mcp` start to its `initialize` answer | {} median (range {}–{}) | ≤ 50 ms |",
@@ -69,6 +51,56 @@ pub fn p11(runcode: &dyn Fn(&[&str]) -> Command, runs: usize) -> Result<String, 
         ms(starts.min()),
         ms(starts.max()),
     ))
+}
+
+/// One `runcode mcp` kept open, as a client keeps it.
+pub struct Server {
+    child: std::process::Child,
+    input: ChildStdin,
+    output: BufReader<ChildStdout>,
+    calls: usize,
+}
+
+impl Server {
+    /// Starts the server and initializes the session.
+    pub fn open(runcode: &dyn Fn(&[&str]) -> Command) -> Result<Server, String> {
+        let (child, mut input, mut output) = start(runcode)?;
+        send(&mut input, INIT)?;
+        read_answer(&mut output)?;
+        send(
+            &mut input,
+            r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#,
+        )?;
+        Ok(Server {
+            child,
+            input,
+            output,
+            calls: 0,
+        })
+    }
+
+    /// One `exec` tool call of `true`, timed from the request to its answer.
+    pub fn exec_true(&mut self) -> Result<Duration, String> {
+        self.calls += 1;
+        let call = format!(
+            r#"{{"jsonrpc":"2.0","id":{},"method":"tools/call","params":{{"name":"exec","arguments":{{"command":"true"}}}}}}"#,
+            self.calls
+        );
+        let started = Instant::now();
+        send(&mut self.input, &call)?;
+        let answer = read_answer(&mut self.output)?;
+        let took = started.elapsed();
+        if !answer.contains("\"exit_status\":0") || answer.contains("\"isError\":true") {
+            return Err(format!("the exec tool call failed: {answer}"));
+        }
+        Ok(took)
+    }
+
+    /// Closes stdin, as a client does, and waits for the server to end.
+    pub fn close(mut self) {
+        drop(self.input);
+        let _ = self.child.wait();
+    }
 }
 
 fn start(

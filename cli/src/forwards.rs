@@ -1,0 +1,155 @@
+//! The forwards of a session: recorded in its directory (`forwards.json`),
+//! carried by a master that lives as long as the session, and kept: a
+//! keeper process per session (`runcode keep-forwards <id>`, started by
+//! `forward`) looks at the master every second and, when a dropped link
+//! took it away, opens a new one and adds every recorded forward again. It
+//! ends with the last forward, the session or its directory.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::paths::{self, Paths};
+use crate::remote;
+use crate::session::{self, Session};
+use crate::ssh::{Control, Streams};
+
+/// How often the keeper looks.
+const EVERY: Duration = Duration::from_secs(1);
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Forward {
+    pub local: u16,
+    pub to: String,
+    pub port: u16,
+}
+
+fn record_path(s: &Session) -> std::path::PathBuf {
+    s.config().with_file_name(session::FORWARDS)
+}
+
+pub fn recorded(s: &Session) -> Vec<Forward> {
+    std::fs::read(record_path(s))
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .unwrap_or_default()
+}
+
+pub fn save(s: &Session, list: &[Forward]) -> Result<()> {
+    let bytes = serde_json::to_vec(list).map_err(Error::encode("forwards.json"))?;
+    paths::write_private(&record_path(s), &bytes, 0o600)
+}
+
+pub fn master_alive(s: &Session) -> bool {
+    let cmd = s
+        .ssh()
+        .control(Control::Check)
+        .streams(Streams::Quiet)
+        .command();
+    remote::spawn_status(cmd).is_ok_and(|st| st.success())
+}
+
+/// A master that lives as long as the session: forwards have no client
+/// connection of their own to keep an idle master alive.
+pub fn ensure_master(s: &Session) -> Result<()> {
+    if master_alive(s) && !recorded(s).is_empty() {
+        return Ok(());
+    }
+    s.close_master();
+    let cmd = s
+        .ssh()
+        .control(Control::Lasting)
+        .streams(Streams::Diagnostics)
+        .run("true")
+        .command();
+    let status = remote::spawn_status(cmd)?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(Error::Network(format!(
+            "could not open the session's master (ssh status {})",
+            remote::exit_code(status)
+        )))
+    }
+}
+
+pub fn spec(f: &Forward) -> String {
+    format!("{}:{}:{}", f.local, f.to, f.port)
+}
+
+/// Adds `f` to the session's master; ssh's complaint when it refuses.
+pub fn add(s: &Session, f: &Forward) -> std::result::Result<(), String> {
+    let spec = spec(f);
+    let mut cmd = s
+        .ssh()
+        .control(Control::Forward(&spec))
+        .streams(Streams::Diagnostics)
+        .command();
+    cmd.stderr(std::process::Stdio::piped());
+    match cmd.output() {
+        Ok(out) if out.status.success() => Ok(()),
+        Ok(out) => Err(crate::text::clean(
+            String::from_utf8_lossy(&out.stderr).trim(),
+            false,
+        )),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// Starts the keeper of workspace `id`'s forwards, detached from this
+/// command (its own process group: Ctrl-C in the terminal is not for it).
+/// A keeper already running keeps the job; the new one ends at once.
+pub fn start_keeper(id: u64) {
+    let Ok(exe) = std::env::current_exe() else {
+        return;
+    };
+    let mut cmd = std::process::Command::new(exe);
+    cmd.args(["keep-forwards", &id.to_string()]);
+    crate::interrupt::quiet(&mut cmd);
+    #[cfg(unix)]
+    std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
+    let _ = cmd.spawn();
+}
+
+/// The keeper's loop (see the module). One per session, under a lock.
+pub fn keep(paths: &Paths, id: u64) -> Result<i32> {
+    let dir = paths.session_dir(id);
+    let lock_path = dir.join(".forwards.lock");
+    let lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .map_err(Error::io(&lock_path))?;
+    if lock.try_lock().is_err() {
+        return Ok(0);
+    }
+    loop {
+        std::thread::sleep(EVERY);
+        let Some(s) = session::load(paths, id) else {
+            return Ok(0);
+        };
+        let list = recorded(&s);
+        if list.is_empty() || s.seconds_left() <= 0 {
+            return Ok(0);
+        }
+        if master_alive(&s) {
+            continue;
+        }
+        // The link dropped and took the master: a new one, every forward
+        // again. One that cannot be added now is tried at the next look.
+        // The record is read again around it: a disconnect removes it before
+        // it closes the master, and a master opened meanwhile is closed.
+        if recorded(&s).is_empty() || ensure_master(&s).is_err() {
+            continue;
+        }
+        if recorded(&s).is_empty() {
+            s.close_master();
+            return Ok(0);
+        }
+        for f in &list {
+            let _ = add(&s, f);
+        }
+    }
+}

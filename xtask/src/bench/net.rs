@@ -1,0 +1,107 @@
+//! P12: the CLI at a 100 ms round trip, the devplane's relay delaying every
+//! byte between the CLI and the gateway. Warm `exec` (a recorded run, as
+//! users get it) and the MCP exec tool against plain ssh over the same
+//! master; and what `connect` and the first command cost, in round trips.
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use super::{Sample, ms, ratio};
+use crate::plane;
+
+/// The round trip the relay adds.
+const RTT: Duration = Duration::from_millis(100);
+
+pub fn p12(dir: &std::path::Path, cli: &std::path::Path, runs: usize) -> Result<String, String> {
+    let home = dir.join("home-p12");
+    std::fs::create_dir_all(&home).map_err(|e| e.to_string())?;
+    let plane = plane::start(&dir.join("data-p12"), &["--relay"])?;
+    let runcode = |args: &[&str]| {
+        let mut c = Command::new(cli);
+        c.env_clear()
+            .env("PATH", "/usr/bin:/bin")
+            .env("HOME", &home)
+            .env("RUNCODE_API_BASE", plane.api())
+            .env("RUNCODE_TOKEN", plane.token())
+            .args(args)
+            .stdin(Stdio::null());
+        c
+    };
+    let link = serde_json::json!({"delay_ms": RTT.as_millis()}).to_string();
+    let status = Command::new("curl")
+        .args(["-sf", "-X", "POST", "-H"])
+        .arg(format!("Authorization: Token {}", plane.token()))
+        .arg(format!("{}/_dev/link?workspace_id=1001", plane.api()))
+        .args(["-d", &link])
+        .stdout(Stdio::null())
+        .status()
+        .map_err(|e| format!("curl: {e}"))?;
+    if !status.success() {
+        return Err("could not set the relay's delay".to_owned());
+    }
+
+    // Cold: connect (a mint over HTTP, no ssh), then the first command,
+    // which opens the master through the delayed link.
+    let timed = |args: &[&str]| -> Result<(Duration, Vec<u8>), String> {
+        let started = Instant::now();
+        let out = runcode(args).output().map_err(|e| e.to_string())?;
+        if !out.status.success() {
+            return Err(format!(
+                "runcode {args:?}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            ));
+        }
+        Ok((started.elapsed(), out.stdout))
+    };
+    let (connect, out) = timed(&["--json", "connect", "1001"])?;
+    let session: Value = serde_json::from_slice(&out).map_err(|e| format!("connect: {e}"))?;
+    let (first, _) = timed(&["exec", "--", "true"])?;
+    let config = session["config"].as_str().unwrap_or_default().to_owned();
+    let alias = session["alias"].as_str().unwrap_or_default().to_owned();
+    let workdir = session["workdir"].as_str().unwrap_or_default().to_owned();
+
+    // Warm: the three, interleaved, over the one master.
+    let mut server = super::mcp::Server::open(&runcode)?;
+    let (mut exec, mut tool, mut ssh) = (sample(), sample(), sample());
+    for _ in 0..runs {
+        exec.times.push(timed(&["exec", "--", "true"])?.0);
+        tool.times.push(server.exec_true()?);
+        let started = Instant::now();
+        let status = Command::new("ssh")
+            .arg("-F")
+            .arg(&config)
+            .arg(&alias)
+            .arg(format!("cd '{workdir}' && true"))
+            .stdin(Stdio::null())
+            .status()
+            .map_err(|e| e.to_string())?;
+        ssh.times.push(started.elapsed());
+        if !status.success() {
+            return Err("plain ssh failed".to_owned());
+        }
+    }
+    server.close();
+    let _ = runcode(&["disconnect"]).status();
+    let rtts = |d: Duration| format!("{:.1} round trips", d.as_secs_f64() / RTT.as_secs_f64());
+    Ok(format!(
+        "| P12 | at a 100 ms round trip: warm `runcode exec -- true` vs plain ssh over the same master | {} ({} vs {}) | ≤ 1.10× |\n\
+         | P12 | at a 100 ms round trip: the MCP `exec` tool call vs plain ssh over the same master | {} ({} vs {}) | ≤ 1.10× |\n\
+         | P12 | at a 100 ms round trip: `connect` (one mint, no ssh) / the first `exec` (opens the master) | {} ({}) / {} ({}) | reported |",
+        ratio(exec.median(), ssh.median()),
+        ms(exec.median()),
+        ms(ssh.median()),
+        ratio(tool.median(), ssh.median()),
+        ms(tool.median()),
+        ms(ssh.median()),
+        ms(connect),
+        rtts(connect),
+        ms(first),
+        rtts(first),
+    ))
+}
+
+fn sample() -> Sample {
+    Sample { times: Vec::new() }
+}
