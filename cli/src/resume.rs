@@ -32,7 +32,7 @@ pub const RESUME_BOUND: Duration = Duration::from_secs(300);
 
 /// `RESUME_BOUND`, or `RUNCODE_RESUME_SECS` (how the tests make a link that
 /// is down for good give up in seconds).
-fn bound() -> Duration {
+pub fn bound() -> Duration {
     std::env::var("RUNCODE_RESUME_SECS")
         .ok()
         .and_then(|v| v.parse().ok())

@@ -332,3 +332,12 @@ fn a_forward_comes_back_by_itself_after_the_link_resets() {
     cli.ok(&["disconnect"]);
     wait_until("the local end is closed", WAIT, || fetch(local).is_none());
 }
+
+#[test]
+fn context_on_a_frozen_link_is_asked_again_on_a_new_connection() {
+    let (dp, cli) = with_relay();
+    assert!(cli.run(&["exec", "--", "true"]).status.success());
+    link(&dp, json!({"freeze": true}));
+    let digest = cli.ok(&["context"]);
+    assert_eq!(digest["os"], "Linux", "{digest}");
+}

@@ -57,8 +57,22 @@ pub fn run(ctx: &Ctx, flags: SessionFlags, arg: Option<&str>, timeout: u64) -> R
         },
     };
     let req = flags.request(POLICY);
-    let (s, _) = session::acquire(ctx, id, req)?;
-    let (s, _, raw) = remote::attempt(ctx, req, s, true, |s, call| probe(s, call, timeout))?;
+    let (mut s, _) = session::acquire(ctx, id, req)?;
+    // The probe only reads: when the link drops under it, it is simply asked
+    // again on a new connection, within the same bound as a run's resume.
+    let deadline = Instant::now() + crate::resume::bound();
+    let (s, _, raw) = loop {
+        match remote::attempt(ctx, req, s.clone(), true, |s, call| probe(s, call, timeout)) {
+            Err(Error::SshDropped { .. }) if Instant::now() < deadline => {
+                ctx.out.progress(&format!(
+                    "runcode: the connection to #{id} dropped during context; asking again"
+                ));
+                std::thread::sleep(Duration::from_millis(500));
+                s = session::load(&ctx.paths, id).unwrap_or(s);
+            }
+            other => break other?,
+        }
+    };
     // The workdir of the session that answered (a retry may have minted).
     let value = digest(id, &s.meta.workdir, &raw);
     ctx.out.result(&value, &human(&value));
