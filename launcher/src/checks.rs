@@ -58,7 +58,9 @@ pub fn redirect(data: &[u8]) {
     match uri.scheme_str().map(str::to_ascii_lowercase).as_deref() {
         Some("https") => {}
         Some("http") => assert!(
-            url::is_loopback_host(host.trim_start_matches('[').trim_end_matches(']')),
+            runcode_rules::url::is_loopback_host(
+                host.trim_start_matches('[').trim_end_matches(']')
+            ),
             "{target:?} passed the checks yet reaches {host:?}"
         ),
         other => panic!("{target:?} passed the checks with scheme {other:?}"),

@@ -3,7 +3,7 @@
 //! redirect only `https://` or loopback `http://`, never `file://`. The
 //! address rules themselves are runcode-rules' `url`, shared with the CLI.
 
-pub use runcode_rules::url::{file_path, host_of, is_file, is_loopback_host, join};
+pub use runcode_rules::url::{file_path, host_of, is_file, join};
 
 /// May the launcher fetch from `url` at all (a configured base)?
 pub fn allowed_base(url: &str) -> bool {
