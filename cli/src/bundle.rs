@@ -62,7 +62,8 @@ pub fn validate(bundle: &Value) -> Result<Bundle> {
     let port = port(&bundle["port"]).ok_or_else(|| {
         Error::UnsafeBundle("the port is not a number from 1 to 65535".to_owned())
     })?;
-    let known_hosts = normalise_known_hosts(bundle["known_hosts"].as_str().unwrap_or_default());
+    let text = bundle["known_hosts"].as_str().unwrap_or_default();
+    let known_hosts = normalise_known_hosts(text) + &cert_authorities(text, host, port);
     if known_hosts.is_empty() {
         return Err(Error::UnsafeBundle(
             "no usable host key in known_hosts".to_owned(),
@@ -147,6 +148,31 @@ pub fn normalise_known_hosts(text: &str) -> String {
     out
 }
 
+/// The `@cert-authority` lines of `text` that pin exactly the gateway
+/// (`[host]:port`, or `host` on port 22), normalised to `@cert-authority
+/// <pattern> <keytype> <base64>`. A wider pattern (`*`, another host, a
+/// list, a negation) would let that CA vouch for other hosts: dropped, as
+/// every line that is not a plain host key is.
+pub fn cert_authorities(text: &str, host: &str, port: u16) -> String {
+    let exact = if port == 22 {
+        host.to_owned()
+    } else {
+        format!("[{host}]:{port}")
+    };
+    let mut out = String::new();
+    for line in text.lines() {
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        let ["@cert-authority", pattern, keytype, blob, ..] = fields[..] else {
+            continue;
+        };
+        let key = normalise_known_hosts(&format!("{exact} {keytype} {blob}"));
+        if pattern == exact && !key.is_empty() {
+            out.push_str(&format!("@cert-authority {key}"));
+        }
+    }
+    out
+}
+
 fn is_base64(blob: &str) -> bool {
     let body = blob.trim_end_matches('=');
     blob.len() >= 16
@@ -194,6 +220,30 @@ mod tests {
                "known_hosts": format!("[ssh.ws.runcode.io]:2222 ssh-ed25519 {KEY}"),
                "expires_at": "2026-11-22T10:30:00+00:00", "workdir": "/home/ubuntu/workspace",
                "web_url": "https://royal-tree.ws.runcode.io", "ssh_config": "Host x\n  HostName y\n"})
+    }
+
+    #[test]
+    fn only_a_gateway_ca_for_exactly_the_gateway_is_kept() {
+        let ca = format!("ssh-ed25519 {KEY}");
+        let text = format!(
+            "@cert-authority [ssh.ws.runcode.io]:2222 {ca}\n@cert-authority * {ca}\n\
+             @cert-authority [other.example]:2222 {ca}\n@cert-authority [ssh.ws.runcode.io]:22 {ca}\n\
+             @cert-authority [ssh.ws.runcode.io]:2222,evil {ca}\n@revoked [ssh.ws.runcode.io]:2222 {ca}\n"
+        );
+        assert_eq!(
+            cert_authorities(&text, "ssh.ws.runcode.io", 2222),
+            format!("@cert-authority [ssh.ws.runcode.io]:2222 {ca}\n")
+        );
+        assert_eq!(
+            cert_authorities(&format!("@cert-authority h {ca}"), "h", 22),
+            format!("@cert-authority h {ca}\n")
+        );
+        // A bundle pinned by its CA alone is usable; a wide CA alone is not.
+        let mut b = good();
+        b["known_hosts"] = json!(format!("@cert-authority [ssh.ws.runcode.io]:2222 {ca}"));
+        assert!(validate(&b).unwrap().known_hosts.starts_with("@cert-authority "));
+        b["known_hosts"] = json!(format!("@cert-authority * {ca}"));
+        assert!(validate(&b).is_err());
     }
 
     #[test]

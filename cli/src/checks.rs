@@ -59,6 +59,7 @@ pub fn bundle_json(data: &[u8]) {
         port: b.port,
         user: &b.user,
         identity: Path::new("/k/id_ed25519"),
+        certificate: None,
         known_hosts: Path::new("/k/known_hosts"),
         control_path: Some(Path::new("/tmp/runcode-0/ws-1")),
         persist: 300,

@@ -10,6 +10,7 @@ pub mod checks;
 mod claude;
 mod cli;
 mod commands;
+mod credential;
 mod ctx;
 pub mod error;
 mod forwards;

@@ -42,6 +42,8 @@ pub struct Spec<'a> {
     pub port: u16,
     pub user: &'a str,
     pub identity: &'a Path,
+    /// The certificate offered with the key (a certificate session).
+    pub certificate: Option<&'a Path>,
     pub known_hosts: &'a Path,
     /// `None` where multiplexing is unavailable (Windows).
     pub control_path: Option<&'a Path>,
@@ -76,6 +78,9 @@ pub fn render(spec: &Spec<'_>) -> Result<String> {
         identity = quote(spec.identity)?,
         known = quote(spec.known_hosts)?,
     );
+    if let Some(cert) = spec.certificate {
+        out.push_str(&format!("  CertificateFile {}\n", quote(cert)?));
+    }
     if let Some(control) = spec.control_path {
         out.push_str(&format!(
             "  ControlMaster auto\n  ControlPath {}\n  ControlPersist {}\n",
@@ -98,6 +103,7 @@ mod tests {
             port: 2222,
             user: "dev",
             identity: Path::new("/home/a b/.cache/runcode/ws-1/id_ed25519"),
+            certificate: None,
             known_hosts: Path::new("/h/100%/known_hosts"),
             control_path: Some(Path::new("/tmp/runcode-0/ws-1")),
             persist: 300,

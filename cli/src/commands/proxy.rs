@@ -65,9 +65,18 @@ fn pin(ctx: &Ctx, s: &Session) -> Result<()> {
     let known = std::fs::read_to_string(dir.join("known_hosts"))
         .map_err(Error::io(dir.join("known_hosts")))?;
     let host = synthetic_host(s.meta.ws_id);
-    let pins: String = bundle::normalise_known_hosts(&known)
+    // Host keys and gateway CAs alike, pinned to the synthetic name.
+    let pins: String = known
         .lines()
-        .filter_map(|l| l.split_once(' ').map(|(_, key)| format!("{host} {key}\n")))
+        .filter_map(|l| {
+            let (marker, rest) = match l.strip_prefix("@cert-authority ") {
+                Some(rest) => ("@cert-authority ", rest),
+                None => ("", l),
+            };
+            let line = bundle::normalise_known_hosts(rest);
+            let (_, key) = line.trim_end().split_once(' ')?;
+            Some(format!("{marker}{host} {key}\n"))
+        })
         .collect();
     paths::write_private(&crate::sshconfig::pins_file(&dir), pins.as_bytes(), 0o600)
 }

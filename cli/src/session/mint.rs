@@ -6,6 +6,8 @@
 use super::store::{FORMAT, load, unknown_format};
 use super::{Policy, Request, Session, store};
 use crate::bundle;
+use crate::credential;
+use runcode_rules::time::now;
 use crate::ctx::Ctx;
 use crate::error::{Error, Result};
 use crate::paths::{self, Paths};
@@ -111,5 +113,6 @@ fn mint_with(ctx: &Ctx, id: u64, key: &ssh_key::PrivateKey, ttl: u64) -> Result<
     })?;
     let raw = ctx.api()?.mint(id, &public_line, ttl, &client_name())?;
     let bundle = bundle::validate(&raw)?;
-    store::write(&ctx.paths, id, key, &public_line, &bundle)
+    let credential = credential::validate(&raw["credential"], &public, &bundle.user, now())?;
+    store::write(&ctx.paths, id, key, &public_line, &bundle, &credential)
 }

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{Session, socket};
 use crate::bundle::Bundle;
+use crate::credential::Credential;
 use crate::error::{Error, Result};
 use crate::paths::{self, Paths};
 use crate::sshconfig;
@@ -54,6 +55,9 @@ pub fn load(paths: &Paths, id: u64) -> Option<Session> {
 
 /// The format of a session on disk that this runcode cannot read, if that
 /// is why `load` found none.
+/// The certificate of a certificate session, beside its key.
+pub const CERTIFICATE: &str = "id_ed25519-cert.pub";
+
 /// The file of a session directory that records its forwards (kept by
 /// `forwards`).
 pub const FORWARDS: &str = "forwards.json";
@@ -91,6 +95,7 @@ pub(super) fn write(
     key: &ssh_key::PrivateKey,
     public_line: &str,
     b: &Bundle,
+    credential: &Credential,
 ) -> Result<Session> {
     let dir = paths.session_dir(id);
     if let Some(old) = load(paths, id) {
@@ -110,16 +115,28 @@ pub(super) fn write(
         0o600,
     )?;
     paths::write_private(&dir.join("known_hosts"), b.known_hosts.as_bytes(), 0o600)?;
+    let certificate = dir.join(CERTIFICATE);
+    match credential {
+        Credential::Certificate { line, .. } => {
+            paths::write_private(&certificate, line.as_bytes(), 0o600)?;
+        }
+        Credential::Key => {
+            let _ = std::fs::remove_file(&certificate);
+        }
+    }
+    let certified = matches!(credential, Credential::Certificate { .. });
+    let end = credential.session_end(b.expires_at);
     let control_path = socket::control_path(&dir, id)?;
     let alias = format!("runcode-{}", b.user);
     let config = dir.join("config");
-    let left = b.expires_at - now();
+    let left = end - now();
     let text = sshconfig::render(&sshconfig::Spec {
         alias: &alias,
         host: &b.host,
         port: b.port,
         user: &b.user,
         identity: &dir.join("id_ed25519"),
+        certificate: certified.then_some(certificate.as_path()),
         known_hosts: &dir.join("known_hosts"),
         control_path: control_path.as_deref(),
         persist: sshconfig::persist_secs(left),
@@ -135,8 +152,8 @@ pub(super) fn write(
         user: b.user.clone(),
         web_url: b.web_url.clone(),
         workdir: b.workdir.clone(),
-        expires_at: iso8601(b.expires_at),
-        expires_epoch: b.expires_at,
+        expires_at: iso8601(end),
+        expires_epoch: end,
         control_path,
     };
     let json = serde_json::to_vec_pretty(&meta).map_err(Error::encode("meta.json"))?;
