@@ -241,7 +241,12 @@ mod tests {
         // A bundle pinned by its CA alone is usable; a wide CA alone is not.
         let mut b = good();
         b["known_hosts"] = json!(format!("@cert-authority [ssh.ws.runcode.io]:2222 {ca}"));
-        assert!(validate(&b).unwrap().known_hosts.starts_with("@cert-authority "));
+        assert!(
+            validate(&b)
+                .unwrap()
+                .known_hosts
+                .starts_with("@cert-authority ")
+        );
         b["known_hosts"] = json!(format!("@cert-authority * {ca}"));
         assert!(validate(&b).is_err());
     }

@@ -42,7 +42,12 @@ fn refuse(why: &str) -> Error {
 
 /// Validates `field` (the bundle's `credential`) against the key this CLI
 /// made (`key`), the bundle's `user` and the time `now`.
-pub fn validate(field: &Value, key: &ssh_key::PublicKey, user: &str, now: i64) -> Result<Credential> {
+pub fn validate(
+    field: &Value,
+    key: &ssh_key::PublicKey,
+    user: &str,
+    now: i64,
+) -> Result<Credential> {
     let kind = match field {
         Value::Null => return Ok(Credential::Key),
         Value::Object(map) => map.get("type").and_then(Value::as_str).unwrap_or("key"),
@@ -81,7 +86,9 @@ fn certificate(text: &str, key: &ssh_key::PublicKey, user: &str, now: i64) -> Re
         return Err(refuse("is not a user certificate"));
     }
     if cert.public_key() != key.key_data() {
-        return Err(refuse("certifies another key than the one this runcode made"));
+        return Err(refuse(
+            "certifies another key than the one this runcode made",
+        ));
     }
     if !cert.valid_principals().iter().any(|p| p == user) {
         return Err(refuse("is not valid for the bundle's user"));
@@ -170,23 +177,51 @@ mod tests {
         let mine = key();
         let good = cert(&mine, CertType::User, "royal-tree", NOW - 10, NOW + 600);
         let bad = [
-            ("another key", cert(&key(), CertType::User, "royal-tree", NOW - 10, NOW + 600)),
-            ("a host certificate", cert(&mine, CertType::Host, "royal-tree", NOW - 10, NOW + 600)),
-            ("the wrong principal", cert(&mine, CertType::User, "root", NOW - 10, NOW + 600)),
-            ("expired", cert(&mine, CertType::User, "royal-tree", NOW - 600, NOW - 1)),
-            ("not yet valid", cert(&mine, CertType::User, "royal-tree", NOW + 3600, NOW + 7200)),
+            (
+                "another key",
+                cert(&key(), CertType::User, "royal-tree", NOW - 10, NOW + 600),
+            ),
+            (
+                "a host certificate",
+                cert(&mine, CertType::Host, "royal-tree", NOW - 10, NOW + 600),
+            ),
+            (
+                "the wrong principal",
+                cert(&mine, CertType::User, "root", NOW - 10, NOW + 600),
+            ),
+            (
+                "expired",
+                cert(&mine, CertType::User, "royal-tree", NOW - 600, NOW - 1),
+            ),
+            (
+                "not yet valid",
+                cert(&mine, CertType::User, "royal-tree", NOW + 3600, NOW + 7200),
+            ),
             ("a second line", format!("{good}\n{good}")),
             ("a trailing directive", format!("{good}\nProxyCommand sh")),
-            ("garbage", "ssh-ed25519-cert-v01@openssh.com AAAAnotbase64".to_owned()),
+            (
+                "garbage",
+                "ssh-ed25519-cert-v01@openssh.com AAAAnotbase64".to_owned(),
+            ),
             ("a plain key", mine.public_key().to_openssh().unwrap()),
-            ("an odd comment", format!("{} x;y", good.rsplit_once(' ').map_or(good.as_str(), |(a, _)| a))),
+            (
+                "an odd comment",
+                format!(
+                    "{} x;y",
+                    good.rsplit_once(' ').map_or(good.as_str(), |(a, _)| a)
+                ),
+            ),
         ];
         for (what, line) in bad {
-            let err = check(&json!({"type": "certificate", "certificate": line}), &mine)
-                .expect_err(what);
+            let err =
+                check(&json!({"type": "certificate", "certificate": line}), &mine).expect_err(what);
             assert_eq!(err.code().as_str(), "unsafe_bundle", "{what}");
         }
-        for field in [json!("key"), json!({"type": "password"}), json!({"type": "certificate", "certificate": 7})] {
+        for field in [
+            json!("key"),
+            json!({"type": "password"}),
+            json!({"type": "certificate", "certificate": 7}),
+        ] {
             assert!(check(&field, &mine).is_err(), "{field}");
         }
     }

@@ -22,7 +22,7 @@ fn server(cli: &Cli) -> Command {
 }
 
 /// `tools/call` through the Inspector: the result object.
-fn call(cli: &Cli, tool: &str, args: &[(&str, Value)]) -> Value {
+pub(crate) fn call(cli: &Cli, tool: &str, args: &[(&str, Value)]) -> Value {
     let mut method = vec![
         "--method".to_owned(),
         "tools/call".to_owned(),

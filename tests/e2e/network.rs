@@ -341,3 +341,26 @@ fn context_on_a_frozen_link_is_asked_again_on_a_new_connection() {
     let digest = cli.ok(&["context"]);
     assert_eq!(digest["os"], "Linux", "{digest}");
 }
+
+#[test]
+fn the_mcp_exec_tool_picks_its_run_up_after_a_reset() {
+    let (dp, cli) = with_relay();
+    let runs = dp.data_dir.join("ws-1001/cache/runcode/runs");
+    let printed = move || {
+        std::fs::read_dir(&runs).ok().is_some_and(|dir| {
+            dir.flatten().any(|run| {
+                std::fs::read_to_string(run.path().join("out")).is_ok_and(|o| o == "a\n")
+            })
+        })
+    };
+    std::thread::scope(|scope| {
+        let call = scope.spawn(|| crate::mcp::call(&cli, "exec", &[("command", json!(RUN))]));
+        wait_until("the run printed its first line", WAIT, printed);
+        link(&dp, json!({"reset": true}));
+        let result = call.join().unwrap();
+        let value = &result["structuredContent"];
+        assert_eq!(value["exit_status"], 7, "{result}");
+        assert_eq!(value["stdout"], "a\nb\n", "{result}");
+        assert_eq!(value["stderr"], "A\nB\n", "{result}");
+    });
+}

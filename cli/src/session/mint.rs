@@ -7,10 +7,10 @@ use super::store::{FORMAT, load, unknown_format};
 use super::{Policy, Request, Session, store};
 use crate::bundle;
 use crate::credential;
-use runcode_rules::time::now;
 use crate::ctx::Ctx;
 use crate::error::{Error, Result};
 use crate::paths::{self, Paths};
+use runcode_rules::time::now;
 
 /// The session to use for workspace `id`: the cached one when `req`'s
 /// policy accepts it (and `--force` was not given), else a new one. Returns
