@@ -116,12 +116,7 @@ pub fn start_keeper(id: u64) {
 pub fn keep(paths: &Paths, id: u64) -> Result<i32> {
     let dir = paths.session_dir(id);
     let lock_path = dir.join(".forwards.lock");
-    let lock = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&lock_path)
-        .map_err(Error::io(&lock_path))?;
+    let lock = paths::lock_file(&lock_path)?;
     if lock.try_lock().is_err() {
         return Ok(0);
     }

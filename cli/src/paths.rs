@@ -125,6 +125,16 @@ fn stable_for(exe: &Path) -> Option<PathBuf> {
     None
 }
 
+/// Opens (creating it) the lock file `path`, for `lock` or `try_lock`.
+pub fn lock_file(path: &Path) -> Result<std::fs::File> {
+    std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(path)
+        .map_err(Error::io(path))
+}
+
 /// Creates `dir` (and parents) and makes it private (0700).
 pub fn private_dir(dir: &Path) -> Result<()> {
     runcode_rules::fs::private_dir(dir).map_err(Error::io(dir))

@@ -108,6 +108,25 @@ const HEADER: &str = "# Benchmarks\n\nThe figures of docs/quality.md, produced b
 stated as a ratio against a baseline measured in the same run, since the machines are shared and noisy; each \
 figure is the median of the runs, with the range beside it.\n";
 
+/// `cli` with `args`, as a user runs it against `plane`: a scrubbed
+/// environment, its own HOME, no stdin.
+pub fn runcode(
+    cli: &Path,
+    home: &Path,
+    plane: &crate::plane::Plane,
+    args: &[&str],
+) -> std::process::Command {
+    let mut c = std::process::Command::new(cli);
+    c.env_clear()
+        .env("PATH", "/usr/bin:/bin")
+        .env("HOME", home)
+        .env("RUNCODE_API_BASE", plane.api())
+        .env("RUNCODE_TOKEN", plane.token())
+        .args(args)
+        .stdin(std::process::Stdio::null());
+    c
+}
+
 /// A one-line description of the machine, for the report.
 pub fn machine() -> String {
     let cpu = std::fs::read_to_string("/proc/cpuinfo")

@@ -38,12 +38,7 @@ fn reusable(paths: &Paths, id: u64, req: Request) -> Option<Session> {
 fn acquire_locked(ctx: &Ctx, id: u64, req: Request) -> Result<(Session, bool)> {
     paths::private_dir(&ctx.paths.cache)?;
     let lock_path = ctx.paths.cache.join(format!(".ws-{id}.lock"));
-    let lock = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&lock_path)
-        .map_err(Error::io(&lock_path))?;
+    let lock = paths::lock_file(&lock_path)?;
     lock.lock().map_err(Error::io(&lock_path))?;
     let acquired = match reusable(&ctx.paths, id, req) {
         Some(s) => (s, true),

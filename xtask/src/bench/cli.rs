@@ -25,17 +25,7 @@ pub fn run() -> Result<(), String> {
     std::fs::create_dir_all(&home).map_err(|e| e.to_string())?;
     let plane = plane::start(&dir.join("data"), &[])?;
     let cli = sh::root().join("target/release/runcode");
-    let runcode = |args: &[&str]| {
-        let mut c = Command::new(&cli);
-        c.env_clear()
-            .env("PATH", "/usr/bin:/bin")
-            .env("HOME", &home)
-            .env("RUNCODE_API_BASE", plane.api())
-            .env("RUNCODE_TOKEN", plane.token())
-            .args(args)
-            .stdin(Stdio::null());
-        c
-    };
+    let runcode = |args: &[&str]| super::runcode(&cli, &home, &plane, args);
     let out = runcode(&["--json", "connect", "1001"])
         .output()
         .map_err(|e| e.to_string())?;

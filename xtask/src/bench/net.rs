@@ -18,17 +18,7 @@ pub fn p12(dir: &std::path::Path, cli: &std::path::Path, runs: usize) -> Result<
     let home = dir.join("home-p12");
     std::fs::create_dir_all(&home).map_err(|e| e.to_string())?;
     let plane = plane::start(&dir.join("data-p12"), &["--relay"])?;
-    let runcode = |args: &[&str]| {
-        let mut c = Command::new(cli);
-        c.env_clear()
-            .env("PATH", "/usr/bin:/bin")
-            .env("HOME", &home)
-            .env("RUNCODE_API_BASE", plane.api())
-            .env("RUNCODE_TOKEN", plane.token())
-            .args(args)
-            .stdin(Stdio::null());
-        c
-    };
+    let runcode = |args: &[&str]| super::runcode(cli, &home, &plane, args);
     let link = serde_json::json!({"delay_ms": RTT.as_millis()}).to_string();
     let status = Command::new("curl")
         .args(["-sf", "-X", "POST", "-H"])
