@@ -95,7 +95,11 @@ fn finish(mut run: Running) -> (Option<i32>, String, Vec<String>, String) {
 
 /// Processes anywhere whose environment carries `RUNCODE_RUN_ID=<run_id>`.
 fn processes_of_run(run_id: &str) -> usize {
-    let entry = format!("RUNCODE_RUN_ID={run_id}");
+    processes_with(&format!("RUNCODE_RUN_ID={run_id}"))
+}
+
+/// Processes anywhere whose environment holds exactly `entry`.
+fn processes_with(entry: &str) -> usize {
     std::fs::read_dir("/proc")
         .unwrap()
         .flatten()
@@ -259,16 +263,7 @@ fn stopping_the_devplane_ends_what_its_workspaces_started() {
     ]);
     assert!(out.status.success());
     let marker = format!("RUNCODE_GATEWAY={}", dp.data_dir.join("ws-1001").display());
-    let marked = || {
-        std::fs::read_dir("/proc")
-            .unwrap()
-            .flatten()
-            .filter(|e| {
-                std::fs::read(e.path().join("environ"))
-                    .is_ok_and(|raw| raw.split(|b| *b == 0).any(|v| v == marker.as_bytes()))
-            })
-            .count()
-    };
+    let marked = || processes_with(&marker);
     wait_until("the detached sleep runs", WAIT, || marked() > 0);
     assert!(dp.stop().success());
     wait_until("nothing the workspace started is left", WAIT, || {
