@@ -39,6 +39,10 @@ pub fn bound() -> Duration {
         .map_or(RESUME_BOUND, Duration::from_secs)
 }
 
+/// The first pause between two tries to reach the workspace; it doubles up
+/// to 5 s.
+const FIRST_PAUSE: Duration = Duration::from_millis(250);
+
 /// Where a run's bytes go, and what it reads.
 pub struct Io<'a> {
     /// Forward the CLI's own stdin (else the command reads nothing). A
@@ -112,9 +116,8 @@ pub fn run(
         interrupt::check()?;
         let code = remote::exit_code(status);
         if fed.closed {
-            // Its output has nowhere to go: the command ends, as a command
-            // whose pipe closed does.
-            remote::end_remote(&s, &run_id);
+            // Its output had nowhere to go: `stream` ended it, as a command
+            // whose pipe closed ends.
             return Ok((s, code));
         }
         if code != 255 {
@@ -145,9 +148,6 @@ pub fn run(
                 reason: remote::dropped_reason(&said),
             });
         }
-        ctx.out.progress(&format!(
-            "runcode: the connection to #{ws} dropped during run {run_id}; reconnecting to pick it up"
-        ));
         // The run's fate decides: never started, run it; else follow it.
         match follow(ctx, req, s, &run_id, got, io)? {
             Followed::NeverStarted(back) => s = back,
@@ -181,10 +181,15 @@ pub fn follow(
     let mut minted = false;
     let mut lost = false;
     let _handled = interrupt::handled();
+    // (A command that exited 255 itself, or ended as the link did, is
+    // found done: its last bytes are fetched without a word.)
     match reach(ctx, req, &mut s, run_id, &mut minted)? {
         State::Unknown => return Ok(Followed::NeverStarted(s)),
         State::Lost => lost = true,
-        State::Running | State::Done(_) => {}
+        State::Running => ctx.out.progress(&format!(
+            "runcode: the connection to #{ws} dropped during run {run_id}; reconnected, following it"
+        )),
+        State::Done(_) => {}
     }
     loop {
         let call = Call::new(&s);
@@ -201,7 +206,6 @@ pub fn follow(
         )?;
         interrupt::check()?;
         if fed.closed {
-            remote::end_remote(&s, run_id);
             return Ok(Followed::Ended(s, remote::exit_code(status)));
         }
         if remote::exit_code(status) == 255 {
@@ -247,7 +251,7 @@ fn reach(
 ) -> Result<State> {
     let ws = s.meta.ws_id;
     let deadline = Instant::now() + bound();
-    let mut pause = Duration::from_millis(250);
+    let mut pause = FIRST_PAUSE;
     loop {
         let call = Call::new(s);
         let mut cmd = call.ssh_raw(s, &runs::probe_line(run_id));
@@ -260,6 +264,11 @@ fn reach(
             return Ok(state);
         }
         let said = call.diagnostics();
+        if pause == FIRST_PAUSE {
+            ctx.out.progress(&format!(
+                "runcode: lost the connection to #{ws} during run {run_id}; reconnecting"
+            ));
+        }
         if said.contains(": Permission denied (") && !*minted {
             *minted = true;
             drop(call);
@@ -339,8 +348,12 @@ fn stream(
     let mut err = child.stderr.take().expect("piped");
     let (stdout, stderr) = (&mut *io.stdout, &mut *io.stderr);
     let (status, (out_n, out_closed), (err_n, err_closed)) = std::thread::scope(|scope| {
-        let o = scope.spawn(move || pass(&mut out, stdout));
-        let e = scope.spawn(move || pass(&mut err, stderr));
+        // A reader that went away (`| head`) ends the run at once: with a
+        // master holding the pipes, nothing else would, and the command
+        // would write into its run's files for ever.
+        let end = || remote::end_remote(s, run_id);
+        let o = scope.spawn(move || pass(&mut out, stdout, end));
+        let e = scope.spawn(move || pass(&mut err, stderr, end));
         let status = child.wait();
         if interrupt::interrupted() {
             remote::end_remote(s, run_id);
@@ -362,8 +375,8 @@ fn stream(
 
 /// Copies `from` to `to` as it comes (each chunk flushed: an agent reading
 /// the output sees it at once); returns the bytes passed on, and whether
-/// `to` went away (a closed pipe), which stops the copy.
-fn pass(from: &mut impl Read, to: &mut (dyn Write + Send)) -> (u64, bool) {
+/// `to` went away (a closed pipe), which stops the copy after `on_close`.
+fn pass(from: &mut impl Read, to: &mut (dyn Write + Send), on_close: impl FnOnce()) -> (u64, bool) {
     let mut buf = vec![0u8; 64 * 1024];
     let mut total = 0;
     loop {
@@ -371,6 +384,7 @@ fn pass(from: &mut impl Read, to: &mut (dyn Write + Send)) -> (u64, bool) {
             Ok(0) => return (total, false),
             Ok(n) => {
                 if to.write_all(&buf[..n]).and_then(|()| to.flush()).is_err() {
+                    on_close();
                     return (total, true);
                 }
                 total += n as u64;
