@@ -12,7 +12,7 @@ use crate::{bundle, claude, sshconfig, text};
 pub type Check = fn(&[u8]);
 
 /// Every target, by the name its fuzz target and corpus directory carry.
-pub const TARGETS: [(&str, Check); 9] = [
+pub const TARGETS: [(&str, Check); 10] = [
     ("known_hosts", known_hosts),
     ("bundle_json", bundle_json),
     ("bundle_times", bundle_times),
@@ -22,7 +22,47 @@ pub const TARGETS: [(&str, Check); 9] = [
     ("statusline_stdin", statusline_stdin),
     ("workspace_list", workspace_list),
     ("api_answer", api_answer),
+    ("credential", credential),
 ];
+
+/// The key the `credential` check's certificates are for: a fixed one, so
+/// the committed corpus can hold certificates of it.
+pub fn fuzz_key() -> ssh_key::PrivateKey {
+    ssh_key::private::Ed25519Keypair::from_seed(&[7; 32]).into()
+}
+
+/// A credential field (the input is its certificate text, or a CA line)
+/// is refused, or is one certificate line for exactly the fixed key and
+/// user, valid now; the session never ends after the bundle says; and a CA
+/// line is kept only as `@cert-authority <exactly the gateway> <key>`.
+pub fn credential(data: &[u8]) {
+    let text = String::from_utf8_lossy(data);
+    let key = fuzz_key();
+    let now = 1_795_343_400;
+    let field = serde_json::json!({"type": "certificate", "certificate": text});
+    if let Ok(got) = crate::credential::validate(&field, key.public_key(), "royal-tree", now) {
+        let crate::credential::Credential::Certificate { line, valid_before } = &got else {
+            panic!("a certificate field gave {got:?}");
+        };
+        let body = line.strip_suffix('\n').expect("one line, ended");
+        assert!(!body.chars().any(char::is_control), "{line:?}");
+        let cert = ssh_key::Certificate::from_openssh(body).expect("parses again");
+        assert_eq!(cert.public_key(), key.public_key().key_data());
+        assert!(cert.valid_principals().iter().any(|p| p == "royal-tree"));
+        assert!(*valid_before > now);
+        assert!(got.session_end(now + 60) <= now + 60);
+    }
+    let kept = bundle::cert_authorities(&text, "gw.example", 2222);
+    for line in kept.lines() {
+        let fields: Vec<&str> = line.split(' ').collect();
+        assert_eq!(fields.len(), 4, "{line:?}");
+        assert_eq!(
+            &fields[..2],
+            ["@cert-authority", "[gw.example]:2222"],
+            "{line:?}"
+        );
+    }
+}
 
 /// known_hosts normalisation keeps only `<pattern> <keytype> <base64>`
 /// lines, and normalising twice changes nothing.

@@ -14,6 +14,7 @@ proptest! {
         checks::bundle_times(s.as_bytes());
         checks::managed_block(s.as_bytes());
         checks::statusline_stdin(s.as_bytes());
+        checks::credential(s.as_bytes());
     }
 
     #[test]
@@ -43,6 +44,21 @@ proptest! {
             "known_hosts": "h ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOIs",
             "expires_at": "2026-11-22T10:30:00+00:00", "workdir": wd, "web_url": url});
         checks::bundle_json(&serde_json::to_vec(&value).unwrap());
+    }
+
+    #[test]
+    fn certificate_lines_of_near_valid_shape(
+        kind in "(ssh-ed25519|ecdsa-sha2-nistp256|ssh-rsa)(-cert-v01@openssh.com)?",
+        blob in "AAAA[A-Za-z0-9+/]{0,200}={0,2}",
+        comment in "[ -~]{0,12}",
+        second in proptest::option::of("[ -~]{0,20}"),
+    ) {
+        let mut text = format!("{kind} {blob} {comment}");
+        if let Some(more) = second {
+            text = format!("{text}\n{more}");
+        }
+        checks::credential(text.as_bytes());
+        checks::credential(format!("@cert-authority [gw.example]:2222 {kind} {blob}").as_bytes());
     }
 
     #[test]
