@@ -109,7 +109,7 @@ pub fn run(
     loop {
         let call = Call::new(&s);
         let run_id = call.run_id().to_owned();
-        let acked = runs::acked(&s);
+        let acked = runs::due(&s);
         let cmd = call.ssh_raw(&s, &runs::wrap(&run_id, line, &acked));
         let (status, fed) = stream(&s, &run_id, cmd, io, &mut got)?;
         // `stream` has ended the run on the workspace after Ctrl-C.

@@ -26,10 +26,16 @@ const BASE: &str = "\"${XDG_CACHE_HOME:-$HOME/.cache}/runcode/runs\"";
 /// (minutes) after they ended.
 const EXPIRE_MINUTES: u32 = 24 * 60;
 
+/// Acknowledged runs are removed on the workspace this many at a time:
+/// the clean-up then costs the wrapper a process or two once every so many
+/// runs, not on each (P4).
+pub const ACK_BATCH: usize = 8;
+
 /// The remote command line of a recorded run: `line` runs in the remote
 /// user's shell as it always did, with the run id exported, its output
-/// kept in the run's files and passed on; runs acknowledged earlier
-/// (`acked`) and expired ones are removed in the background afterwards.
+/// kept in the run's files and passed on (four processes: `mkdir`,
+/// `mkfifo`, two `tee`). When `acked` names runs, those and the expired
+/// ones are removed in the background afterwards.
 pub fn wrap(run_id: &str, line: &str, acked: &[String]) -> String {
     let id = shell_quote(run_id);
     let gone: String = acked
@@ -37,15 +43,20 @@ pub fn wrap(run_id: &str, line: &str, acked: &[String]) -> String {
         .filter(|a| valid_id(a))
         .map(|a| format!(" \"$b\"/{a}"))
         .collect();
+    let clean = if gone.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "( rm -rf{gone}; find \"$b\" -mindepth 2 -maxdepth 2 \\( -name status -o -name void \\) -mmin +{EXPIRE_MINUTES} 2>/dev/null \
+             | while read -r f; do rm -rf \"${{f%/*}}\"; done ) </dev/null >/dev/null 2>&1 & "
+        )
+    };
     format!(
         "export {RUN_ID_VAR}={id}; b={BASE}; d=\"$b\"/{id}; \
          {{ mkdir \"$d\" 2>/dev/null || {{ mkdir -p \"$b\" && mkdir \"$d\"; }}; }} && echo $$ > \"$d/pid\" && mkfifo \"$d/o\" \"$d/e\" \
          || {{ echo \"runcode: cannot record run {run_id} in $b on the workspace (run with --no-resume to go without)\" >&2; exit 125; }}; \
          tee -p \"$d/out\" < \"$d/o\" & tee -p \"$d/err\" < \"$d/e\" >&2 & \
-         ( {line} ) > \"$d/o\" 2> \"$d/e\"; s=$?; wait; rm -f \"$d/o\" \"$d/e\"; echo $s > \"$d/status\"; \
-         ( rm -rf{gone}; find \"$b\" -mindepth 2 -maxdepth 2 \\( -name status -o -name void \\) -mmin +{EXPIRE_MINUTES} 2>/dev/null \
-         | while read -r f; do rm -rf \"${{f%/*}}\"; done ) </dev/null >/dev/null 2>&1 & \
-         exit $s"
+         ( {line} ) > \"$d/o\" 2> \"$d/e\"; s=$?; wait; echo $s > \"$d/status\"; {clean}exit $s"
     )
 }
 
@@ -126,8 +137,19 @@ fn acked_file(s: &Session) -> PathBuf {
     s.dir().join("runs-acked")
 }
 
+/// The acknowledged runs a wrapper should remove: all of them once there
+/// are `ACK_BATCH`, else none yet.
+pub fn due(s: &Session) -> Vec<String> {
+    let acked = acked(s);
+    if acked.len() >= ACK_BATCH {
+        acked
+    } else {
+        Vec::new()
+    }
+}
+
 /// The acknowledged runs waiting to be removed.
-pub fn acked(s: &Session) -> Vec<String> {
+fn acked(s: &Session) -> Vec<String> {
     std::fs::read_to_string(acked_file(s))
         .unwrap_or_default()
         .lines()
