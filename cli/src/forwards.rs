@@ -120,6 +120,11 @@ pub fn keep(paths: &Paths, id: u64) -> Result<i32> {
     if lock.try_lock().is_err() {
         return Ok(0);
     }
+    paths::write_private(
+        &dir.join(session::KEEPER),
+        format!("{}\n", std::process::id()).as_bytes(),
+        0o600,
+    )?;
     loop {
         std::thread::sleep(EVERY);
         let Some(s) = session::load(paths, id) else {

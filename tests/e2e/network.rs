@@ -325,10 +325,17 @@ fn a_forward_comes_back_by_itself_after_the_link_resets() {
     assert_eq!(listed["forwards"][0]["local"], local);
     assert_eq!(listed["forwards"][0]["state"], "up", "{listed}");
 
-    cli.ok(&["forward", &remote.to_string(), "--cancel"]);
+    let keeper = std::fs::read_to_string(cli.session_dir(1001).join("forwards.pid")).unwrap();
+    let keeper = std::path::PathBuf::from(format!("/proc/{}", keeper.trim()));
+    assert!(keeper.exists(), "the keeper runs");
     let _ = cli.run(&["exec", "--", &format!("pkill -f 'http.server {remote}'")]);
     cli.ok(&["disconnect"]);
     wait_until("the local end is closed", WAIT, || fetch(local).is_none());
+    // disconnect ends the keeper itself, not at its next look.
+    wait_until("the keeper is gone", Duration::from_millis(500), || {
+        !keeper.exists()
+            || std::fs::read_to_string(keeper.join("stat")).is_ok_and(|s| s.contains(") Z "))
+    });
 }
 
 #[test]

@@ -58,6 +58,32 @@ pub fn load(paths: &Paths, id: u64) -> Option<Session> {
 /// The certificate of a certificate session, beside its key.
 pub const CERTIFICATE: &str = "id_ed25519-cert.pub";
 
+/// The file of a session directory that holds the pid of its forwards'
+/// keeper (written by `forwards::keep`).
+pub const KEEPER: &str = "forwards.pid";
+
+/// Ends the forwards' keeper of session directory `dir` at once, rather
+/// than at its next look: nothing of a session outlives its removal. Only
+/// a process that is a keeper (Linux: its command line says so) is ended.
+fn end_keeper(dir: &std::path::Path) {
+    let Some(pid) = std::fs::read_to_string(dir.join(KEEPER))
+        .ok()
+        .and_then(|t| t.trim().parse::<u32>().ok())
+    else {
+        return;
+    };
+    #[cfg(target_os = "linux")]
+    {
+        let keeper = std::fs::read(format!("/proc/{pid}/cmdline"))
+            .is_ok_and(|c| c.split(|b| *b == 0).any(|a| a == b"keep-forwards"));
+        if keeper {
+            crate::interrupt::send(pid, rustix::process::Signal::TERM);
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = pid;
+}
+
 /// The file of a session directory that records its forwards (kept by
 /// `forwards`).
 pub const FORWARDS: &str = "forwards.json";
@@ -167,6 +193,7 @@ pub fn remove(paths: &Paths, id: u64) -> Result<bool> {
     // The forwards go first: their keeper, seeing none, ends instead of
     // opening a new master once this one is closed.
     let _ = std::fs::remove_file(dir.join(FORWARDS));
+    end_keeper(&dir);
     if let Some(s) = load(paths, id) {
         s.close_master();
     }
