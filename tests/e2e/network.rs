@@ -52,11 +52,15 @@ struct Running {
 /// Starts `runcode exec` of `RUN` (with `extra` flags of exec) and waits
 /// until its first line has arrived, which it answers.
 fn exec_until_first_line(cli: &Cli, extra: &[&str]) -> (Running, String) {
-    let mut child = cli
-        .cmd()
-        .arg("exec")
-        .args(extra)
-        .args(["--", RUN])
+    let mut cmd = cli.cmd();
+    cmd.arg("exec").args(extra).args(["--", RUN]);
+    first_line(cmd)
+}
+
+/// Starts `cmd` with its streams piped and waits until its first line of
+/// stdout has arrived, which it answers.
+fn first_line(mut cmd: std::process::Command) -> (Running, String) {
+    let mut child = cmd
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -170,24 +174,15 @@ fn no_resume_keeps_the_old_rule_a_reset_is_ssh_failed() {
 #[test]
 fn a_link_down_for_good_is_disconnected_naming_the_run_which_attach_picks_up_later() {
     let (dp, cli) = with_relay();
-    let mut child = cli
-        .cmd()
-        // The bound, 5 minutes for users, in seconds here.
-        .env("RUNCODE_RESUME_SECS", "2")
-        .args(["--json", "exec", "--", RUN])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let mut first = String::new();
-    stdout.read_line(&mut first).unwrap();
+    let mut cmd = cli.cmd();
+    // The bound, 5 minutes for users, in seconds here.
+    cmd.env("RUNCODE_RESUME_SECS", "2")
+        .args(["--json", "exec", "--", RUN]);
+    let (run, first) = first_line(cmd);
     assert_eq!(first, "a\n");
     link(&dp, json!({"reset": true, "down": true}));
-    let mut rest = String::new();
-    stdout.read_to_string(&mut rest).unwrap();
-    let status = child.wait().unwrap();
-    assert_eq!(status.code(), Some(255));
+    let (code, rest, _, stderr) = finish(run);
+    assert_eq!(code, Some(255), "{stderr}");
     let failure: Value =
         serde_json::from_str(rest.trim()).unwrap_or_else(|e| panic!("{e}: {rest}"));
     assert_eq!(failure["error"], "disconnected", "{failure}");
@@ -339,12 +334,36 @@ fn a_forward_comes_back_by_itself_after_the_link_resets() {
 }
 
 #[test]
-fn context_on_a_frozen_link_is_asked_again_on_a_new_connection() {
+fn context_whose_link_freezes_mid_probe_is_asked_again_on_a_new_connection() {
     let (dp, cli) = with_relay();
     assert!(cli.run(&["exec", "--", "true"]).status.success());
-    link(&dp, json!({"freeze": true}));
-    let digest = cli.ok(&["context"]);
+    // A slow link, so the probe is still in flight when the link freezes
+    // under the master: the drop comes after the probe started.
+    link(&dp, json!({"delay_ms": 2000}));
+    let probe = cli
+        .cmd()
+        .args(["--json", "context"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The remote probe has started once a process of the workspace runs
+    // (its shell waits there for the script, a round trip away); then the
+    // link freezes under it.
+    let marker = format!("RUNCODE_GATEWAY={}", dp.data_dir.join("ws-1001").display());
+    wait_until("the probe runs on the workspace", WAIT, || {
+        processes_with(&marker) > 0
+    });
+    link(&dp, json!({"freeze": true, "delay_ms": 0}));
+    let out = probe.wait_with_output().unwrap();
+    let digest: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
     assert_eq!(digest["os"], "Linux", "{digest}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("asking again"),
+        "the drop came mid-probe: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]
