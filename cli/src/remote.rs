@@ -200,13 +200,19 @@ pub fn attempt<T>(
             return Err(Error::SshUnreachable { id, reason });
         }
         retries -= 1;
-        ctx.out.progress(&format!(
-            "runcode: ssh could not connect ({}): minting a fresh session and trying once more",
-            crate::text::clean(&reason, false)
-        ));
         drop(call);
-        session = session::replace(ctx, &session, req)?;
+        session = fresh_session(ctx, &session, req, &reason)?;
     }
+}
+
+/// The one more try after ssh could not connect at all (`reason`, from
+/// `failed_before_start`): says so, closes the old master and mints.
+pub fn fresh_session(ctx: &Ctx, old: &Session, req: Request, reason: &str) -> Result<Session> {
+    ctx.out.progress(&format!(
+        "runcode: ssh could not connect ({}): minting a fresh session and trying once more",
+        crate::text::clean(reason, false)
+    ));
+    session::replace(ctx, old, req)
 }
 
 /// ` (<ssh's first line>)`, for the message of a dropped connection.

@@ -22,10 +22,10 @@ use std::time::{Duration, Instant};
 
 use crate::ctx::Ctx;
 use crate::error::{Error, Result};
+use crate::interrupt;
 use crate::remote::{self, Call};
 use crate::runs::{self, State};
 use crate::session::{self, Request, Session};
-use crate::{interrupt, text};
 
 /// How long the CLI keeps trying to reach the workspace again.
 pub const RESUME_BOUND: Duration = Duration::from_secs(300);
@@ -133,12 +133,8 @@ pub fn run(
                 return Err(Error::SshUnreachable { id: ws, reason });
             }
             retries -= 1;
-            ctx.out.progress(&format!(
-                "runcode: ssh could not connect ({}): minting a fresh session and trying once more",
-                text::clean(&reason, false)
-            ));
             drop(call);
-            s = session::replace(ctx, &s, req)?;
+            s = remote::fresh_session(ctx, &s, req, &reason)?;
             continue;
         }
         if !resume || fed.bytes > 0 || (io.stdin && !fed.ended) {
