@@ -28,6 +28,7 @@ pub fn router(app: AppState) -> Router {
         .route("/api/rc/workspace/{id}", delete(remove))
         .route("/_dev/revoke", post(dev_revoke))
         .route("/_dev/expire", post(dev_expire))
+        .route("/_dev/certificate", post(dev_certificate))
         .route("/_dev/drop", post(dev_drop))
         .route("/_dev/hostile", post(dev_hostile))
         .route("/_dev/fault", post(dev_fault))
@@ -240,6 +241,33 @@ async fn dev_expire(
         Json(json!({"error": false, "message": format!("expired the sessions of workspace {id}")}))
             .into_response(),
     )
+}
+
+#[derive(Deserialize)]
+struct ShortCertificate {
+    workspace_id: Option<String>,
+    valid_secs: Option<u64>,
+}
+
+/// Certificate mode: the workspace's next certificate ends `valid_secs`
+/// from now, before the session's `expires_at`.
+async fn dev_certificate(
+    State(app): State<AppState>,
+    Query(q): Query<ShortCertificate>,
+) -> Result<Response, Refusal> {
+    let id = parse_id(q.workspace_id.as_deref())?;
+    let secs = q
+        .valid_secs
+        .ok_or_else(|| Refusal::new(400, "valid_secs must be a number"))?;
+    if app.authorities.is_none() {
+        return Err(Refusal::new(
+            409,
+            "this devplane serves keys, not certificates",
+        ));
+    }
+    app.lock().dev.shorten_next_certificate(id, secs);
+    Ok(Json(json!({"error": false, "message": format!("the next certificate of workspace {id} ends in {secs} s")}))
+        .into_response())
 }
 
 /// The network under open connections goes away: every process below the

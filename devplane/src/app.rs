@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
+use crate::ca::{self, Authorities, Mode};
 use crate::dev::Controls;
 use crate::relay::Relay;
 use crate::sshd::{self, Files, Gateway};
@@ -28,6 +29,8 @@ pub struct Options {
     /// Put a relay with faults on demand (`/_dev/link`) in front of each
     /// gateway; bundles then name the relay.
     pub relay: bool,
+    /// How gateways know minted keys: listed, or certified by a CA.
+    pub credential: Mode,
 }
 
 pub struct App {
@@ -37,6 +40,8 @@ pub struct App {
     pub boot_delay: Duration,
     pub ssh_disabled: bool,
     pub relay: bool,
+    /// The CAs, in certificate mode.
+    pub authorities: Option<Authorities>,
     /// `http://127.0.0.1:<port>`, known once the listener is bound.
     pub base: Mutex<String>,
     inner: Mutex<Inner>,
@@ -83,6 +88,10 @@ impl App {
             saved.token.clone_from(token);
         }
         state::save(&opts.data_dir, &saved)?;
+        let authorities = match opts.credential {
+            Mode::Key => None,
+            Mode::Certificate => Some(Authorities::open(&opts.data_dir)?),
+        };
         let app = Arc::new(App {
             data_dir: opts.data_dir.clone(),
             sshd,
@@ -90,6 +99,7 @@ impl App {
             boot_delay: opts.boot_delay,
             ssh_disabled: opts.ssh_disabled,
             relay: opts.relay,
+            authorities,
             base: Mutex::new(String::new()),
             inner: Mutex::new(Inner {
                 saved,
@@ -124,6 +134,15 @@ impl App {
         Files::new(&self.data_dir, id)
     }
 
+    fn launch(&self, id: u64) -> Result<Gateway, String> {
+        sshd::launch(
+            &self.sshd,
+            &self.files(id),
+            &self.user,
+            self.authorities.as_ref(),
+        )
+    }
+
     pub fn web_url(&self, ws: &Workspace) -> String {
         format!("{}/ws/{}/", self.base(), ws.title)
     }
@@ -144,7 +163,7 @@ impl App {
                 continue;
             }
             if capable {
-                let gateway = sshd::launch(&self.sshd, &self.files(id), &self.user)?;
+                let gateway = self.launch(id)?;
                 let relay = if self.relay {
                     let relay = tokio::runtime::Handle::current()
                         .block_on(Relay::start(gateway.port))
@@ -200,11 +219,9 @@ impl App {
             .any(|w| w.id == id && w.ssh_capable());
         let app = Arc::clone(&self);
         let launched = if capable {
-            tokio::task::spawn_blocking(move || {
-                sshd::launch(&app.sshd, &app.files(id), &app.user).map(Some)
-            })
-            .await
-            .unwrap_or_else(|e| Err(e.to_string()))
+            tokio::task::spawn_blocking(move || app.launch(id).map(Some))
+                .await
+                .unwrap_or_else(|e| Err(e.to_string()))
         } else {
             Ok(None)
         };
@@ -314,18 +331,55 @@ impl App {
             clock::now() + ttl.clamp(1, MAX_TTL)
         };
         let files = self.files(id);
-        sshd::add_key(&files, &key_line, &format!("runcode-{comment}"), expires)
+        let comment = format!("runcode-{comment}");
+        let certified = self.authorities.is_some();
+        sshd::add_key(&files, &key_line, &comment, expires, certified)
             .map_err(|e| Refusal::new(500, e))?;
         let host_key = files.prepare().map_err(|e| Refusal::new(500, e))?;
+        let (known_hosts, credential) = match &self.authorities {
+            None => (
+                format!("[127.0.0.1]:{port} {host_key}"),
+                serde_json::json!({"type": "key", "certificate": null}),
+            ),
+            Some(ca) => {
+                // `/_dev/certificate` arms a certificate that ends before
+                // the session does.
+                let ends = inner
+                    .dev
+                    .take_short_certificate(id)
+                    .map_or(expires, |secs| expires.min(clock::now() + secs));
+                let now = clock::now();
+                let good = ca
+                    .sign_user(
+                        &key,
+                        &comment,
+                        &[&ws.ssh_user],
+                        ca::user_valid_after(now),
+                        ends,
+                    )
+                    .map_err(|e| Refusal::new(500, e))?;
+                let certificate = inner
+                    .dev
+                    .hostile_certificate(ca, &key, &ws.ssh_user, good, now, &self.data_dir)
+                    .map_err(|e| Refusal::new(500, e))?;
+                let pin = ca
+                    .pin_line("127.0.0.1", port)
+                    .map_err(|e| Refusal::new(500, e))?;
+                (
+                    pin,
+                    serde_json::json!({"type": "certificate", "certificate": certificate}),
+                )
+            }
+        };
         let bundle = serde_json::json!({
             "host": "127.0.0.1",
             "port": port,
             "user": ws.ssh_user,
-            "known_hosts": format!("[127.0.0.1]:{port} {host_key}"),
+            "known_hosts": known_hosts,
             "expires_at": clock::iso8601(expires),
             "web_url": self.web_url(&ws),
             "workdir": files.workdir().display().to_string(),
-            "credential": {"type": "key", "certificate": null},
+            "credential": credential,
             "ssh_config": format!("Host runcode-{user}\n  HostName 127.0.0.1\n  Port {port}\n  User {user}\n", user = ws.ssh_user),
         });
         Ok(inner.dev.hostile_bundle(bundle, &self.data_dir))

@@ -5,6 +5,9 @@
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
+use ssh_key::certificate::CertType;
+
+use crate::ca::{self, Authorities};
 
 /// Ways the next answers can turn hostile.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -28,6 +31,26 @@ pub enum Hostile {
     Missing,
     /// Titles in the workspace list with terminal escape sequences.
     Title,
+    /// Certificate mode: a certificate of another key than the minted one.
+    CertOtherKey,
+    /// Certificate mode: a host certificate of the minted key.
+    CertHost,
+    /// Certificate mode: a certificate for another user.
+    CertPrincipal,
+    /// Certificate mode: a certificate that ended an hour ago.
+    CertExpired,
+    /// Certificate mode: a certificate that starts in an hour.
+    CertFuture,
+    /// Certificate mode: the real certificate and a second line with an
+    /// ssh directive.
+    CertSecondLine,
+    /// Certificate mode: a certificate type and base64 that is not one.
+    CertGarbage,
+    /// Certificate mode: the minted public key itself, no certificate.
+    CertPlainKey,
+    /// Certificate mode: CA lines for every host, a list and another host
+    /// around the real pin.
+    CaWide,
 }
 
 /// An injected fault for requests whose path starts with `path`.
@@ -65,6 +88,8 @@ pub struct Controls {
     faults: Vec<Fault>,
     /// Workspaces whose next mint answers a session that has already expired.
     expiring: Vec<u64>,
+    /// Workspaces whose next certificate ends this many seconds from now.
+    short_certificates: Vec<(u64, u64)>,
     pub log: Vec<Logged>,
 }
 
@@ -81,6 +106,54 @@ impl Controls {
         self.hostile.clear();
         self.faults.clear();
         self.expiring.clear();
+        self.short_certificates.clear();
+    }
+
+    /// Arms workspace `id`'s next certificate to end `secs` from now.
+    pub fn shorten_next_certificate(&mut self, id: u64, secs: u64) {
+        self.short_certificates.push((id, secs));
+    }
+
+    /// Takes the armed certificate life of workspace `id`, if there is one.
+    pub fn take_short_certificate(&mut self, id: u64) -> Option<u64> {
+        let i = self.short_certificates.iter().position(|(w, _)| *w == id)?;
+        Some(self.short_certificates.remove(i).1)
+    }
+
+    /// The certificate a mint answers: `good`, or what an armed hostile
+    /// certificate mode makes of it.
+    pub fn hostile_certificate(
+        &mut self,
+        ca: &Authorities,
+        key: &ssh_key::PublicKey,
+        user: &str,
+        good: String,
+        now: u64,
+        data_dir: &Path,
+    ) -> Result<String, String> {
+        let day = (ca::user_valid_after(now), now + 3600);
+        Ok(if self.take(Hostile::CertOtherKey) {
+            let other = ca::random_key()?;
+            ca.sign_with(None, other.public_key(), CertType::User, &[user], day)?
+        } else if self.take(Hostile::CertHost) {
+            ca.sign_with(None, key, CertType::Host, &[user], day)?
+        } else if self.take(Hostile::CertPrincipal) {
+            ca.sign_with(None, key, CertType::User, &["someone-else"], day)?
+        } else if self.take(Hostile::CertExpired) {
+            ca.sign_with(None, key, CertType::User, &[user], (now - 7200, now - 3600))?
+        } else if self.take(Hostile::CertFuture) {
+            ca.sign_with(None, key, CertType::User, &[user], (now + 3600, now + 7200))?
+        } else if self.take(Hostile::CertSecondLine) {
+            let marker = data_dir.join("pwned-certificate");
+            format!("{good}\nProxyCommand touch {}", marker.display())
+        } else if self.take(Hostile::CertGarbage) {
+            "ssh-ed25519-cert-v01@openssh.com AAAAC3NzaC1lZDI1NTE5AAAAnotacertificate runcode"
+                .to_owned()
+        } else if self.take(Hostile::CertPlainKey) {
+            ca::public_line(key)?
+        } else {
+            good
+        })
     }
 
     /// Arms workspace `id`'s next mint to come back already expired.
@@ -160,6 +233,15 @@ impl Controls {
                  {real}\u{1b}]0;title\u{7}\nnot a key line\n",
                 key = real.split_once(' ').map_or("", |(_, k)| k),
                 m = marker("known-hosts"),
+            )
+            .into();
+        }
+        if self.take(Hostile::CaWide) {
+            let real = b["known_hosts"].as_str().unwrap_or_default().to_owned();
+            let ca = real.rsplit_once(" ssh-").map_or("", |(_, k)| k);
+            b["known_hosts"] = format!(
+                "@cert-authority * ssh-{ca}\n@cert-authority [127.0.0.1]:1,* ssh-{ca}\n\
+                 @cert-authority [gw.example]:22 ssh-{ca}\n@cert-authority 127.0.0.1 ssh-{ca}\n{real}\n"
             )
             .into();
         }

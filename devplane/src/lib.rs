@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod app;
+pub mod ca;
 mod clock;
 pub mod dev;
 mod login;
@@ -71,6 +72,7 @@ fn ready_line(app: &app::App, base: &str, data_dir: &std::path::Path) {
         "web_base": base,
         "token": inner.saved.token,
         "data_dir": data_dir,
+        "credential": if app.authorities.is_some() { "certificate" } else { "key" },
         "workspaces": workspaces,
     });
     println!("{line}");

@@ -46,7 +46,19 @@ enum Command {
         /// the relay.
         #[arg(long)]
         relay: bool,
+        /// How gateways know a minted key: `key` lists it in
+        /// authorized_keys; `certificate` signs it with the devplane's
+        /// user CA (gateways trust only that CA, and are pinned by a host
+        /// CA).
+        #[arg(long, value_enum, default_value_t = Credential::Key)]
+        credential: Credential,
     },
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum Credential {
+    Key,
+    Certificate,
 }
 
 fn main() -> ExitCode {
@@ -58,6 +70,7 @@ fn main() -> ExitCode {
         ssh_disabled,
         token,
         relay,
+        credential,
     } = Cli::parse().command;
     let data_dir = data_dir.unwrap_or_else(default_data_dir);
     let data_dir = std::path::absolute(&data_dir).unwrap_or(data_dir);
@@ -68,6 +81,10 @@ fn main() -> ExitCode {
         ssh_disabled,
         token,
         relay,
+        credential: match credential {
+            Credential::Key => runcode_devplane::ca::Mode::Key,
+            Credential::Certificate => runcode_devplane::ca::Mode::Certificate,
+        },
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::ca::Authorities;
 use crate::{clock, procs};
 
 /// Finds `sshd` on PATH or in `/usr/sbin`.
@@ -27,12 +28,14 @@ pub fn find() -> Result<PathBuf, String> {
 /// The files of one workspace's gateway.
 pub struct Files {
     pub dir: PathBuf,
+    pub id: u64,
 }
 
 impl Files {
     pub fn new(data_dir: &Path, id: u64) -> Files {
         Files {
             dir: data_dir.join(format!("ws-{id}")),
+            id,
         }
     }
     pub fn host_key(&self) -> PathBuf {
@@ -43,6 +46,20 @@ impl Files {
     }
     pub fn authorized_keys(&self) -> PathBuf {
         self.dir.join("authorized_keys")
+    }
+    /// The host key's certificate (certificate mode).
+    pub fn host_certificate(&self) -> PathBuf {
+        self.dir.join("ssh_host_ed25519_key-cert.pub")
+    }
+    /// The keys sshd refuses whatever certifies them (`RevokedKeys`).
+    pub fn revoked_keys(&self) -> PathBuf {
+        self.dir.join("revoked_keys")
+    }
+    /// The keys certified for this gateway's sessions, with their ends,
+    /// as `authorized_keys` lists them in key mode: what a revocation
+    /// moves to `revoked_keys`.
+    pub fn certified(&self) -> PathBuf {
+        self.dir.join("certified_keys")
     }
     pub fn pid_file(&self) -> PathBuf {
         self.dir.join("sshd.pid")
@@ -95,15 +112,26 @@ impl Files {
 }
 
 /// The sshd configuration of one gateway. Paths are quoted so a data dir
-/// with spaces still works.
-pub fn render_config(files: &Files, port: u16, user: &str) -> String {
-    let q = |p: PathBuf| format!("\"{}\"", p.display());
+/// with spaces still works. With `user_ca` (certificate mode) sshd trusts
+/// only that CA's certificates, never an `authorized_keys` file, refuses
+/// the keys in `revoked_keys`, and presents a host certificate.
+pub fn render_config(files: &Files, port: u16, user: &str, user_ca: Option<&Path>) -> String {
+    let q = |p: &Path| format!("\"{}\"", p.display());
+    let trust = match user_ca {
+        None => format!("AuthorizedKeysFile {}\n", q(&files.authorized_keys())),
+        Some(ca) => format!(
+            "AuthorizedKeysFile none\nTrustedUserCAKeys {}\nRevokedKeys {}\nHostCertificate {}\n",
+            q(ca),
+            q(&files.revoked_keys()),
+            q(&files.host_certificate()),
+        ),
+    };
     format!(
         "# Written by runcode-devplane at every start of this workspace.\n\
          ListenAddress 127.0.0.1:{port}\n\
          HostKey {host_key}\n\
          PidFile {pid}\n\
-         AuthorizedKeysFile {keys}\n\
+         {trust}\
          AllowUsers {user}\n\
          PubkeyAuthentication yes\n\
          PasswordAuthentication no\n\
@@ -129,9 +157,8 @@ pub fn render_config(files: &Files, port: u16, user: &str) -> String {
          SetEnv \"{marker}\" \"XDG_CACHE_HOME={cache}\"\n",
         marker = files.marker(),
         cache = files.dir.join("cache").display(),
-        host_key = q(files.host_key()),
-        pid = q(files.pid_file()),
-        keys = q(files.authorized_keys()),
+        host_key = q(&files.host_key()),
+        pid = q(&files.pid_file()),
     )
 }
 
@@ -151,13 +178,33 @@ impl Gateway {
 
 /// Starts the gateway of `files` for `user` and waits until it answers with
 /// an SSH banner. Retries with another port if the chosen one was taken.
-pub fn launch(sshd: &Path, files: &Files, user: &str) -> Result<Gateway, String> {
-    files.prepare()?;
+/// With `authorities` (certificate mode) the host key is certified anew,
+/// for the names ssh reaches the gateway under: its address and the
+/// `config-ssh` host name of the workspace (docs/api.md).
+pub fn launch(
+    sshd: &Path,
+    files: &Files,
+    user: &str,
+    authorities: Option<&Authorities>,
+) -> Result<Gateway, String> {
+    let host_key = files.prepare()?;
     ensure_keys_file(files)?;
+    if let Some(ca) = authorities {
+        let key = ssh_key::PublicKey::from_openssh(&host_key).map_err(|e| e.to_string())?;
+        let synthetic = format!("ws-{}.runcode.invalid", files.id);
+        let cert = ca.sign_host(&key, &["127.0.0.1", &synthetic], clock::now())?;
+        runcode_rules::fs::write_private(
+            &files.host_certificate(),
+            format!("{cert}\n").as_bytes(),
+            0o600,
+        )
+        .map_err(|e| e.to_string())?;
+    }
+    let user_ca = authorities.map(Authorities::user_ca_file);
     let mut last = String::new();
     for _ in 0..3 {
         let port = free_port().map_err(|e| format!("no free port: {e}"))?;
-        std::fs::write(files.config(), render_config(files, port, user))
+        std::fs::write(files.config(), render_config(files, port, user, user_ca))
             .map_err(|e| e.to_string())?;
         if procs::is_root() {
             ensure_privsep_dir(sshd, files)?;
@@ -317,19 +364,34 @@ pub fn kill_stale(files: &Files) {
     let _ = std::fs::remove_file(files.pid_file());
 }
 
+/// Makes the key lists that do not exist yet, empty (sshd refuses every
+/// key when its `RevokedKeys` file cannot be read).
 fn ensure_keys_file(files: &Files) -> Result<(), String> {
-    if !files.authorized_keys().exists() {
-        runcode_rules::fs::write_private(&files.authorized_keys(), b"", 0o600)
-            .map_err(|e| e.to_string())?;
+    for list in [files.authorized_keys(), files.revoked_keys()] {
+        if !list.exists() {
+            runcode_rules::fs::write_private(&list, b"", 0o600).map_err(|e| e.to_string())?;
+        }
     }
     Ok(())
 }
 
 /// Adds `public_key` valid until `expires` (seconds since the epoch), and
-/// drops lines that have expired.
-pub fn add_key(files: &Files, public_key: &str, comment: &str, expires: u64) -> Result<(), String> {
+/// drops lines that have expired: to `authorized_keys`, or with
+/// `certified` to the list of certified keys a revocation reads.
+pub fn add_key(
+    files: &Files,
+    public_key: &str,
+    comment: &str,
+    expires: u64,
+    certified: bool,
+) -> Result<(), String> {
     let now = clock::now();
-    let old = std::fs::read_to_string(files.authorized_keys()).unwrap_or_default();
+    let list = if certified {
+        files.certified()
+    } else {
+        files.authorized_keys()
+    };
+    let old = std::fs::read_to_string(&list).unwrap_or_default();
     let mut lines: Vec<String> = old
         .lines()
         .filter(|l| key_expiry(l).is_some_and(|e| e > now))
@@ -340,13 +402,14 @@ pub fn add_key(files: &Files, public_key: &str, comment: &str, expires: u64) -> 
         clock::sshd_expiry(expires)
     ));
     let text = lines.join("\n") + "\n";
-    runcode_rules::fs::write_private(&files.authorized_keys(), text.as_bytes(), 0o600)
-        .map_err(|e| e.to_string())
+    runcode_rules::fs::write_private(&list, text.as_bytes(), 0o600).map_err(|e| e.to_string())
 }
 
 /// Makes every key expire now (a second ago): sshd refuses them from the
-/// next connection on, as it would once their window ran out.
+/// next connection on, as it would once their window ran out. A
+/// certificate cannot be shortened, so certified keys are revoked.
 pub fn expire(files: &Files) -> Result<(), String> {
+    revoke_certified(files)?;
     let past = clock::sshd_expiry(clock::now().saturating_sub(1));
     let old = std::fs::read_to_string(files.authorized_keys()).unwrap_or_default();
     let text: String = old
@@ -360,13 +423,39 @@ pub fn expire(files: &Files) -> Result<(), String> {
         .map_err(|e| e.to_string())
 }
 
-/// Removes every key: new connections are refused, open ones stay.
+/// Removes every key and revokes every certified one: new connections are
+/// refused, open ones stay.
 pub fn revoke(files: &Files) -> Result<(), String> {
     if files.dir.exists() {
         runcode_rules::fs::write_private(&files.authorized_keys(), b"", 0o600)
             .map_err(|e| e.to_string())?;
+        revoke_certified(files)?;
     }
     Ok(())
+}
+
+/// Moves the certified keys to `revoked_keys` (plain key lines, which sshd
+/// matches against a certificate's key): their certificates stop working
+/// from the next connection on.
+fn revoke_certified(files: &Files) -> Result<(), String> {
+    let certified = std::fs::read_to_string(files.certified()).unwrap_or_default();
+    if certified.trim().is_empty() {
+        return Ok(());
+    }
+    let mut revoked = std::fs::read_to_string(files.revoked_keys()).unwrap_or_default();
+    for line in certified.lines() {
+        let key = line
+            .strip_prefix("expiry-time=\"")
+            .and_then(|l| l.split_once("\" "));
+        if let Some((_, key)) = key {
+            revoked.push_str(key);
+            revoked.push('\n');
+        }
+    }
+    let io = |e: std::io::Error| e.to_string();
+    runcode_rules::fs::write_private(&files.revoked_keys(), revoked.as_bytes(), 0o600)
+        .map_err(io)?;
+    runcode_rules::fs::write_private(&files.certified(), b"", 0o600).map_err(io)
 }
 
 fn key_expiry(line: &str) -> Option<u64> {

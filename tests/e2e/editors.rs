@@ -27,7 +27,7 @@ fn setup() -> (Devplane, Cli, String, PathBuf) {
 
 /// The real ssh with the scratch HOME's config (ssh finds ~/.ssh through
 /// the passwd entry, not $HOME, so the file is named explicitly).
-fn ssh(cli: &Cli, config: &Path, host: &str, command: &str) -> Output {
+pub(crate) fn ssh(cli: &Cli, config: &Path, host: &str, command: &str) -> Output {
     cli_env(cli, Command::new("ssh"))
         .args(["-F"])
         .arg(config)

@@ -8,6 +8,7 @@ mod util;
 mod agents;
 mod agents_mcp;
 mod agents_tui;
+mod certificates;
 mod cli;
 mod devplane;
 mod devplane_lifecycle;

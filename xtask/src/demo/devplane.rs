@@ -3,7 +3,8 @@
 //! login (the consent page driven as a browser would), list, connect with
 //! --start --wait, exec, context, put and get, a forward to a dev server,
 //! config-ssh with the real ssh, the status line, disconnect; then the
-//! devplane stops and nothing it or the CLI started is left running.
+//! devplane stops and nothing it or the CLI started is left running. Last,
+//! one session against a devplane that certifies keys instead.
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -276,6 +277,77 @@ pub fn run(dir: &Path, staged: &stage::Staged, release: &Server) -> Result<(), S
         "detach (the workspace keeps running), then shut the devplane down",
     );
     s.show(&["config-ssh", "--remove"])?;
+    s.show(&["disconnect"])?;
+    drop(plane);
+    let left =
+        runcode_e2e::procs::mentioning(&[&data.display().to_string(), &home.display().to_string()]);
+    if !left.is_empty() {
+        return Err(format!("processes left behind: {left:?}"));
+    }
+    println!("    nothing left running");
+    certificates(dir, staged, release)
+}
+
+/// Step 16: the same CLI against a devplane that signs keys instead of
+/// listing them: its gateways trust only a user CA and present host
+/// certificates.
+fn certificates(dir: &Path, staged: &stage::Staged, release: &Server) -> Result<(), String> {
+    step(
+        16,
+        "the day the backend signs keys: a certificate session, nothing to change",
+    );
+    let data = dir.join("devplane-certificates");
+    let home = dir.join("home-certificates");
+    for d in [&data, &home] {
+        let _ = std::fs::remove_dir_all(d);
+    }
+    std::fs::create_dir_all(&home).map_err(|e| e.to_string())?;
+    let plane = plane::start(&data, &["--boot-delay", "0", "--credential", "certificate"])?;
+    let api = plane.ready["api_base"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let token = plane.ready["token"].as_str().unwrap_or_default().to_owned();
+    let s = Session {
+        shim: &staged.shim,
+        home: home.clone(),
+        env: vec![
+            ("RUNCODE_API_BASE", api.clone()),
+            ("RUNCODE_WEB_BASE", api),
+            ("RUNCODE_TOKEN", token),
+            ("RUNCODE_DOWNLOAD_BASE", release.url("")),
+            (
+                "RUNCODE_CACHE",
+                home.join(".cache/runcode").display().to_string(),
+            ),
+        ],
+    };
+    s.show(&["connect", "1001"])?;
+    let session = home.join(".cache/runcode/ws-1001");
+    let known = std::fs::read_to_string(session.join("known_hosts")).map_err(|e| e.to_string())?;
+    println!(
+        "    pinned: {}",
+        known.trim().split(" AAAA").next().unwrap_or("")
+    );
+    let listed = Command::new("ssh-keygen")
+        .arg("-L")
+        .arg("-f")
+        .arg(session.join("id_ed25519-cert.pub"))
+        .output()
+        .map_err(|e| e.to_string())?;
+    let listed = String::from_utf8_lossy(&listed.stdout);
+    let lines: Vec<&str> = listed.lines().map(str::trim).collect();
+    for (i, line) in lines.iter().enumerate() {
+        if line.starts_with("Type:") || line.starts_with("Valid:") {
+            println!("    certificate {line}");
+        } else if line.starts_with("Principals:") {
+            println!("    certificate {line} {}", lines.get(i + 1).unwrap_or(&""));
+        }
+    }
+    if !listed.contains("user certificate") {
+        return Err("the session holds no user certificate".to_owned());
+    }
+    s.show(&["exec", "--", "echo", "hello with a certificate from $(pwd)"])?;
     s.show(&["disconnect"])?;
     drop(plane);
     let left =
