@@ -248,6 +248,9 @@ fn the_session_ends_when_its_certificate_does() {
         text.contains("min left") && !text.contains("30 min"),
         "{text}"
     );
+    let line = cli.run(&["statusline", "--plain"]);
+    let line = String::from_utf8_lossy(&line.stdout);
+    assert!(line.contains("~9m") || line.contains("~10m"), "{line}");
     // A reuse keeps it; its end is the certificate's.
     let again = cli.ok(&["connect", "1001"]);
     assert_eq!(again["reused"], true, "{again}");
