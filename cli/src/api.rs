@@ -67,7 +67,7 @@ impl Api {
             let mut response = self
                 .agent
                 .run(request)
-                .map_err(|e| Error::Network(network_message(&url, &e)))?;
+                .map_err(|e| network_error(&url, &e))?;
             let status = response.status().as_u16();
             if (300..400).contains(&status) {
                 let location = response
@@ -209,6 +209,39 @@ fn status_error(status: u16, message: Option<String>, path: &str) -> Error {
             message.map(|m| format!(": {m}")).unwrap_or_default()
         )),
     }
+}
+
+/// A failed request: `network_blocked` when the OS refused this process a
+/// socket (a sandbox), `network` for everything else.
+fn network_error(url: &str, err: &ureq::Error) -> Error {
+    match err {
+        ureq::Error::Io(e) if blocked_socket(e) => Error::NetworkBlocked(blocked_message(
+            &format!("{}: {e}", crate::text::clean(url, false)),
+        )),
+        other => Error::Network(network_message(url, other)),
+    }
+}
+
+/// Whether an I/O error is the OS refusing a socket or a connect (EPERM or
+/// EACCES; WSAEACCES on Windows), as sandboxes do, rather than a refusal by
+/// the other side, a timeout or a missing route.
+pub fn blocked_socket(e: &std::io::Error) -> bool {
+    let raw = e.raw_os_error();
+    e.kind() == std::io::ErrorKind::PermissionDenied
+        || if cfg!(windows) {
+            raw == Some(10013)
+        } else {
+            matches!(raw, Some(1 | 13))
+        }
+}
+
+/// The `network_blocked` message: what happened, and the two ways out.
+pub fn blocked_message(what: &str) -> String {
+    format!(
+        "{what}: this process may not open network sockets (a sandbox refused it; this is not an outage). \
+         Use the runcode MCP tools, whose server runs outside the sandbox, or allow network in the sandbox \
+         (Codex: `network_access = true` under `[sandbox_workspace_write]` in config.toml)"
+    )
 }
 
 fn network_message(url: &str, err: &ureq::Error) -> String {

@@ -239,6 +239,10 @@ pub enum Command {
         /// Read this local file instead of stdin.
         #[arg(long, value_name = "PATH")]
         file: Option<PathBuf>,
+        /// Replace the file only while it still holds what this POSIX
+        /// `cksum` line describes, keeping its mode (the MCP `edit_file`).
+        #[arg(long, value_name = "CKSUM", hide = true)]
+        expect_cksum: Option<String>,
         #[command(flatten)]
         session: SessionFlags,
     },
@@ -300,6 +304,20 @@ pub enum Command {
         /// Replace a different status line.
         #[arg(long)]
         force: bool,
+    },
+    /// Let an agent client run every runcode tool without asking: for a
+    /// cloud workspace you attached, where you want the agent to work
+    /// unattended. Codex: a marked block in its config.toml (backed up
+    /// first); `--remove` takes it out.
+    AgentSetup {
+        /// The client: `codex`.
+        client: AgentClient,
+        /// Take the block out instead.
+        #[arg(long)]
+        remove: bool,
+        /// Say what would change; change nothing.
+        #[arg(long)]
+        dry_run: bool,
     },
     /// Put `runcode` on your own PATH (a link in ~/.local/bin).
     InstallPath {
@@ -365,4 +383,11 @@ pub enum Command {
         #[arg(long)]
         all: bool,
     },
+}
+
+/// The agent clients `agent-setup` knows.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum AgentClient {
+    /// OpenAI's Codex CLI.
+    Codex,
 }

@@ -43,6 +43,7 @@ codes! {
     BadRequest = "bad_request", 2, "the server rejected the request (400)";
     HttpError = "http_error", 2, "any other HTTP failure, a 2xx body that is not JSON, or a 2xx that says `\"error\": true`";
     Network = "network", 2, "no connection, DNS, TLS or timeout (20 s per request)";
+    NetworkBlocked = "network_blocked", 2, "this process may not open network sockets, loopback included: an agent's sandbox refused it (not an outage). Use the runcode MCP tools, whose server runs outside the sandbox, or allow network in the sandbox (Codex: `network_access = true` under `[sandbox_workspace_write]`)";
     InsecureBase = "insecure_base", 2, "a base or redirect that is not `https://` (or `http://` to loopback); refused before any request";
     UnsafeBundle = "unsafe_bundle", 2, "the session bundle broke a rule of docs/security.md: the server is broken or hostile";
     StartFailed = "start_failed", 2, "the server refused to power the workspace on (its message says why)";
@@ -116,6 +117,8 @@ pub enum Error {
     Http(String),
     #[error("{0}")]
     Network(String),
+    #[error("{0}")]
+    NetworkBlocked(String),
     #[error(
         "refusing {url}: use https://, or http:// only to localhost or 127.0.0.1 (the token would travel in clear text)"
     )]
@@ -235,6 +238,7 @@ impl Error {
             Error::BadRequest(_) => Code::BadRequest,
             Error::Http(_) => Code::HttpError,
             Error::Network(_) => Code::Network,
+            Error::NetworkBlocked(_) => Code::NetworkBlocked,
             Error::InsecureBase { .. } => Code::InsecureBase,
             Error::UnsafeBundle(_) => Code::UnsafeBundle,
             Error::StartFailed(_) => Code::StartFailed,

@@ -9,6 +9,7 @@ mod bundle;
 pub mod checks;
 mod claude;
 mod cli;
+mod codex;
 mod commands;
 mod credential;
 mod ctx;

@@ -46,6 +46,12 @@ pub fn run<T>(
     let (_, code, value) = remote::attempt(ctx, req, s, retry, op)?;
     match value {
         Some(v) if code == 0 => Ok(v),
+        _ if code == CHANGED => Err(Error::Io {
+            path: PathBuf::from(what),
+            source: std::io::Error::other(
+                "the file changed on the workspace since it was read, so it was left as it is; read it again and redo the edit",
+            ),
+        }),
         _ => Err(failed(what, code)),
     }
 }
@@ -86,16 +92,58 @@ fn failed(what: &str, code: i32) -> Error {
 /// Remote shell that writes its stdin to `dest` (into it, if it is a
 /// directory) through a temporary file, then prints the final path. A short
 /// stream (the client died half way: the remote side only sees the input
-/// end) is refused by its size instead of renamed into place.
-fn receive_file_script(dest: &str, name: &str, size: u64) -> String {
+/// end) is refused by its size instead of renamed into place. With
+/// `expect` (a POSIX `cksum` line of what the file held when it was read),
+/// the temporary file starts as a copy of the file (`cp -p`: its mode and
+/// owner are kept) and the rename happens only while the file still holds
+/// exactly that, else the script exits with `CHANGED`.
+fn receive_file_script(dest: &str, name: &str, size: u64, expect: Option<&str>) -> String {
     let check = format!("[ \"$(wc -c < \"$t\" | tr -d ' ')\" = {size} ] || exit 1; ");
+    let (keep, guard) = match expect {
+        None => (String::new(), String::new()),
+        Some(sum) => (
+            "cp -p -- \"$d\" \"$t\" || exit 1; ".to_owned(),
+            format!(
+                "[ \"$(cksum < \"$d\")\" = {} ] || exit {CHANGED}; ",
+                shell_quote(sum)
+            ),
+        ),
+    };
     format!(
         "d={d}; if [ -d \"$d\" ]; then d=\"$d\"/{n}; fi; mkdir -p -- \"$(dirname -- \"$d\")\" || exit 1; \
-         t=\"$d.runcode-tmp.$$\"; trap 'rm -f -- \"$t\"' EXIT HUP INT TERM; cat > \"$t\" || exit 1; {check}\
+         t=\"$d.runcode-tmp.$$\"; trap 'rm -f -- \"$t\"' EXIT HUP INT TERM; {keep}cat > \"$t\" || exit 1; {check}{guard}\
          mv -f -- \"$t\" \"$d\" || exit 1; trap - EXIT; printf '%s' \"$d\"",
         d = shell_quote(dest),
         n = shell_quote(name)
     )
+}
+
+/// The remote status of a guarded write whose file changed since it was
+/// read.
+pub const CHANGED: i32 = 3;
+
+/// What POSIX `cksum` prints for `bytes` read from stdin: the CRC-32 of the
+/// bytes followed by their length (polynomial 0x04C11DB7, no reflection,
+/// inverted), a space, and the length.
+pub fn posix_cksum(bytes: &[u8]) -> String {
+    fn feed(crc: u32, byte: u8) -> u32 {
+        let mut c = crc ^ (u32::from(byte) << 24);
+        for _ in 0..8 {
+            c = if c & 0x8000_0000 != 0 {
+                (c << 1) ^ 0x04C1_1DB7
+            } else {
+                c << 1
+            };
+        }
+        c
+    }
+    let mut crc = bytes.iter().fold(0u32, |c, b| feed(c, *b));
+    let mut len = bytes.len() as u64;
+    while len > 0 {
+        crc = feed(crc, (len & 0xff) as u8);
+        len >>= 8;
+    }
+    format!("{} {}", !crc, bytes.len())
 }
 
 /// The name a local file keeps on the workspace when its destination is a
@@ -115,9 +163,10 @@ pub fn send_file(
     source: &Path,
     name: &str,
     dest: &str,
+    expect: Option<&str>,
 ) -> Attempted<(String, u64)> {
     let size = std::fs::metadata(source).map_err(Error::io(source))?.len();
-    let script = receive_file_script(dest, name, size);
+    let script = receive_file_script(dest, name, size, expect);
     let stdin = Stdio::from(File::open(source).map_err(Error::io(source))?);
     let (mut child, _guard) = spawn(s, call, &script, stdin, Stdio::piped())?;
     let (status, written) = remote::answer(&mut child)?;
@@ -343,4 +392,26 @@ fn create_new(path: &Path) -> Result<File> {
         .create_new(true)
         .open(path)
         .map_err(Error::io(path))
+}
+
+#[cfg(all(test, unix))]
+mod cksum_tests {
+    #[test]
+    fn cksum_matches_the_posix_tool() {
+        for input in [&b""[..], b"a", b"hello world\n", &[0xffu8; 1000][..]] {
+            let mut child = std::process::Command::new("cksum")
+                .stdin(std::process::Stdio::piped())
+                .stdout(std::process::Stdio::piped())
+                .spawn()
+                .unwrap();
+            use std::io::Write;
+            child.stdin.take().unwrap().write_all(input).unwrap();
+            let out = child.wait_with_output().unwrap();
+            assert_eq!(
+                super::posix_cksum(input),
+                String::from_utf8_lossy(&out.stdout).trim(),
+                "{input:?}"
+            );
+        }
+    }
 }

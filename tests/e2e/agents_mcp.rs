@@ -98,7 +98,9 @@ fn codex_calls_the_mcp_tools_from_the_plugin() {
         model::text("Done."),
     ]);
     let c = crate::util::agents::Codex::new(&m);
-    let out = c.exec("Work on my RunCode workspace 1001.");
+    // As a user who chose to let the agent work unattended: no bypass flag.
+    runcode_in(&c, &["agent-setup", "codex"]);
+    let out = c.exec_at_defaults("Work on my RunCode workspace 1001.");
     assert!(out.status.success(), "{}", both(&out));
     assert_eq!(m.left(), 0, "{}", both(&out));
     let outputs = model::openai_tool_results(m.turns().last().unwrap());
@@ -134,4 +136,133 @@ fn codex_calls_the_mcp_tools_from_the_plugin() {
         "an absolute local path works"
     );
     assert!(outputs[5].contains("detached"), "{}", outputs[5]);
+}
+
+/// `runcode --json <args>` in the Codex scratch HOME.
+fn runcode_in(c: &crate::util::agents::Codex, args: &[&str]) -> Value {
+    let out = std::process::Command::new(crate::util::built("runcode"))
+        .env_clear()
+        .env("PATH", "/usr/bin:/bin")
+        .env("HOME", &c.home)
+        .env("CODEX_HOME", c.home.join(".codex"))
+        .env("RUNCODE_API_BASE", &c.dp.api)
+        .env("RUNCODE_TOKEN", &c.dp.token)
+        .arg("--json")
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{args:?}: {}", both(&out));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// Codex as users run it, with no approval or sandbox flag: the tools that
+/// only look (and `connect`, which neither destroys nor reaches past the
+/// workspace) run; `exec` is refused until the user runs `runcode
+/// agent-setup codex`, and `--remove` gives back the config byte for byte.
+#[test]
+fn codex_at_its_defaults_runs_the_looking_tools_and_the_rest_after_agent_setup() {
+    let m = Model::start(vec![
+        tool("list", json!({})),
+        tool("connect", json!({"workspace": "1001"})),
+        tool("current", json!({})),
+        tool("context", json!({})),
+        tool("read_file", json!({"path": "probe.txt"})),
+        tool("doctor", json!({})),
+        tool("forward", json!({"action": "list"})),
+        tool("exec", json!({"command": "echo ran >> ran.txt"})),
+        model::text("Looked."),
+        // The second run, after agent-setup.
+        tool("exec", json!({"command": "echo ran >> ran.txt"})),
+        model::text("Done."),
+    ]);
+    let c = crate::util::agents::Codex::new(&m);
+    let workdir = c.dp.data_dir.join("ws-1001/workdir");
+    std::fs::write(workdir.join("probe.txt"), "looked at\n").unwrap();
+    let out = c.exec_at_defaults("Look at my RunCode workspace 1001.");
+    assert!(out.status.success(), "{}", both(&out));
+    let outputs = model::openai_tool_results(m.turns().last().unwrap());
+    assert_eq!(outputs.len(), 8, "{outputs:?}");
+    for (i, o) in outputs[..7].iter().enumerate() {
+        assert!(
+            !o.contains("requires approval") && !o.contains("\"error\""),
+            "call {i}: {o}"
+        );
+    }
+    assert!(outputs[4].contains("looked at"), "{}", outputs[4]);
+    assert!(
+        outputs[7].contains("requires approval"),
+        "exec runs commands: Codex asks, and `codex exec` cannot: {}",
+        outputs[7]
+    );
+    assert!(
+        !workdir.join("ran.txt").exists(),
+        "the refused command never ran"
+    );
+    let doctor = runcode_in(&c, &["doctor"]);
+    let codex = doctor["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["name"] == "codex")
+        .unwrap();
+    let detail = codex["detail"].as_str().unwrap();
+    let asked: Vec<&str> = detail
+        .strip_prefix("asks before ")
+        .and_then(|d| d.split(';').next())
+        .unwrap_or_else(|| panic!("{codex}"))
+        .split(", ")
+        .collect();
+    assert_eq!(
+        asked,
+        ["edit_file", "exec", "get", "put", "write_file"],
+        "{codex}"
+    );
+    assert_eq!(codex["fix"], "runcode agent-setup codex");
+
+    let config = c.home.join(".codex/config.toml");
+    let before = std::fs::read_to_string(&config).unwrap();
+    let set = runcode_in(&c, &["agent-setup", "codex"]);
+    assert_eq!(
+        (&set["changed"], &set["plugin"]),
+        (&json!(true), &json!("runcode@runcode")),
+        "{set}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(config.with_file_name("config.toml.bak")).unwrap(),
+        before
+    );
+    assert_eq!(
+        runcode_in(&c, &["agent-setup", "codex"])["changed"],
+        false,
+        "once is enough"
+    );
+    let out = c.exec_at_defaults("Now run it.");
+    assert!(out.status.success(), "{}", both(&out));
+    assert_eq!(m.left(), 0, "{}", both(&out));
+    let outputs = model::openai_tool_results(m.turns().last().unwrap());
+    assert!(outputs[0].contains("\"exit_status\":0"), "{outputs:?}");
+    assert_eq!(
+        std::fs::read_to_string(workdir.join("ran.txt")).unwrap(),
+        "ran\n",
+        "run once"
+    );
+    let doctor = runcode_in(&c, &["doctor"]);
+    let codex = doctor["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["name"] == "codex")
+        .unwrap();
+    assert!(
+        codex["detail"].as_str().unwrap().contains("without asking"),
+        "{codex}"
+    );
+
+    let removed = runcode_in(&c, &["agent-setup", "codex", "--remove"]);
+    assert_eq!(removed["changed"], true);
+    assert_eq!(
+        std::fs::read_to_string(&config).unwrap(),
+        before,
+        "every byte back"
+    );
 }

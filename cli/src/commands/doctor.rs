@@ -150,6 +150,7 @@ pub fn run(ctx: &Ctx) -> Result<i32> {
         }
     };
     checks.push(socket);
+    checks.extend(agent_checks());
 
     let ok = !checks.iter().any(|c| c.status == "fail");
     let value = json!({"ok": ok, "checks": checks.iter().map(|c| {
@@ -179,4 +180,55 @@ pub fn run(ctx: &Ctx) -> Result<i32> {
         .collect();
     ctx.out.result(&value, &human);
     Ok(if ok { 0 } else { 1 })
+}
+
+/// Which runcode tools each installed agent client asks about before it
+/// runs them (an `ok`: asking is the clients' own default, and a choice).
+fn agent_checks() -> Vec<Check> {
+    let mut checks = Vec::new();
+    if let Some(text) = crate::codex::config_path().and_then(|p| std::fs::read_to_string(p).ok())
+        && crate::codex::plugin_key(&text).is_some()
+    {
+        checks.push(if crate::codex::has_block(&text) {
+            check(
+                "codex",
+                "ok",
+                "runs every runcode tool without asking (agent-setup)",
+            )
+        } else {
+            Check {
+                fix: Some("runcode agent-setup codex"),
+                ..check(
+                    "codex",
+                    "ok",
+                    format!(
+                        "asks before {}; the tools that only look run unasked",
+                        crate::mcp::codex_asks().join(", ")
+                    ),
+                )
+            }
+        });
+    }
+    if let Some(text) = crate::claude::settings_path().and_then(|p| std::fs::read_to_string(p).ok())
+    {
+        let allowed = serde_json::from_str::<Value>(&text).ok().is_some_and(|v| {
+            v["permissions"]["allow"].as_array().is_some_and(|a| {
+                a.iter().any(|e| {
+                    e.as_str().is_some_and(|e| {
+                        e == "mcp__plugin_runcode_runcode" || e == "mcp__plugin_runcode_runcode__*"
+                    })
+                })
+            })
+        });
+        checks.push(check(
+            "claude",
+            "ok",
+            if allowed {
+                "runs every runcode tool without asking (permissions.allow)"
+            } else {
+                "asks before each runcode tool, except in /runcode:ssh sessions (its allowed-tools)"
+            },
+        ));
+    }
+    checks
 }

@@ -1,6 +1,7 @@
 //! One file per command; `dispatch` is the one place that maps the parsed
 //! command line to its handler. Handlers return the process exit status.
 
+mod agent_setup;
 mod attach;
 mod clean;
 mod completions;
@@ -91,8 +92,15 @@ pub fn dispatch(ctx: &Ctx, command: Command) -> Result<i32> {
         Command::Write {
             remote,
             file,
+            expect_cksum,
             session,
-        } => write::run(ctx, session, &remote, file.as_deref()),
+        } => write::run(
+            ctx,
+            session,
+            &remote,
+            file.as_deref(),
+            expect_cksum.as_deref(),
+        ),
         Command::Forward {
             port,
             local,
@@ -107,6 +115,11 @@ pub fn dispatch(ctx: &Ctx, command: Command) -> Result<i32> {
         Command::Statusline { plain } => statusline::run(ctx, plain),
         Command::InstallStatusline { remove, force } => install_statusline::run(ctx, remove, force),
         Command::InstallPath { remove } => install_path::run(ctx, remove),
+        Command::AgentSetup {
+            client: crate::cli::AgentClient::Codex,
+            remove,
+            dry_run,
+        } => agent_setup::run(ctx, remove, dry_run),
         Command::Uninstall { all, dry_run } => uninstall::run(ctx, all, dry_run),
         Command::Open { workspace, print } => open::run(ctx, workspace.as_deref(), print),
         Command::Create { name } => create::run(ctx, name.as_deref()),

@@ -29,10 +29,15 @@ pub fn run(ctx: &Ctx, flags: SessionFlags, arg: &str) -> Result<i32> {
         .map_err(|_| Error::Usage(format!("{arg} is not a workspace id")))?;
     let s = locked_session(ctx, flags, id)?;
     let stream = connect(&s.meta.host, s.meta.port).map_err(|e| {
-        Error::Network(format!(
+        let what = format!(
             "cannot reach the gateway of #{id} at {}:{}: {e}",
             s.meta.host, s.meta.port
-        ))
+        );
+        if crate::api::blocked_socket(&e) {
+            Error::NetworkBlocked(crate::api::blocked_message(&what))
+        } else {
+            Error::Network(what)
+        }
     })?;
     relay(stream)
 }

@@ -26,7 +26,7 @@ pub fn run(ctx: &Ctx, flags: SessionFlags, local: &Path, remote: &str) -> Result
         let name = transfer::name_of(local);
         let (path, bytes) = transfer::run(ctx, req, s, true, remote, |s, call| {
             let dest = transfer::remote_path(&s.meta.workdir, remote)?;
-            transfer::send_file(s, call, local, &name, &dest)
+            transfer::send_file(s, call, local, &name, &dest, None)
         })?;
         (
             json!({"path": path, "bytes": bytes}),

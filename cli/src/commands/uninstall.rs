@@ -24,6 +24,9 @@ pub fn run(ctx: &Ctx, all: bool, dry_run: bool) -> Result<i32> {
     if let Some(settings) = claude::settings_path() {
         statusline(&settings, dry_run, &mut done)?;
     }
+    if let Some(config) = crate::codex::config_path() {
+        codex_block(&config, dry_run, &mut done)?;
+    }
     let home = paths::home()?;
     ssh_block(&home.join(".ssh/config"), dry_run, &mut done)?;
     let link = wiring::path_link(&home);
@@ -214,5 +217,29 @@ fn ssh_block(config: &Path, dry_run: bool, done: &mut Vec<Removal>) -> Result<()
     if backup_goes {
         done.push(backup_removal(backup, ours_backed_up));
     }
+    Ok(())
+}
+
+/// The agent-setup block in Codex's config.toml.
+fn codex_block(config: &Path, dry_run: bool, done: &mut Vec<Removal>) -> Result<()> {
+    let Ok(text) = std::fs::read_to_string(config) else {
+        return Ok(());
+    };
+    let Ok(Some(without)) = crate::codex::remove(&text) else {
+        return Ok(());
+    };
+    if !dry_run {
+        paths::write_private(
+            &config.with_file_name("config.toml.bak"),
+            text.as_bytes(),
+            0o600,
+        )?;
+        paths::write_private(config, without.as_bytes(), 0o600)?;
+    }
+    done.push(Removal {
+        what: "codex_approvals",
+        path: config.to_path_buf(),
+        detail: "the agent-setup block".to_owned(),
+    });
     Ok(())
 }

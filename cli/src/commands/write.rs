@@ -11,7 +11,13 @@ use crate::ctx::Ctx;
 use crate::error::Result;
 use crate::transfer;
 
-pub fn run(ctx: &Ctx, flags: SessionFlags, remote: &str, file: Option<&Path>) -> Result<i32> {
+pub fn run(
+    ctx: &Ctx,
+    flags: SessionFlags,
+    remote: &str,
+    file: Option<&Path>,
+    expect: Option<&str>,
+) -> Result<i32> {
     let (s, req) = transfer::session(ctx, flags.request(transfer::POLICY))?;
     let (source, name, _spool) = match file {
         Some(p) => (p.to_path_buf(), transfer::name_of(p), None),
@@ -22,7 +28,7 @@ pub fn run(ctx: &Ctx, flags: SessionFlags, remote: &str, file: Option<&Path>) ->
     };
     let (path, bytes) = transfer::run(ctx, req, s, true, remote, |s, call| {
         let dest = transfer::remote_path(&s.meta.workdir, remote)?;
-        transfer::send_file(s, call, &source, &name, &dest)
+        transfer::send_file(s, call, &source, &name, &dest, expect)
     })?;
     ctx.out.result(
         &json!({"path": path, "bytes": bytes}),

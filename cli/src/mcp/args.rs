@@ -76,6 +76,71 @@ pub(super) struct ExecArgs {
 pub(super) struct ReadArgs {
     /// The remote file, relative to the project directory or absolute.
     pub(super) path: String,
+    /// The first line to read, from 1. With `offset` or `limit` the answer
+    /// is numbered lines (`<n>\t<line>`), with `total_lines` and
+    /// `next_offset`; without either, the file's bytes as they are.
+    #[serde(default)]
+    pub(super) offset: Option<u64>,
+    /// How many lines to read (default 2000).
+    #[serde(default)]
+    pub(super) limit: Option<u64>,
+}
+
+#[derive(Deserialize, JsonSchema)]
+pub(super) struct EditArgs {
+    /// The remote file, relative to the project directory or absolute.
+    pub(super) path: String,
+    /// The exact text to replace, whitespace and indentation included; it
+    /// must occur once, unless `replace_all`.
+    pub(super) old_string: String,
+    /// The text to put in its place.
+    pub(super) new_string: String,
+    /// Replace every occurrence (default false).
+    #[serde(default)]
+    pub(super) replace_all: bool,
+}
+
+#[derive(Deserialize, JsonSchema)]
+pub(super) struct SearchArgs {
+    /// An extended regular expression (`grep -E`).
+    pub(super) pattern: String,
+    /// A file or directory to search (default: the project directory).
+    #[serde(default)]
+    pub(super) path: String,
+    /// Only files whose name matches this glob, such as `*.py`.
+    #[serde(default)]
+    pub(super) glob: String,
+    /// Ignore case (default false).
+    #[serde(default)]
+    pub(super) ignore_case: bool,
+    /// The most matching lines returned (default 100).
+    #[serde(default = "hundred")]
+    pub(super) max_results: u64,
+}
+
+#[derive(Deserialize, JsonSchema)]
+pub(super) struct ListFilesArgs {
+    /// The directory to list (default: the project directory).
+    #[serde(default)]
+    pub(super) path: String,
+    /// How many levels down (default 2).
+    #[serde(default = "two")]
+    pub(super) depth: u64,
+    /// The most paths returned (default 500).
+    #[serde(default = "five_hundred")]
+    pub(super) max_results: u64,
+}
+
+fn hundred() -> u64 {
+    100
+}
+
+fn two() -> u64 {
+    2
+}
+
+fn five_hundred() -> u64 {
+    500
 }
 
 #[derive(Deserialize, JsonSchema)]

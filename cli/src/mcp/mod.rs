@@ -8,6 +8,7 @@
 
 mod args;
 mod child;
+mod editing;
 mod results;
 mod server;
 mod tools;
@@ -24,3 +25,25 @@ pub const INPUT_LIMIT: usize = 8 * 1024 * 1024;
 /// `exec`'s timeout when the call names none, and the longest it may name.
 pub(crate) const EXEC_TIMEOUT: u64 = 600;
 pub(crate) const EXEC_TIMEOUT_MAX: u64 = 24 * 3600;
+
+/// The tools Codex asks about before it runs them at its default approval
+/// mode (`auto`): every tool except those whose annotations say they only
+/// read (and do not destroy), or that they neither destroy nor reach past
+/// the workspace (docs/mcp.md has each tool's annotations).
+pub fn codex_asks() -> Vec<String> {
+    server::Server::every_tool()
+        .list_all()
+        .into_iter()
+        .filter(|t| !codex_runs_unasked(t.annotations.as_ref()))
+        .map(|t| t.name.to_string())
+        .collect()
+}
+
+fn codex_runs_unasked(a: Option<&rmcp::model::ToolAnnotations>) -> bool {
+    let Some(a) = a else {
+        return false;
+    };
+    let reads = a.read_only_hint == Some(true) && a.destructive_hint != Some(true);
+    let harmless = a.destructive_hint == Some(false) && a.open_world_hint == Some(false);
+    reads || harmless
+}

@@ -44,7 +44,7 @@ pub fn run(ctx: &Ctx) -> Result<i32> {
     }
     let server = Server {
         runner: Arc::new(Runner::new(exe, dir.clone(), env)),
-        tool_router: Server::tool_router(),
+        tool_router: Server::every_tool(),
     };
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -76,11 +76,16 @@ pub fn run(ctx: &Ctx) -> Result<i32> {
 #[derive(Clone)]
 pub(super) struct Server {
     pub(super) runner: Arc<Runner>,
-    #[allow(dead_code, reason = "read by the tool_handler macro")]
+    /// Every tool, built once: the handler dispatches through it.
     tool_router: ToolRouter<Server>,
 }
 
 impl Server {
+    /// Every tool: the workspace tools and the editing ones.
+    pub(super) fn every_tool() -> ToolRouter<Server> {
+        Server::tool_router() + Server::editing_router()
+    }
+
     /// A command whose whole answer is its result object.
     pub(super) async fn simple(&self, args: &[&str], ct: CancellationToken) -> CallToolResult {
         self.plain(Call::new(args), ct, |_| {}).await
@@ -121,7 +126,7 @@ pub(super) fn progress(
     }
 }
 
-#[tool_handler]
+#[tool_handler(router = self.tool_router)]
 impl ServerHandler for Server {
     fn get_info(&self) -> ServerConfig {
         ServerConfig::new(ServerCapabilities::builder().enable_tools().build())

@@ -23,7 +23,14 @@ use crate::error::Error;
 #[tool_router(vis = "pub(super)")]
 impl Server {
     #[tool(
-        description = "List the user's RunCode workspaces: id, title, state, and whether SSH works."
+        description = "List the user's RunCode workspaces: id, title, state, and whether SSH works.",
+        annotations(
+            title = "List workspaces",
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
     )]
     async fn list(
         &self,
@@ -38,7 +45,14 @@ impl Server {
     }
 
     #[tool(
-        description = "Attach a workspace so the other tools act on it: powers it on if stopped, waits until SSH answers (a boot can take minutes; progress is reported), and returns its ssh alias and project directory (`workdir`)."
+        description = "Attach a workspace so the other tools act on it: powers it on if stopped, waits until SSH answers (a boot can take minutes; progress is reported), and returns its ssh alias and project directory (`workdir`).",
+        annotations(
+            title = "Attach a workspace",
+            read_only_hint = false,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
     )]
     async fn connect(
         &self,
@@ -57,13 +71,29 @@ impl Server {
             .await
     }
 
-    #[tool(description = "Which workspace is attached, and how long its session has left.")]
+    #[tool(
+        description = "Which workspace is attached, and how long its session has left.",
+        annotations(
+            title = "Attached workspace",
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
+    )]
     async fn current(&self, ct: CancellationToken) -> CallToolResult {
         self.simple(&["current"], ct).await
     }
 
     #[tool(
-        description = "A one-round-trip digest of the workspace to read before working: OS, project markers, git branch and state, tools."
+        description = "A one-round-trip digest of the workspace to read before working: OS, project markers, git branch and state, tools.",
+        annotations(
+            title = "Workspace digest",
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
     )]
     async fn context(
         &self,
@@ -78,7 +108,14 @@ impl Server {
     }
 
     #[tool(
-        description = "Run a shell command on the attached workspace, in its project directory. Returns exit_status, stdout and stderr (each cut after 32 KiB, with the count of bytes dropped; binary output comes as base64, marked by stdout_encoding). A timeout or a cancellation ends the command on the workspace. It is never run twice."
+        description = "Run a shell command on the attached workspace, in its project directory. Returns exit_status, stdout and stderr (each cut after 32 KiB, with the count of bytes dropped; binary output comes as base64, marked by stdout_encoding). A timeout or a cancellation ends the command on the workspace. It is never run twice.",
+        annotations(
+            title = "Run a command on the workspace",
+            read_only_hint = false,
+            destructive_hint = true,
+            idempotent_hint = false,
+            open_world_hint = true
+        )
     )]
     async fn exec(
         &self,
@@ -130,13 +167,26 @@ impl Server {
     }
 
     #[tool(
-        description = "Read a file on the attached workspace. Returns its content (text, or base64 when binary, marked by `encoding`), cut after 64 KiB with `dropped_bytes` saying how much more there is; use `get` for big files and directories."
+        description = "Read a file on the attached workspace. With `offset` and/or `limit` (lines; default 2000 lines) it returns numbered lines (`<n>\\t<line>`, as `cat -n`), `total_lines` and `next_offset` to page on. Without them it returns the content as it is (text, or base64 when binary, marked by `encoding`), cut after 64 KiB with `dropped_bytes`; use `get` for big files and directories.",
+        annotations(
+            title = "Read a workspace file",
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
     )]
     async fn read_file(
         &self,
         Parameters(a): Parameters<ReadArgs>,
         ct: CancellationToken,
     ) -> CallToolResult {
+        if a.offset.is_some() || a.limit.is_some() {
+            let limit = a.limit.unwrap_or(super::editing::PAGE_LINES);
+            return self
+                .read_lines(&a.path, a.offset.unwrap_or(1), limit, ct)
+                .await;
+        }
         let call = Call::new(&["get", "--", &a.path]);
         let outcome = match self.runner.run(call, ct, |_| {}).await {
             Ok(outcome) => outcome,
@@ -146,17 +196,30 @@ impl Server {
             return CallToolResult::structured_error(failure);
         }
         let (content, encoding, dropped) = encode(&outcome.stdout);
-        CallToolResult::structured(json!({
+        let mut value = json!({
             "path": a.path,
             "content": content,
             "encoding": encoding,
             "bytes": outcome.stdout.bytes.len() as u64 + outcome.stdout.dropped,
             "dropped_bytes": dropped,
-        }))
+        });
+        if dropped > 0 {
+            value["hint"] = json!(
+                "the file is longer than one answer: read it by lines with offset and limit (next_offset says where to go on), or copy it with get"
+            );
+        }
+        CallToolResult::structured(value)
     }
 
     #[tool(
-        description = "Create or replace a file on the attached workspace with the given content, atomically (a failure leaves the old file as it was). Content is text, or base64 with `base64: true`; at most 8 MiB (use `put` for more)."
+        description = "Create or replace a file on the attached workspace with the given content, atomically (a failure leaves the old file as it was). Content is text, or base64 with `base64: true`; at most 8 MiB (use `put` for more).",
+        annotations(
+            title = "Write a workspace file",
+            read_only_hint = false,
+            destructive_hint = true,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
     )]
     async fn write_file(
         &self,
@@ -186,7 +249,14 @@ impl Server {
     }
 
     #[tool(
-        description = "Copy a file or directory from this machine to the attached workspace (atomically: nothing half-written on failure)."
+        description = "Copy a file or directory from this machine to the attached workspace (atomically: nothing half-written on failure).",
+        annotations(
+            title = "Copy to the workspace",
+            read_only_hint = false,
+            destructive_hint = true,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
     )]
     async fn put(
         &self,
@@ -200,7 +270,14 @@ impl Server {
     }
 
     #[tool(
-        description = "Copy a file or directory from the attached workspace to this machine (atomically: nothing half-written on failure)."
+        description = "Copy a file or directory from the attached workspace to this machine (atomically: nothing half-written on failure).",
+        annotations(
+            title = "Copy from the workspace",
+            read_only_hint = false,
+            destructive_hint = true,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
     )]
     async fn get(
         &self,
@@ -215,7 +292,14 @@ impl Server {
     }
 
     #[tool(
-        description = "Forward a workspace port to localhost on this machine through the session (`add`, the default), show the forwards (`list`), or remove one (`cancel`). Start the server on the workspace first, detached."
+        description = "Forward a workspace port to localhost on this machine through the session (`add`, the default), show the forwards (`list`), or remove one (`cancel`). Start the server on the workspace first, detached.",
+        annotations(
+            title = "Forward a port",
+            read_only_hint = false,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
     )]
     async fn forward(
         &self,
@@ -245,7 +329,14 @@ impl Server {
     }
 
     #[tool(
-        description = "Detach the workspace and drop its cached session. Never powers anything off: the workspace keeps running."
+        description = "Detach the workspace and drop its cached session. Never powers anything off: the workspace keeps running.",
+        annotations(
+            title = "Detach the workspace",
+            read_only_hint = false,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
     )]
     async fn disconnect(
         &self,
@@ -260,7 +351,14 @@ impl Server {
     }
 
     #[tool(
-        description = "Check this machine's setup: the OpenSSH client, the login token, the control plane, the status line and ssh config wiring. Each check that is not ok says how to fix it."
+        description = "Check this machine's setup: the OpenSSH client, the login token, the control plane, the status line and ssh config wiring. Each check that is not ok says how to fix it.",
+        annotations(
+            title = "Check the setup",
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
     )]
     async fn doctor(&self, ct: CancellationToken) -> CallToolResult {
         self.simple(&["doctor"], ct).await

@@ -210,6 +210,9 @@ impl Codex {
         cmd
     }
 
+    /// `codex exec` with approvals and the sandbox bypassed: for suites
+    /// about what the model does with a tool's result, not whether the
+    /// client lets the call through (`exec_at_defaults` is that).
     pub fn exec(&self, prompt: &str) -> Output {
         self.cmd()
             .args([
@@ -218,6 +221,14 @@ impl Codex {
                 "--dangerously-bypass-approvals-and-sandbox",
                 prompt,
             ])
+            .output()
+            .unwrap()
+    }
+
+    /// `codex exec` as a user runs it: no approval or sandbox flag.
+    pub fn exec_at_defaults(&self, prompt: &str) -> Output {
+        self.cmd()
+            .args(["exec", "--skip-git-repo-check", prompt])
             .output()
             .unwrap()
     }

@@ -1,0 +1,97 @@
+//! `runcode agent-setup codex [--remove] [--dry-run]`: lets the runcode
+//! plugin's tools run in Codex without asking, for a user who has decided
+//! that an agent working on a cloud workspace they attached may act there
+//! unattended. It writes one marked block at the end of Codex's
+//! `config.toml` (`[plugins."runcode@<marketplace>".mcp_servers.runcode]`
+//! with `default_tools_approval_mode = "approve"`), after a copy to
+//! `config.toml.bak`, atomically, and never touches a config whose own
+//! lines already set that policy. `--remove` (and `runcode uninstall`)
+//! takes the block out again.
+
+use serde_json::json;
+
+use crate::codex;
+use crate::ctx::Ctx;
+use crate::error::{Error, Result};
+use crate::paths;
+
+pub fn run(ctx: &Ctx, remove: bool, dry_run: bool) -> Result<i32> {
+    let file = codex::config_path()
+        .ok_or_else(|| Error::Usage("neither CODEX_HOME nor HOME is set".to_owned()))?;
+    let text = match std::fs::read_to_string(&file) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(e) => {
+            return Err(Error::Io {
+                path: file,
+                source: e,
+            });
+        }
+    };
+    let untouched = |why: String| Error::Io {
+        path: file.clone(),
+        source: std::io::Error::other(format!("{why}; it was left untouched")),
+    };
+    let plugin = codex::plugin_key(&text);
+    let new = if remove {
+        codex::remove(&text).map_err(untouched)?
+    } else {
+        let Some(plugin) = plugin.as_deref() else {
+            return Err(Error::NotOurs {
+                path: file,
+                what: "has no runcode plugin installed".to_owned(),
+                fix: "add it first: `codex plugin marketplace add <the runcode plugin folder>`, then `codex plugin add runcode@runcode`",
+            });
+        };
+        Some(codex::insert(&text, plugin).map_err(untouched)?)
+    };
+    let changed = new.as_ref().is_some_and(|n| *n != text);
+    if changed && !dry_run {
+        let new = new.as_deref().unwrap_or_default();
+        if let Some(dir) = file.parent() {
+            std::fs::create_dir_all(dir).map_err(Error::io(dir))?;
+        }
+        if !text.is_empty() {
+            paths::write_private(
+                &file.with_file_name("config.toml.bak"),
+                text.as_bytes(),
+                0o600,
+            )?;
+        }
+        paths::write_private(&file, new.as_bytes(), 0o600)?;
+    }
+    let asks = if remove || !changed && !codex::has_block(&text) {
+        crate::mcp::codex_asks()
+    } else {
+        Vec::new()
+    };
+    let verb = match (remove, changed, dry_run) {
+        (_, false, _) if remove => "no runcode agent-setup block in".to_owned(),
+        (_, false, _) => "the runcode tools already run without asking in".to_owned(),
+        (true, true, dry) => format!(
+            "{} the runcode agent-setup block from",
+            if dry { "would remove" } else { "removed" }
+        ),
+        (false, true, dry) => format!(
+            "{} so every runcode tool runs without asking:",
+            if dry { "would write" } else { "wrote" }
+        ),
+    };
+    let mut human = format!("{verb} {}", file.display());
+    if !asks.is_empty() {
+        human.push_str(&format!("\nCodex asks before: {}", asks.join(", ")));
+    }
+    ctx.out.result(
+        &json!({
+            "client": "codex",
+            "path": file,
+            "plugin": plugin,
+            "changed": changed,
+            "dry_run": dry_run,
+            "unattended": !remove,
+            "asks": asks,
+        }),
+        &human,
+    );
+    Ok(0)
+}
