@@ -81,18 +81,30 @@ fn on_interrupt(out: Output, stopped: bool) {
     std::process::exit(130);
 }
 
-/// Polls for the stop file (ten times a second) on a thread of its own.
+/// Polls for the stop file (ten times a second) on a thread of its own;
+/// its directory gone, or (on Unix) the parent gone, count as the file.
 fn watch(path: PathBuf, out: Output) {
     let dir = path
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
         .map(PathBuf::from);
+    // The server that started this call dying outright (SIGKILL, or a
+    // SIGTERM it did not survive) leaves the file unmade: on Unix this
+    // process is then handed to another parent, which counts too.
+    #[cfg(unix)]
+    let parent = std::os::unix::process::parent_id();
+    let orphaned = move || {
+        #[cfg(unix)]
+        return std::os::unix::process::parent_id() != parent;
+        #[cfg(not(unix))]
+        false
+    };
     let _ = std::thread::Builder::new()
         .name("stop-file".into())
         .spawn(move || {
             loop {
                 std::thread::sleep(std::time::Duration::from_millis(100));
-                if path.exists() || dir.as_ref().is_some_and(|d| !d.exists()) {
+                if path.exists() || dir.as_ref().is_some_and(|d| !d.exists()) || orphaned() {
                     on_interrupt(out, true);
                     return;
                 }

@@ -768,3 +768,37 @@ fn changing_one_line_costs_a_fraction_of_rewriting_the_file() {
     );
     raw.close();
 }
+
+/// Clients stop a stdio server with SIGTERM after closing stdin, and with
+/// SIGKILL after that: a call running then has its remote command ended
+/// either way, and ran once.
+#[test]
+fn sigterm_or_sigkill_of_the_server_ends_the_remote_command_of_a_running_call() {
+    for (salt, signal) in [(3, "TERM"), (4, "KILL")] {
+        let (_dp, _cli, workdir, mut raw) = attached();
+        let sleep = unique_sleep(salt);
+        let (_id, _answer) = raw.start_request(
+            "tools/call",
+            &json!({"name": "exec", "arguments": {"command": format!("echo run >> runs.txt; sleep {sleep}")}}),
+        );
+        wait_until("the remote command", WAIT, || {
+            std::fs::read_to_string(workdir.join("runs.txt")).is_ok_and(|r| r == "run\n")
+                && !running(&format!("sleep {sleep}")).is_empty()
+        });
+        let sent = std::process::Command::new("kill")
+            .arg(format!("-{signal}"))
+            .arg(raw.pid().to_string())
+            .status()
+            .unwrap();
+        assert!(sent.success());
+        assert!(raw.wait().is_some(), "the server ends at SIG{signal}");
+        wait_until("the remote command to end", WAIT, || {
+            running(&format!("sleep {sleep}")).is_empty()
+        });
+        assert_eq!(
+            std::fs::read_to_string(workdir.join("runs.txt")).unwrap(),
+            "run\n",
+            "SIG{signal}: run once"
+        );
+    }
+}

@@ -58,11 +58,20 @@ pub fn run(ctx: &Ctx) -> Result<i32> {
             .serve(rmcp::transport::stdio())
             .await
             .map_err(|e| e.to_string())?;
+        // Clients stop a server by closing stdin, then with SIGTERM: both
+        // end the calls that still run as a cancellation does.
+        let token = service.cancellation_token();
+        tokio::spawn(async move {
+            terminated().await;
+            token.cancel();
+        });
         service.waiting().await.map_err(|e| e.to_string())?;
         Ok::<(), String>(())
     });
     // Calls still running are interrupted as their tasks are dropped here.
-    drop(runtime);
+    // After SIGTERM the thread reading stdin may still be blocked in its
+    // read: do not wait for it.
+    runtime.shutdown_timeout(std::time::Duration::from_millis(200));
     let _ = std::fs::remove_dir_all(&dir);
     match outcome {
         Ok(()) => Ok(0),
@@ -71,6 +80,20 @@ pub fn run(ctx: &Ctx) -> Result<i32> {
             Ok(1)
         }
     }
+}
+
+/// Resolves at SIGTERM (never on Windows, where clients end a server by
+/// closing its stdin or killing it).
+async fn terminated() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            term.recv().await;
+            return;
+        }
+    }
+    std::future::pending::<()>().await;
 }
 
 #[derive(Clone)]

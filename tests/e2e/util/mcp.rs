@@ -181,6 +181,22 @@ impl Raw {
         }));
     }
 
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Waits for the server to end (after a signal), up to 30 s.
+    pub fn wait(&mut self) -> Option<std::process::ExitStatus> {
+        for _ in 0..600 {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Some(status);
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        None
+    }
+
     /// Notifications received so far.
     pub fn notes(&self) -> Vec<Value> {
         self.notes.try_iter().collect()
