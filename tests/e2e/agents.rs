@@ -405,3 +405,104 @@ fn codex_follows_the_skills_error_table_when_the_control_plane_is_down() {
         outputs[1]
     );
 }
+
+/// Codex at its defaults runs shell commands in a sandbox that forbids
+/// sockets, loopback included: the CLI says so with `network_blocked`
+/// (not `network`, which reads as an outage) and names the two ways out;
+/// the MCP tools, whose server runs outside the sandbox, work.
+#[test]
+fn codex_s_sandbox_gets_network_blocked_and_the_mcp_tools_still_work() {
+    let script: Vec<Step> = vec![
+        Box::new(|r| Reply::Shell(format!("{} list --json", cli_per_ssh_skill(r)))),
+        Box::new(|r| Reply::Tool {
+            name: crate::util::agents::mcp_tool(r, "list"),
+            input: serde_json::json!({}),
+        }),
+        model::text("Listed."),
+    ];
+    let m = Model::start(script);
+    let c = Codex::new(&m);
+    let out = c.exec_at_defaults("List my RunCode workspaces.");
+    assert!(out.status.success(), "{}", both(&out));
+    assert_eq!(m.left(), 0, "{}", both(&out));
+    let outputs = model::openai_tool_results(m.turns().last().unwrap());
+    assert_eq!(
+        outputs.len(),
+        2,
+        "{}",
+        outputs
+            .join("\n---\n")
+            .chars()
+            .take(3000)
+            .collect::<String>()
+    );
+    assert!(
+        outputs[0].contains("\"error\":\"network_blocked\"")
+            && outputs[0].contains("MCP tools")
+            && outputs[0].contains("network_access"),
+        "{}",
+        outputs[0]
+    );
+    assert!(outputs[1].contains("\"id\":1001"), "{}", outputs[1]);
+}
+
+/// The first instruction of a command skill, as Codex lists it: the body's
+/// first paragraph (or first numbered step), front matter left out.
+fn first_instruction(r: &Value, command: &str) -> String {
+    let skill = codex_skill_path(r, &format!("runcode:source-command-{command}"));
+    let text = std::fs::read_to_string(skill).unwrap();
+    let body = text.splitn(3, "---\n").nth(2).unwrap_or(&text);
+    body.split("\n\n")
+        .map(str::trim)
+        .find(|p| {
+            !p.is_empty()
+                && !p.starts_with('#')
+                && !p.starts_with("Use this skill when")
+                && !p.starts_with("Log the user in")
+        })
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// Codex at its defaults turns `doctor`, `login` and `disconnect` into
+/// skills. Followed literally, each one's first instruction is an MCP tool
+/// call, which works there (no PATH, no sandboxed socket).
+#[test]
+fn codex_follows_the_commands_first_instruction_at_its_defaults() {
+    let step = |command: &'static str, tool: &'static str| -> Step {
+        Box::new(move |r| {
+            let first = first_instruction(r, command);
+            assert!(
+                first.contains(&format!("`{tool}` tool of the `runcode` MCP server")),
+                "{command}: {first}\n{}",
+                std::fs::read_to_string(codex_skill_path(
+                    r,
+                    &format!("runcode:source-command-{command}")
+                ))
+                .unwrap()
+            );
+            Reply::Tool {
+                name: crate::util::agents::mcp_tool(r, tool),
+                input: serde_json::json!({}),
+            }
+        })
+    };
+    let script: Vec<Step> = vec![
+        step("doctor", "doctor"),
+        step("login", "doctor"),
+        step("disconnect", "disconnect"),
+        model::text("Done."),
+    ];
+    let m = Model::start(script);
+    let c = Codex::new(&m);
+    let out = c.exec_at_defaults("Check runcode, log in, then disconnect.");
+    assert!(out.status.success(), "{}", both(&out));
+    assert_eq!(m.left(), 0, "{}", both(&out));
+    let text = m.turns().last().unwrap().to_string();
+    assert!(!text.contains("requires approval"), "every call ran");
+    assert!(
+        text.contains("checks") && text.contains("detached"),
+        "{}",
+        &text[..text.len().min(2000)]
+    );
+}

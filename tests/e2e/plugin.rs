@@ -321,9 +321,15 @@ fn manifests_and_front_matter_agree_with_the_pinned_version() {
             description.chars().next().is_some_and(char::is_uppercase) && description.len() < 90,
             "{name}: a short description starting with a verb"
         );
+        // The commands whose first step is an MCP tool may use the tools.
+        let mcp_first = ["login", "disconnect", "doctor"].contains(&name);
         assert_eq!(
             get("allowed-tools").as_deref(),
-            Some("Bash(runcode:*)"),
+            Some(if mcp_first {
+                "Bash(runcode:*), mcp__plugin_runcode_runcode"
+            } else {
+                "Bash(runcode:*)"
+            }),
             "{name}"
         );
         assert_eq!(
