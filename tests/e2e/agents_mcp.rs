@@ -265,4 +265,10 @@ fn codex_at_its_defaults_runs_the_looking_tools_and_the_rest_after_agent_setup()
         before,
         "every byte back"
     );
+    // `uninstall` takes it out too, with the backup it made.
+    runcode_in(&c, &["agent-setup", "codex"]);
+    let gone = runcode_in(&c, &["uninstall"]);
+    assert!(gone.to_string().contains("codex_approvals"), "{gone}");
+    assert_eq!(std::fs::read_to_string(&config).unwrap(), before);
+    assert!(!config.with_file_name("config.toml.bak").exists(), "{gone}");
 }

@@ -1,7 +1,7 @@
 //! `runcode uninstall [--all] [--dry-run]`: takes out everything runcode
 //! wrote outside its own folders: the status line (putting back the one it
-//! replaced, from settings.json.bak), the managed ssh block and the PATH
-//! link. With `--all`, also every session (closing its ssh master), the
+//! replaced, from settings.json.bak), the managed ssh block, the
+//! agent-setup block in Codex's config.toml and the PATH link. With `--all`, also every session (closing its ssh master), the
 //! cache and the config folder with the token. It says exactly what it
 //! removed; `--dry-run` says the same and removes nothing.
 
@@ -229,11 +229,6 @@ fn codex_block(config: &Path, dry_run: bool, done: &mut Vec<Removal>) -> Result<
         return Ok(());
     };
     if !dry_run {
-        paths::write_private(
-            &config.with_file_name("config.toml.bak"),
-            text.as_bytes(),
-            0o600,
-        )?;
         paths::write_private(config, without.as_bytes(), 0o600)?;
     }
     done.push(Removal {
@@ -241,5 +236,20 @@ fn codex_block(config: &Path, dry_run: bool, done: &mut Vec<Removal>) -> Result<
         path: config.to_path_buf(),
         detail: "the agent-setup block".to_owned(),
     });
+    // agent-setup's backup is the file as it was before the block: once the
+    // block is out, the same bytes (or, made later, runcode's own wiring).
+    let backup = config.with_file_name("config.toml.bak");
+    if let Ok(old) = std::fs::read_to_string(&backup)
+        && (old == without || crate::codex::has_block(&old))
+    {
+        if !dry_run {
+            std::fs::remove_file(&backup).map_err(Error::io(&backup))?;
+        }
+        done.push(Removal {
+            what: "backup",
+            path: backup,
+            detail: "agent-setup's copy of config.toml".to_owned(),
+        });
+    }
     Ok(())
 }

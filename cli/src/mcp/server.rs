@@ -20,9 +20,11 @@ use crate::error::{Error, Result};
 const INSTRUCTIONS: &str = "Tools for the user's RunCode cloud workspace. \
 Your own shell and file tools act on THIS machine; these act on the workspace. \
 Start with `list`, then `connect` (it powers a stopped workspace on and waits \
-until SSH answers), then `context`. `exec`, `read_file`, `write_file`, `put`, \
-`get` and `forward` act on the attached workspace; relative remote paths are \
-under its project directory. A failed call returns {\"error\": code, \"message\"}: \
+until SSH answers), then `context`. `exec`, `read_file`, `edit_file`, `write_file`, \
+`search`, `list_files`, `put`, `get` and `forward` act on the attached workspace; \
+relative remote paths are under its project directory. Edit files there as you \
+would locally: `read_file` with `offset`/`limit` for numbered lines, `edit_file` \
+for an exact, unique replacement. A failed call returns {\"error\": code, \"message\"}: \
 act on it once, never retry the same failing call in a loop. `disconnect` \
 detaches and never powers anything off.";
 
