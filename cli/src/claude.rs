@@ -111,6 +111,65 @@ pub fn edit(text: &str, exe: &str, remove: bool, force: bool) -> Result<Edit, St
     Ok(Edit::Write(out))
 }
 
+/// The permission rule that lets every tool of the plugin's MCP server run
+/// without asking.
+pub const ALLOW_RULE: &str = "mcp__plugin_runcode_runcode";
+
+/// Whether `permissions.allow` of the settings text holds our rule.
+pub fn allows_tools(text: &str) -> bool {
+    serde_json::from_str::<serde_json::Value>(text).is_ok_and(|v| {
+        v["permissions"]["allow"]
+            .as_array()
+            .is_some_and(|a| a.iter().any(|e| e == ALLOW_RULE))
+    })
+}
+
+/// Adds our rule to `permissions.allow` (or, with `remove`, takes it out,
+/// with the `allow` list and `permissions` object when that leaves them
+/// empty), keeping every other setting and its order. `Ok(None)`: nothing
+/// to change. `Err` for a file that is not a JSON object, or whose
+/// `permissions` or `allow` has another shape: never overwritten.
+pub fn allow_edit(text: &str, remove: bool) -> Result<Option<String>, String> {
+    let mut settings: serde_json::Value = if text.trim().is_empty() {
+        serde_json::json!({})
+    } else {
+        serde_json::from_str(text).map_err(|e| format!("it is not valid JSON ({e})"))?
+    };
+    let Some(map) = settings.as_object_mut() else {
+        return Err("it is not a JSON object".to_owned());
+    };
+    let permissions = map
+        .entry("permissions")
+        .or_insert_with(|| serde_json::json!({}));
+    let Some(permissions) = permissions.as_object_mut() else {
+        return Err("its `permissions` is not an object".to_owned());
+    };
+    let allow = permissions
+        .entry("allow")
+        .or_insert_with(|| serde_json::json!([]));
+    let Some(allow) = allow.as_array_mut() else {
+        return Err("its `permissions.allow` is not a list".to_owned());
+    };
+    let has = allow.iter().any(|e| e == ALLOW_RULE);
+    if has != remove {
+        return Ok(None);
+    }
+    if remove {
+        allow.retain(|e| e != ALLOW_RULE);
+        if allow.is_empty() {
+            permissions.remove("allow");
+        }
+        if permissions.is_empty() {
+            map.remove("permissions");
+        }
+    } else {
+        allow.push(serde_json::json!(ALLOW_RULE));
+    }
+    let mut out = serde_json::to_string_pretty(&settings).map_err(|e| e.to_string())?;
+    out.push('\n');
+    Ok(Some(out))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -179,5 +238,19 @@ mod tests {
             "/h/.cache/runcode/bin/runcode-v0.1.0-linux-amd64 statusline"
         ));
         assert!(!is_ours("/bin/runcode-helper") && !is_ours("runcode statusline --plain"));
+    }
+
+    #[test]
+    fn the_allow_rule_goes_in_and_out_keeping_the_rest() {
+        let text = "{\n  \"model\": \"opus\",\n  \"permissions\": {\n    \"allow\": [\n      \"Bash(ls:*)\"\n    ]\n  }\n}\n";
+        let with = allow_edit(text, false).unwrap().unwrap();
+        assert!(allows_tools(&with));
+        assert_eq!(allow_edit(&with, false).unwrap(), None, "once");
+        assert_eq!(allow_edit(&with, true).unwrap().unwrap(), text);
+        let fresh = allow_edit("", false).unwrap().unwrap();
+        assert_eq!(allow_edit(&fresh, true).unwrap().unwrap(), "{}\n");
+        assert!(allow_edit("[]", false).is_err());
+        assert!(allow_edit("{\"permissions\": []}", false).is_err());
+        assert!(allow_edit("{\"permissions\": {\"allow\": \"x\"}}", false).is_err());
     }
 }

@@ -307,10 +307,11 @@ pub enum Command {
     },
     /// Let an agent client run every runcode tool without asking: for a
     /// cloud workspace you attached, where you want the agent to work
-    /// unattended. Codex: a marked block in its config.toml (backed up
-    /// first); `--remove` takes it out.
+    /// unattended. Codex: a marked block in its config.toml; Claude Code: a
+    /// rule in its settings.json (each backed up first); `--remove` takes
+    /// it out.
     AgentSetup {
-        /// The client: `codex`.
+        /// The client: `codex` or `claude`.
         client: AgentClient,
         /// Take the block out instead.
         #[arg(long)]
@@ -388,6 +389,8 @@ pub enum Command {
 /// The agent clients `agent-setup` knows.
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
 pub enum AgentClient {
-    /// OpenAI's Codex CLI.
+    /// OpenAI's Codex CLI: a marked block in its config.toml.
     Codex,
+    /// Anthropic's Claude Code: a rule in permissions.allow of its settings.json.
+    Claude,
 }

@@ -272,3 +272,70 @@ fn codex_at_its_defaults_runs_the_looking_tools_and_the_rest_after_agent_setup()
     assert_eq!(std::fs::read_to_string(&config).unwrap(), before);
     assert!(!config.with_file_name("config.toml.bak").exists(), "{gone}");
 }
+
+/// Claude Code in `-p` mode outside `/runcode:ssh` asks before each runcode
+/// tool, which `-p` cannot, so it denies them; after `runcode agent-setup
+/// claude` they run, and `--remove` gives the settings back.
+#[test]
+fn claude_code_runs_the_tools_outside_the_skill_after_agent_setup() {
+    let c = Claude::new();
+    let settings = c.home.join(".claude/settings.json");
+    let before = std::fs::read_to_string(&settings).ok();
+    let run = |c: &Claude| {
+        let m = Model::start(vec![
+            tool("connect", json!({"workspace": 1001})),
+            tool("exec", json!({"command": "echo ran >> ran.txt"})),
+            model::text("Done."),
+        ]);
+        let result = c.prompt(&m, "Run it on my RunCode workspace 1001.");
+        (result, results(&m))
+    };
+    let (denied, _) = run(&c);
+    let denials = denied["permission_denials"].as_array().map_or(0, Vec::len);
+    assert!(denials > 0, "asked, and -p cannot answer: {denied}");
+    let workdir = c.dp.data_dir.join("ws-1001/workdir");
+    assert!(!workdir.join("ran.txt").exists());
+
+    let env = |cmd: &mut std::process::Command| {
+        cmd.env_clear()
+            .env("PATH", "/usr/bin:/bin")
+            .env("HOME", &c.home)
+            .arg("--json");
+    };
+    let mut setup = std::process::Command::new(crate::util::built("runcode"));
+    env(&mut setup);
+    let out = setup.args(["agent-setup", "claude"]).output().unwrap();
+    assert!(out.status.success(), "{}", both(&out));
+    let (allowed, outputs) = run(&c);
+    assert_eq!(
+        allowed["permission_denials"].as_array().map(Vec::len),
+        Some(0),
+        "{allowed}"
+    );
+    assert!(
+        outputs.iter().any(|o| o.contains("\"exit_status\":0")),
+        "{outputs:?}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(workdir.join("ran.txt")).unwrap(),
+        "ran\n"
+    );
+
+    let mut undo = std::process::Command::new(crate::util::built("runcode"));
+    env(&mut undo);
+    let out = undo
+        .args(["agent-setup", "claude", "--remove"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", both(&out));
+    let after = std::fs::read_to_string(&settings).ok();
+    assert_eq!(
+        after
+            .as_deref()
+            .map(|t| serde_json::from_str::<Value>(t).unwrap()),
+        before
+            .as_deref()
+            .map(|t| serde_json::from_str::<Value>(t).unwrap()),
+        "the settings as they were"
+    );
+}

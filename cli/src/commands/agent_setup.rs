@@ -1,7 +1,8 @@
-//! `runcode agent-setup codex [--remove] [--dry-run]`: lets the runcode
-//! plugin's tools run in Codex without asking, for a user who has decided
+//! `runcode agent-setup codex|claude [--remove] [--dry-run]`: lets the
+//! runcode plugin's tools run without asking, for a user who has decided
 //! that an agent working on a cloud workspace they attached may act there
-//! unattended. It writes one marked block at the end of Codex's
+//! unattended. Claude Code: our rule in `permissions.allow` of its
+//! settings.json. Codex: one marked block at the end of Codex's
 //! `config.toml` (`[plugins."runcode@<marketplace>".mcp_servers.runcode]`
 //! with `default_tools_approval_mode = "approve"`), after a copy to
 //! `config.toml.bak`, atomically, and never touches a config whose own
@@ -10,12 +11,77 @@
 
 use serde_json::json;
 
-use crate::codex;
+use crate::cli::AgentClient;
 use crate::ctx::Ctx;
 use crate::error::{Error, Result};
 use crate::paths;
+use crate::{claude, codex};
 
-pub fn run(ctx: &Ctx, remove: bool, dry_run: bool) -> Result<i32> {
+pub fn run(ctx: &Ctx, client: AgentClient, remove: bool, dry_run: bool) -> Result<i32> {
+    match client {
+        AgentClient::Codex => codex_setup(ctx, remove, dry_run),
+        AgentClient::Claude => claude_setup(ctx, remove, dry_run),
+    }
+}
+
+fn claude_setup(ctx: &Ctx, remove: bool, dry_run: bool) -> Result<i32> {
+    let file = claude::settings_path()
+        .ok_or_else(|| Error::Usage("neither CLAUDE_CONFIG_DIR nor HOME is set".to_owned()))?;
+    let text = match std::fs::read_to_string(&file) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(e) => {
+            return Err(Error::Io {
+                path: file,
+                source: e,
+            });
+        }
+    };
+    let new = claude::allow_edit(&text, remove).map_err(|why| Error::Io {
+        path: file.clone(),
+        source: std::io::Error::other(format!("{why}; fix it by hand, it was left untouched")),
+    })?;
+    let changed = new.is_some();
+    if let Some(new) = new.filter(|_| !dry_run) {
+        if let Some(dir) = file.parent() {
+            std::fs::create_dir_all(dir).map_err(Error::io(dir))?;
+        }
+        if !text.is_empty() {
+            paths::write_private(&file.with_file_name(CLAUDE_BACKUP), text.as_bytes(), 0o600)?;
+        }
+        paths::write_private(&file, new.as_bytes(), 0o600)?;
+    }
+    let human = match (remove, changed) {
+        (true, true) => format!(
+            "took the runcode tools' permission out of {}",
+            file.display()
+        ),
+        (true, false) => format!("{} does not allow the runcode tools", file.display()),
+        (false, true) => format!(
+            "Claude Code now runs every runcode tool without asking ({} in permissions.allow of {})",
+            claude::ALLOW_RULE,
+            file.display()
+        ),
+        (false, false) => format!("{} already allows the runcode tools", file.display()),
+    };
+    ctx.out.result(
+        &json!({
+            "client": "claude",
+            "path": file,
+            "rule": claude::ALLOW_RULE,
+            "changed": changed,
+            "dry_run": dry_run,
+            "unattended": !remove,
+        }),
+        &human,
+    );
+    Ok(0)
+}
+
+/// agent-setup's copy of settings.json (install-statusline keeps its own).
+pub const CLAUDE_BACKUP: &str = "settings.json.agent-setup.bak";
+
+fn codex_setup(ctx: &Ctx, remove: bool, dry_run: bool) -> Result<i32> {
     let file = codex::config_path()
         .ok_or_else(|| Error::Usage("neither CODEX_HOME nor HOME is set".to_owned()))?;
     let text = match std::fs::read_to_string(&file) {

@@ -211,24 +211,18 @@ fn agent_checks() -> Vec<Check> {
     }
     if let Some(text) = crate::claude::settings_path().and_then(|p| std::fs::read_to_string(p).ok())
     {
-        let allowed = serde_json::from_str::<Value>(&text).ok().is_some_and(|v| {
-            v["permissions"]["allow"].as_array().is_some_and(|a| {
-                a.iter().any(|e| {
-                    e.as_str().is_some_and(|e| {
-                        e == "mcp__plugin_runcode_runcode" || e == "mcp__plugin_runcode_runcode__*"
-                    })
-                })
-            })
+        checks.push(if crate::claude::allows_tools(&text) {
+            check("claude", "ok", "runs every runcode tool without asking (agent-setup)")
+        } else {
+            Check {
+                fix: Some("runcode agent-setup claude"),
+                ..check(
+                    "claude",
+                    "ok",
+                    "asks before each runcode tool, except in /runcode:ssh sessions (its allowed-tools)",
+                )
+            }
         });
-        checks.push(check(
-            "claude",
-            "ok",
-            if allowed {
-                "runs every runcode tool without asking (permissions.allow)"
-            } else {
-                "asks before each runcode tool, except in /runcode:ssh sessions (its allowed-tools)"
-            },
-        ));
     }
     checks
 }

@@ -116,10 +116,10 @@ pub fn dispatch(ctx: &Ctx, command: Command) -> Result<i32> {
         Command::InstallStatusline { remove, force } => install_statusline::run(ctx, remove, force),
         Command::InstallPath { remove } => install_path::run(ctx, remove),
         Command::AgentSetup {
-            client: crate::cli::AgentClient::Codex,
+            client,
             remove,
             dry_run,
-        } => agent_setup::run(ctx, remove, dry_run),
+        } => agent_setup::run(ctx, client, remove, dry_run),
         Command::Uninstall { all, dry_run } => uninstall::run(ctx, all, dry_run),
         Command::Open { workspace, print } => open::run(ctx, workspace.as_deref(), print),
         Command::Create { name } => create::run(ctx, name.as_deref()),

@@ -22,6 +22,9 @@ struct Removal {
 pub fn run(ctx: &Ctx, all: bool, dry_run: bool) -> Result<i32> {
     let mut done = Vec::new();
     if let Some(settings) = claude::settings_path() {
+        // The permission first: the status line's own restore then sees a
+        // file in which nothing else changed.
+        claude_allow(&settings, dry_run, &mut done)?;
         statusline(&settings, dry_run, &mut done)?;
     }
     if let Some(config) = crate::codex::config_path() {
@@ -249,6 +252,39 @@ fn codex_block(config: &Path, dry_run: bool, done: &mut Vec<Removal>) -> Result<
             what: "backup",
             path: backup,
             detail: "agent-setup's copy of config.toml".to_owned(),
+        });
+    }
+    Ok(())
+}
+
+/// agent-setup's rule in Claude Code's `permissions.allow`, and its backup
+/// when that holds nothing more than what is back in place.
+fn claude_allow(settings: &Path, dry_run: bool, done: &mut Vec<Removal>) -> Result<()> {
+    let Ok(text) = std::fs::read_to_string(settings) else {
+        return Ok(());
+    };
+    let Ok(Some(without)) = claude::allow_edit(&text, true) else {
+        return Ok(());
+    };
+    if !dry_run {
+        paths::write_private(settings, without.as_bytes(), 0o600)?;
+    }
+    done.push(Removal {
+        what: "claude_permission",
+        path: settings.to_path_buf(),
+        detail: format!("{} in permissions.allow", claude::ALLOW_RULE),
+    });
+    let backup = settings.with_file_name(super::agent_setup::CLAUDE_BACKUP);
+    if let Ok(old) = std::fs::read_to_string(&backup)
+        && (old == without || claude::allows_tools(&old))
+    {
+        if !dry_run {
+            std::fs::remove_file(&backup).map_err(Error::io(&backup))?;
+        }
+        done.push(Removal {
+            what: "backup",
+            path: backup,
+            detail: "agent-setup's copy of settings.json".to_owned(),
         });
     }
     Ok(())
