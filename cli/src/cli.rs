@@ -342,9 +342,20 @@ pub enum Command {
     Open {
         /// Workspace title, custom title, or id (default: the attached one).
         workspace: Option<String>,
-        /// Print the address instead of opening a browser.
+        /// Open the project directory in this local editor, through the
+        /// `runcode.<title>` host of config-ssh (written when missing),
+        /// instead of the web page in a browser.
+        #[arg(long, value_enum, value_name = "EDITOR")]
+        editor: Option<Editor>,
+        /// Print the address, or the editor's command or URL, instead of
+        /// opening it.
         #[arg(long)]
         print: bool,
+        /// With --editor: power a stopped workspace on first and wait.
+        #[arg(long, requires = "editor")]
+        start: bool,
+        #[command(flatten)]
+        session: SessionFlags,
     },
     /// Create a workspace (it starts at once).
     Create {
@@ -393,4 +404,31 @@ pub enum AgentClient {
     Codex,
     /// Anthropic's Claude Code: a rule in permissions.allow of its settings.json.
     Claude,
+}
+
+/// The editors `open --editor` starts.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum Editor {
+    /// Visual Studio Code with Remote - SSH (`code`).
+    Vscode,
+    /// Cursor (`cursor`).
+    Cursor,
+    /// Windsurf (`windsurf`).
+    Windsurf,
+    /// Zed (`zed`).
+    Zed,
+    /// JetBrains Gateway (its `jetbrains-gateway://` link).
+    Gateway,
+}
+
+impl Editor {
+    pub fn display_name(self) -> &'static str {
+        match self {
+            Editor::Vscode => "VS Code",
+            Editor::Cursor => "Cursor",
+            Editor::Windsurf => "Windsurf",
+            Editor::Zed => "Zed",
+            Editor::Gateway => "JetBrains Gateway",
+        }
+    }
 }

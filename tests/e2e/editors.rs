@@ -739,3 +739,137 @@ fn uninstall_puts_back_the_users_own_files_byte_for_byte() {
     let running = runcode_e2e::procs::mentioning(&[cli.home.to_str().unwrap()]);
     assert!(running.is_empty(), "still running: {running:?}");
 }
+
+/// `open --editor` for each editor: the exact command or URL (`--print`),
+/// the arguments a stand-in on PATH receives (the editors themselves
+/// cannot be installed on these machines), a clear error with the printed
+/// form when the editor is missing, and a host that resolves with the real
+/// `ssh -G` and reaches the workspace with the real `ssh`.
+#[test]
+fn open_in_an_editor_starts_each_one_as_its_docs_give() {
+    let (dp, cli, title, config) = setup();
+    let host = format!("runcode.{title}");
+    let connected = cli.ok(&["connect", "1001"]);
+    let workdir = connected["workdir"].as_str().unwrap().to_owned();
+    let user = connected["user"].as_str().unwrap().to_owned();
+    let stand_ins = cli.tmp.path().join("stand-ins");
+    std::fs::create_dir_all(&stand_ins).unwrap();
+    let record = cli.tmp.path().join("record");
+    for name in ["code", "cursor", "windsurf", "zed", "xdg-open"] {
+        let script = stand_ins.join(name);
+        std::fs::write(
+            &script,
+            format!(
+                "#!/bin/sh\n{{ echo {name}; for a in \"$@\"; do echo \"$a\"; done; }} > '{}.tmp' && mv '{0}.tmp' '{0}'\n",
+                record.display()
+            ),
+        )
+        .unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let gateway = format!(
+        "jetbrains-gateway://connect#type=ssh&deploy=false&host={host}&port=22&user={user}&projectPath={}",
+        workdir.replace('/', "%2F")
+    );
+    let cases: [(&str, Vec<String>); 5] = [
+        (
+            "vscode",
+            vec![
+                "code".into(),
+                "--remote".into(),
+                format!("ssh-remote+{host}"),
+                workdir.clone(),
+            ],
+        ),
+        (
+            "cursor",
+            vec![
+                "cursor".into(),
+                "--remote".into(),
+                format!("ssh-remote+{host}"),
+                workdir.clone(),
+            ],
+        ),
+        (
+            "windsurf",
+            vec![
+                "windsurf".into(),
+                "--remote".into(),
+                format!("ssh-remote+{host}"),
+                workdir.clone(),
+            ],
+        ),
+        ("zed", vec!["zed".into(), format!("ssh://{host}{workdir}")]),
+        ("gateway", vec!["xdg-open".into(), gateway.clone()]),
+    ];
+    for (i, (editor, want)) in cases.iter().enumerate() {
+        let printed = cli.ok(&["open", "1001", "--editor", editor, "--print"]);
+        assert_eq!(printed["opened"], false);
+        assert_eq!(printed["host"], host.as_str());
+        if *editor == "gateway" {
+            assert_eq!(printed["url"], gateway.as_str(), "{printed}");
+        } else {
+            assert_eq!(printed["command"], serde_json::json!(want), "{printed}");
+        }
+        if i == 0 {
+            // The first one wrote the host, and said so.
+            assert_eq!(printed["ssh_config_written"], true, "{printed}");
+        } else {
+            assert_eq!(printed["ssh_config_written"], false);
+        }
+
+        let _ = std::fs::remove_file(&record);
+        let out = cli
+            .cmd()
+            .env("PATH", format!("{}:/usr/bin:/bin", stand_ins.display()))
+            .args(["--json", "open", "1001", "--editor", editor])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{editor}: {}",
+            crate::util::both(&out)
+        );
+        let got = crate::util::wait_for("the stand-in's record", Duration::from_secs(10), || {
+            std::fs::read_to_string(&record).ok()
+        });
+        let got: Vec<&str> = got.lines().collect();
+        assert_eq!(
+            got,
+            want.iter().map(String::as_str).collect::<Vec<_>>(),
+            "{editor}"
+        );
+
+        // Not installed: a clear error that gives the --print form.
+        let out = cli
+            .cmd()
+            .env("PATH", "/nonexistent")
+            .args(["--json", "open", "1001", "--editor", editor])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{editor}");
+        let failure: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(failure["error"], "io", "{failure}");
+        let message = failure["message"].as_str().unwrap();
+        assert!(
+            message.contains("not on PATH") && message.contains(&host),
+            "{message}"
+        );
+    }
+
+    // The host it names: the real ssh resolves it and reaches the workspace.
+    let g = cli_env(&cli, Command::new("ssh"))
+        .arg("-G")
+        .arg("-F")
+        .arg(&config)
+        .arg(&host)
+        .output()
+        .unwrap();
+    let g = String::from_utf8_lossy(&g.stdout);
+    assert!(g.contains("hostname ws-1001.runcode.invalid"), "{g}");
+    let out = ssh(&cli, &config, &host, "cd \"$1\" 2>/dev/null; echo reached");
+    assert!(out.status.success(), "{}", crate::util::both(&out));
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "reached\n");
+    drop(dp);
+}

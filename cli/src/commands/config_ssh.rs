@@ -108,6 +108,49 @@ pub fn run(ctx: &Ctx, remove: bool, dry_run: bool) -> Result<i32> {
     Ok(0)
 }
 
+/// Makes sure `~/.ssh/config` has the managed host `runcode.<title>`,
+/// writing the block (every host, as `config-ssh` does) when it lacks it.
+/// Returns whether the file changed. Used by `open --editor`.
+pub fn ensure_host(ctx: &Ctx, title: &str) -> Result<bool> {
+    let dir = ssh_dir()?;
+    let file = dir.join("config");
+    let old = match std::fs::read_to_string(&file) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(e) => {
+            return Err(Error::Io {
+                path: file,
+                source: e,
+            });
+        }
+    };
+    let broken = |why: String| Error::Io {
+        path: file.clone(),
+        source: std::io::Error::other(format!(
+            "{why}; fix or remove the runcode lines by hand, the file was left untouched"
+        )),
+    };
+    let entry = format!("Host runcode.{title}\n");
+    if let Some((start, end)) = sshconfig::find_block(&old).map_err(broken)?
+        && old[start..end].contains(&entry)
+    {
+        return Ok(false);
+    }
+    let hosts = managed_hosts(ctx)?;
+    if !hosts.iter().any(|h| h.title == title) {
+        return Err(Error::Usage(format!(
+            "workspace {title} cannot get a ~/.ssh/config host (not reachable over SSH, or its title is unsafe)"
+        )));
+    }
+    let new = sshconfig::insert_block(&old, &sshconfig::render_block(&hosts)?).map_err(broken)?;
+    paths::private_dir(&dir)?;
+    if file.exists() {
+        paths::write_private(&dir.join("config.bak"), old.as_bytes(), 0o600)?;
+    }
+    paths::write_private(&file, new.as_bytes(), 0o600)?;
+    Ok(true)
+}
+
 /// One host per SSH-capable workspace whose title is safe to write.
 fn managed_hosts(ctx: &Ctx) -> Result<Vec<ManagedHost>> {
     let exe = crate::paths::entry_point()?;

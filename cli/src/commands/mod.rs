@@ -13,6 +13,7 @@ mod current;
 mod delete;
 mod disconnect;
 mod doctor;
+mod editor;
 mod exec;
 mod forward;
 mod get;
@@ -121,7 +122,16 @@ pub fn dispatch(ctx: &Ctx, command: Command) -> Result<i32> {
             dry_run,
         } => agent_setup::run(ctx, client, remove, dry_run),
         Command::Uninstall { all, dry_run } => uninstall::run(ctx, all, dry_run),
-        Command::Open { workspace, print } => open::run(ctx, workspace.as_deref(), print),
+        Command::Open {
+            workspace,
+            editor: Some(editor),
+            print,
+            start,
+            session,
+        } => editor::run(ctx, session, workspace.as_deref(), editor, print, start),
+        Command::Open {
+            workspace, print, ..
+        } => open::run(ctx, workspace.as_deref(), print),
         Command::Create { name } => create::run(ctx, name.as_deref()),
         Command::Delete { workspace, yes } => delete::run(ctx, &workspace, yes),
         Command::Completions { shell } => completions::run(shell),
