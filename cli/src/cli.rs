@@ -263,6 +263,15 @@ pub enum Command {
         /// Show the forwards this CLI added.
         #[arg(long)]
         list: bool,
+        /// Watch the workspace and forward each port that starts listening
+        /// there to the same local port (the next free one when it is
+        /// taken here), until Ctrl-C or `disconnect`. Ports already
+        /// listening when it starts are left alone.
+        #[arg(long, conflicts_with_all = ["port", "cancel", "list", "local"])]
+        auto: bool,
+        /// With --auto: never forward this workspace port (repeatable).
+        #[arg(long, value_name = "PORT", requires = "auto")]
+        exclude: Vec<u16>,
         #[command(flatten)]
         session: SessionFlags,
     },

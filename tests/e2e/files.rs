@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use crate::util::cli::Cli;
 use crate::util::devplane::Devplane;
+use serde_json::{Value, json};
 
 fn attached() -> (Devplane, Cli, PathBuf) {
     let dp = Devplane::start(&[]);
@@ -354,4 +355,136 @@ fn a_dev_server_on_the_workspace_is_reached_through_a_forward() {
     cli.fails(&["forward"], "usage", 2);
     cli.fails(&["forward", "80", "--to", "a;b"], "usage", 2);
     cli.ok(&["disconnect"]);
+}
+
+/// `forward --auto` against the devplane: a server started on the
+/// workspace after it began is fetched on localhost; one listening before,
+/// and an excluded one, are left alone. The workspace shares this
+/// machine's loopback, so the server's own port is taken here: the forward
+/// moves to the next free port, and a fetch there went through ssh. A
+/// stopped server's forward goes; Ctrl-C leaves no forward and no ssh of
+/// its own behind.
+#[test]
+fn forward_auto_follows_the_workspaces_listeners() {
+    use std::io::BufRead;
+    let (_dp, cli, workdir) = attached();
+    let free = || {
+        std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port()
+    };
+    let serve = |port: u16| {
+        format!("(python3 -m http.server {port} --bind 127.0.0.1 &) </dev/null >/dev/null 2>&1")
+    };
+    let listening = |port: u16| std::net::TcpStream::connect(("127.0.0.1", port)).is_ok();
+    std::fs::write(workdir.join("index.html"), "through the forward\n").unwrap();
+    let (before, later, excluded) = (free(), free(), free());
+    assert!(cli.run(&["exec", "--", &serve(before)]).status.success());
+    crate::util::wait_until("the first server", Duration::from_secs(20), || {
+        listening(before)
+    });
+
+    let mut child = cli
+        .cmd()
+        .args([
+            "--json",
+            "forward",
+            "--auto",
+            "--exclude",
+            &excluded.to_string(),
+        ])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (tx, events) = std::sync::mpsc::channel::<Value>();
+    let stdout = child.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            let _ = tx.send(serde_json::from_str(&line).unwrap_or(Value::Null));
+        }
+    });
+    let next = |what: &str| {
+        events
+            .recv_timeout(Duration::from_secs(10))
+            .unwrap_or_else(|_| panic!("no event for {what}"))
+    };
+    let watching = next("watching");
+    assert_eq!(watching["event"], "watching", "{watching}");
+    assert!(
+        watching["ignored"]
+            .as_array()
+            .unwrap()
+            .contains(&json!(before)),
+        "a listener from before is left alone: {watching}"
+    );
+
+    assert!(cli.run(&["exec", "--", &serve(excluded)]).status.success());
+    assert!(cli.run(&["exec", "--", &serve(later)]).status.success());
+    let event = loop {
+        let e = next("the new server");
+        assert_ne!(e["port"], json!(before), "{e}");
+        assert_ne!(e["port"], json!(excluded), "{e}");
+        if e["port"] == json!(later) {
+            break e;
+        }
+    };
+    assert_eq!(event["event"], "forwarded", "{event}");
+    let local = u16::try_from(event["local"].as_u64().unwrap()).unwrap();
+    assert_ne!(
+        local, later,
+        "its port is busy here (the same loopback): the next free one"
+    );
+    let url = format!("http://127.0.0.1:{local}/index.html");
+    let body = crate::util::wait_for("the page", Duration::from_secs(10), || {
+        match crate::util::devplane::try_call("GET", &url, None, None) {
+            Some((200, body)) => Some(body),
+            _ => None,
+        }
+    });
+    assert_eq!(body.as_str(), Some("through the forward\n"));
+    let listed = cli.ok(&["forward", "--list"]);
+    assert!(
+        listed.to_string().contains(&format!("\"local\":{local}")),
+        "{listed}"
+    );
+
+    let _ = cli.run(&["exec", "--", &format!("pkill -f 'http[.]server {later}'")]);
+    let removed = loop {
+        let e = next("the stopped server");
+        if e["port"] == json!(later) {
+            break e;
+        }
+    };
+    assert_eq!(removed["event"], "removed", "{removed}");
+    crate::util::wait_until("the forward to close", Duration::from_secs(10), || {
+        !listening(local)
+    });
+
+    // Ctrl-C.
+    let pid = child.id();
+    assert!(
+        Command::new("kill")
+            .args(["-INT", &pid.to_string()])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let status = child.wait().unwrap();
+    assert!(status.success(), "{status}");
+    assert_eq!(cli.ok(&["forward", "--list"])["forwards"], json!([]));
+    crate::util::wait_until("no ssh of its own", Duration::from_secs(10), || {
+        runcode_e2e::procs::mentioning(&[&cli.home.display().to_string()])
+            .iter()
+            .all(|p| {
+                !p.contains(" -O ") && !p.contains("keep-forwards") && !p.contains("/proc/net/tcp")
+            })
+    });
+    for port in [before, excluded] {
+        let _ = cli.run(&["exec", "--", &format!("pkill -f 'http[.]server {port}'")]);
+    }
 }

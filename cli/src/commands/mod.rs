@@ -16,6 +16,7 @@ mod doctor;
 mod editor;
 mod exec;
 mod forward;
+mod forward_auto;
 mod get;
 mod install_path;
 mod install_statusline;
@@ -103,12 +104,19 @@ pub fn dispatch(ctx: &Ctx, command: Command) -> Result<i32> {
             expect_cksum.as_deref(),
         ),
         Command::Forward {
+            auto: true,
+            exclude,
+            session,
+            ..
+        } => forward_auto::run(ctx, session, &exclude),
+        Command::Forward {
             port,
             local,
             to,
             cancel,
             list,
             session,
+            ..
         } => forward::run(ctx, session, port, local, &to, cancel, list),
         Command::ConfigSsh { remove, dry_run } => config_ssh::run(ctx, remove, dry_run),
         Command::Proxy { id, session } => proxy::run(ctx, session, &id),

@@ -1,0 +1,205 @@
+//! `runcode forward --auto [--exclude PORT]...`: watches the attached
+//! workspace's TCP listeners (its `/proc/net/tcp` and `tcp6`, read through
+//! the session's master once a second) and forwards each new one to the
+//! same local port, or the next free one when that is taken here. Ports
+//! already listening when it starts (sshd, say) and excluded ones are left
+//! alone. One line per change (one JSON object per line under `--json`); a
+//! forward goes when its listener does. Ctrl-C or `disconnect` ends it,
+//! taking its forwards out. The forwards are recorded like `forward`'s, so
+//! the keeper brings them back after a dropped link.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::Write;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::cli::SessionFlags;
+use crate::ctx::Ctx;
+use crate::error::{Error, Result};
+use crate::forwards::{self, Forward, ensure_master, recorded, save, spec};
+use crate::session::{self, Session};
+use crate::ssh::{Control, Streams};
+use crate::{attach, interrupt};
+
+/// How often the listeners are read.
+const EVERY: Duration = Duration::from_secs(1);
+
+/// The remote command that prints the listener tables.
+const READ: &str = "cat /proc/net/tcp /proc/net/tcp6 2>/dev/null";
+
+/// The ports in LISTEN state (`0A`) in `/proc/net/tcp*` text.
+pub fn listening(text: &str) -> BTreeSet<u16> {
+    text.lines()
+        .filter_map(|line| {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            if fields.len() < 4 || fields[3] != "0A" {
+                return None;
+            }
+            let port = fields[1].rsplit(':').next()?;
+            u16::from_str_radix(port, 16).ok()
+        })
+        .filter(|p| *p > 0)
+        .collect()
+}
+
+/// `port` if it is free on this machine's loopback, else the next free one.
+fn free_local(port: u16, taken: &BTreeSet<u16>) -> Option<u16> {
+    (port..=u16::MAX)
+        .find(|p| !taken.contains(p) && std::net::TcpListener::bind(("127.0.0.1", *p)).is_ok())
+}
+
+fn read_listeners(s: &Session) -> Option<BTreeSet<u16>> {
+    let mut cmd = s.ssh().streams(Streams::Quiet).run(READ).command();
+    cmd.stdin(std::process::Stdio::null());
+    let out = crate::remote::output(cmd).ok()?;
+    out.0.success().then(|| listening(&out.1))
+}
+
+/// One line: the JSON object, or `human`.
+fn say(ctx: &Ctx, value: &Value, human: &str) {
+    let mut out = std::io::stdout().lock();
+    let _ = if ctx.out.json {
+        writeln!(out, "{value}")
+    } else {
+        writeln!(out, "{human}")
+    };
+    let _ = out.flush();
+}
+
+pub fn run(ctx: &Ctx, flags: SessionFlags, exclude: &[u16]) -> Result<i32> {
+    if cfg!(windows) {
+        return Err(Error::Unavailable(
+            "forward --auto needs ssh multiplexing, which Windows lacks; forward ports one by one with `ssh -L`".to_owned(),
+        ));
+    }
+    let id = attach::require(&ctx.paths)?.id;
+    let (s, _) = session::acquire(ctx, id, flags.request(super::forward::POLICY))?;
+    ensure_master(&s)?;
+    let _handled = interrupt::handled();
+    let before = read_listeners(&s).ok_or_else(|| Error::SshUnreachable {
+        id,
+        reason: "reading its listeners in /proc/net/tcp".to_owned(),
+    })?;
+    let ignored: BTreeSet<u16> = before
+        .iter()
+        .copied()
+        .chain(exclude.iter().copied())
+        .collect();
+    say(
+        ctx,
+        &json!({"event": "watching", "workspace_id": id, "ignored": ignored}),
+        &format!(
+            "watching #{id} for new listening ports (ignoring {}); Ctrl-C stops",
+            ignored
+                .iter()
+                .map(u16::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    );
+    // Remote port -> local port, for the forwards this command added.
+    let mut ours: BTreeMap<u16, u16> = BTreeMap::new();
+    loop {
+        if interrupt::interrupted() || session::load(&ctx.paths, id).is_none() {
+            break;
+        }
+        if let Some(now) = read_listeners(&s) {
+            for port in now.difference(&ignored).copied().collect::<Vec<_>>() {
+                if ours.contains_key(&port) {
+                    continue;
+                }
+                let taken: BTreeSet<u16> = ours.values().copied().collect();
+                let Some(local) = free_local(port, &taken) else {
+                    continue;
+                };
+                let forward = Forward {
+                    local,
+                    to: "localhost".to_owned(),
+                    port,
+                };
+                if let Err(why) = forwards::add(&s, &forward) {
+                    say(
+                        ctx,
+                        &json!({"event": "failed", "port": port, "local": local, "message": why}),
+                        &format!("could not forward {port}: {why}"),
+                    );
+                    continue;
+                }
+                let mut list = recorded(&s);
+                list.retain(|f| f.local != local);
+                list.push(forward);
+                save(&s, &list)?;
+                forwards::start_keeper(id);
+                ours.insert(port, local);
+                let url = format!("http://localhost:{local}");
+                let moved = if local == port {
+                    String::new()
+                } else {
+                    format!(" ({port} is taken on this machine)")
+                };
+                say(
+                    ctx,
+                    &json!({"event": "forwarded", "port": port, "local": local, "url": url}),
+                    &format!("{url}  ->  port {port} on #{id}{moved}"),
+                );
+            }
+            let gone: Vec<u16> = ours.keys().copied().filter(|p| !now.contains(p)).collect();
+            for port in gone {
+                if let Some(local) = ours.remove(&port) {
+                    remove(&s, port, local)?;
+                    say(
+                        ctx,
+                        &json!({"event": "removed", "port": port, "local": local}),
+                        &format!("port {port} stopped listening: localhost:{local} removed"),
+                    );
+                }
+            }
+        }
+        std::thread::sleep(EVERY);
+    }
+    if session::load(&ctx.paths, id).is_some() {
+        for (port, local) in std::mem::take(&mut ours) {
+            let _ = remove(&s, port, local);
+        }
+    }
+    say(
+        ctx,
+        &json!({"event": "stopped"}),
+        "stopped watching; its forwards are removed",
+    );
+    Ok(0)
+}
+
+/// Takes the forward of `port` out of the master and the record.
+fn remove(s: &Session, port: u16, local: u16) -> Result<()> {
+    let forward = Forward {
+        local,
+        to: "localhost".to_owned(),
+        port,
+    };
+    let spec = spec(&forward);
+    let mut cmd = s
+        .ssh()
+        .control(Control::Cancel(&spec))
+        .streams(Streams::Quiet)
+        .command();
+    crate::interrupt::quiet(&mut cmd);
+    let _ = cmd.status();
+    let mut list = recorded(s);
+    list.retain(|f| !(f.port == port && f.local == local));
+    save(s, &list)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn listeners_are_read_from_proc_net_tcp() {
+        let text = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n   0: 0100007F:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 1 1 0000000000000000 100 0 0 10 0\n   1: 0100007F:1F91 0100007F:C350 01 00000000:00000000 00:00000000 00000000     0        0 2 1\n   0: 00000000000000000000000000000000:0016 00000000000000000000000000000000:0000 0A 00000000:00000000\n";
+        assert_eq!(
+            super::listening(text).into_iter().collect::<Vec<_>>(),
+            vec![22, 8080]
+        );
+        assert!(super::listening("garbage\n\n").is_empty());
+    }
+}
