@@ -33,6 +33,7 @@ mod workspaces;
 
 use runcode_rules::url;
 
+mod progress;
 #[cfg(test)]
 mod props;
 

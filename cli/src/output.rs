@@ -79,6 +79,12 @@ impl Output {
     }
 
     /// A progress line or hint, on stderr, flushed.
+    /// Whether progress lines go to `RUNCODE_PROGRESS_FILE` (under
+    /// `runcode mcp`).
+    pub fn to_progress_file(&self) -> bool {
+        progress_file().is_some()
+    }
+
     pub fn progress(&self, line: &str) {
         if let Some(path) = progress_file() {
             let appended = std::fs::OpenOptions::new()

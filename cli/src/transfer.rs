@@ -13,6 +13,8 @@ use crate::attach;
 use crate::ctx::Ctx;
 use crate::error::{Error, Result};
 use crate::interrupt::{self, ChildGuard, TempGuard};
+use crate::output::Output;
+use crate::progress::{Meter, Reading, Writing};
 use crate::remote::{self, Call, exit_code};
 use crate::session::{self, Policy, Request, Session};
 use crate::text::shell_quote;
@@ -164,11 +166,30 @@ pub fn send_file(
     name: &str,
     dest: &str,
     expect: Option<&str>,
+    out: Output,
 ) -> Attempted<(String, u64)> {
     let size = std::fs::metadata(source).map_err(Error::io(source))?.len();
     let script = receive_file_script(dest, name, size, expect);
-    let stdin = Stdio::from(File::open(source).map_err(Error::io(source))?);
+    let mut meter = Meter::new(out, "sent", Some(size), None);
+    let file = File::open(source).map_err(Error::io(source))?;
+    // Without a meter ssh reads the file itself; with one, the bytes pass
+    // through here to be counted.
+    let (stdin, file) = match meter {
+        None => (Stdio::from(file), None),
+        Some(_) => (Stdio::piped(), Some(file)),
+    };
     let (mut child, _guard) = spawn(s, call, &script, stdin, Stdio::piped())?;
+    if let (Some(mut file), Some(pipe)) = (file, child.stdin.take()) {
+        let mut counted = Writing {
+            inner: pipe,
+            meter: meter.as_mut(),
+        };
+        // A failure here (the remote side gone) shows in its status.
+        let _ = std::io::copy(&mut file, &mut counted);
+    }
+    if let Some(m) = meter.as_mut() {
+        m.finish();
+    }
     let (status, written) = remote::answer(&mut child)?;
     Ok((status, status.success().then_some((written, size))))
 }
@@ -195,6 +216,7 @@ pub fn send_dir(
     call: &Call,
     source: &Path,
     dest: &str,
+    out: Output,
 ) -> Attempted<(String, u64, u64)> {
     let name = source
         .canonicalize()
@@ -212,18 +234,28 @@ pub fn send_dir(
     // Buffered: tar writes a 512-byte header and a small body per file, and
     // 5,000 small writes to ssh's pipe cost far more than the bytes.
     let pipe = std::io::BufWriter::with_capacity(1 << 20, child.stdin.take().expect("piped"));
-    let mut builder = tar::Builder::new(pipe);
-    builder.follow_symlinks(false);
     let (mut files, mut bytes) = (0u64, 0u64);
     count(source, &mut files, &mut bytes);
+    let mut meter = Meter::new(out, "sent", None, Some(files));
+    let counted = Writing {
+        inner: pipe,
+        meter: meter.as_mut(),
+    };
+    let mut builder = tar::Builder::new(counted);
+    builder.follow_symlinks(false);
     let sent = builder
         .append_dir_all("tree", source)
         .and_then(|()| builder.into_inner())
-        .and_then(|pipe| {
-            pipe.into_inner()
+        .and_then(|counted| {
+            counted
+                .inner
+                .into_inner()
                 .map_err(std::io::IntoInnerError::into_error)
         })
         .map(drop);
+    if let Some(m) = meter.as_mut() {
+        m.finish();
+    }
     let (status, written) = remote::answer(&mut child)?;
     if !status.success() {
         return Ok((status, None));
@@ -261,7 +293,13 @@ pub enum Fetched {
 
 /// Fetches `remote` to stdout (`out` None or `-`), to a file, or, when it is
 /// a directory, into a local tree.
-pub fn fetch(s: &Session, call: &Call, remote: &str, out: Option<&Path>) -> Attempted<Fetched> {
+pub fn fetch(
+    s: &Session,
+    call: &Call,
+    remote: &str,
+    out: Option<&Path>,
+    shown: Output,
+) -> Attempted<Fetched> {
     let script = format!(
         "d={d}; if [ -d \"$d\" ]; then printf D; cd -- \"$d\" && exec tar -cf - .; \
          elif [ -r \"$d\" ] && [ ! -d \"$d\" ]; then printf 'F%s\\n' \"$(wc -c < \"$d\" | tr -d ' ')\"; exec cat -- \"$d\"; \
@@ -288,6 +326,15 @@ pub fn fetch(s: &Session, call: &Call, remote: &str, out: Option<&Path>) -> Atte
         read_size(&mut stream)
     } else {
         None
+    };
+    let mut meter = match marker {
+        Some(b'F') => Meter::new(shown, "received", expected, None),
+        Some(b'D') => Meter::new(shown, "received", None, None),
+        _ => None,
+    };
+    let mut stream = Reading {
+        inner: stream,
+        meter: meter.as_mut(),
     };
     let result = match (marker, to_stdout) {
         (Some(b'F'), true) => {

@@ -488,3 +488,95 @@ fn forward_auto_follows_the_workspaces_listeners() {
         let _ = cli.run(&["exec", "--", &format!("pkill -f 'http[.]server {port}'")]);
     }
 }
+
+/// `argv` run by `script` on a pseudo-terminal (stdin, stdout and stderr
+/// all on it unless redirected in `line`): the transcript and the status.
+fn on_a_terminal(cli: &Cli, line: &str) -> (bool, Vec<u8>) {
+    let probe = cli.cmd();
+    let mut cmd = Command::new("script");
+    cmd.env_clear();
+    for (k, v) in probe.get_envs() {
+        if let Some(v) = v {
+            cmd.env(k, v);
+        }
+    }
+    // The threshold of about a second, made zero: loopback moves 64 MiB
+    // faster than that.
+    cmd.env("RUNCODE_PROGRESS_AFTER_MS", "0")
+        .env("TERM", "xterm")
+        .current_dir(cli.tmp.path())
+        .args(["-q", "-e", "-c", line, "/dev/null"])
+        .stdin(Stdio::null());
+    let out = cmd.output().unwrap();
+    (out.status.success(), out.stdout)
+}
+
+/// Progress on long transfers: shown on a terminal's stderr, never when
+/// stderr is a pipe or under `--json`; `get` to stdout stays byte-exact.
+#[test]
+fn long_transfers_show_progress_only_on_a_terminal() {
+    let (_dp, cli, workdir) = attached();
+    let exe = crate::util::built("runcode");
+    let big = cli.tmp.path().join("big.bin");
+    let bytes: Vec<u8> = (0..64u32 << 20)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8)
+        .collect();
+    std::fs::write(&big, &bytes).unwrap();
+
+    let (ok, shown) = on_a_terminal(&cli, &format!("'{}' put big.bin up.bin", exe.display()));
+    let shown = String::from_utf8_lossy(&shown);
+    assert!(ok, "{shown}");
+    assert!(
+        shown.contains("sent") && shown.contains("MiB") && shown.contains("eta"),
+        "{shown}"
+    );
+    assert_eq!(std::fs::read(workdir.join("up.bin")).unwrap(), bytes);
+
+    // get to stdout: progress on the terminal's stderr, the bytes exact.
+    let (ok, shown) = on_a_terminal(&cli, &format!("'{}' get up.bin > down.bin", exe.display()));
+    let shown = String::from_utf8_lossy(&shown);
+    assert!(ok, "{shown}");
+    assert!(
+        shown.contains("received") && shown.contains("MiB"),
+        "{shown}"
+    );
+    assert_eq!(
+        std::fs::read(cli.tmp.path().join("down.bin")).unwrap(),
+        bytes
+    );
+
+    // --json on a terminal: the result line only.
+    let (ok, shown) = on_a_terminal(
+        &cli,
+        &format!("'{}' --json put big.bin up2.bin", exe.display()),
+    );
+    let shown = String::from_utf8_lossy(&shown);
+    assert!(ok, "{shown}");
+    assert!(
+        !shown.contains("MiB") && !shown.contains('\u{1b}'),
+        "{shown:?}"
+    );
+    assert_eq!(shown.trim().lines().count(), 1, "{shown:?}");
+
+    // Piped: not one byte of progress.
+    let out = cli
+        .cmd()
+        .env("RUNCODE_PROGRESS_AFTER_MS", "0")
+        .args(["get", "up.bin", "--out", "piped.bin"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = cli
+        .cmd()
+        .env("RUNCODE_PROGRESS_AFTER_MS", "0")
+        .args(["get", "up.bin"])
+        .output()
+        .unwrap();
+    assert!(out.stderr.is_empty());
+    assert!(out.stdout == bytes, "get to a pipe stays byte-exact");
+}

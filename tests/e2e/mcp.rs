@@ -802,3 +802,50 @@ fn sigterm_or_sigkill_of_the_server_ends_the_remote_command_of_a_running_call() 
         );
     }
 }
+
+/// `put` and `get` report a long copy as progress notifications when the
+/// call carries a progress token, and the copies are exact.
+#[test]
+fn put_and_get_report_progress_to_a_client_that_asks() {
+    let dp = Devplane::start(&[]);
+    let cli = Cli::new(&dp);
+    let connected = cli.ok(&["connect", "1001"]);
+    let workdir = std::path::PathBuf::from(connected["workdir"].as_str().unwrap());
+    let mut cmd = server(&cli);
+    // Loopback moves the file in well under the usual second.
+    cmd.env("RUNCODE_PROGRESS_AFTER_MS", "0");
+    let mut raw = Raw::start(&mut cmd);
+    let local = cli.tmp.path().join("big.bin");
+    let bytes: Vec<u8> = (0..32u32 << 20).map(|i| (i >> 9) as u8).collect();
+    std::fs::write(&local, &bytes).unwrap();
+    for (tool, args) in [
+        ("put", json!({"local": local, "remote": "big.bin"})),
+        (
+            "get",
+            json!({"remote": "big.bin", "local": cli.tmp.path().join("back.bin")}),
+        ),
+    ] {
+        let answer = raw.request(
+            "tools/call",
+            &json!({"name": tool, "arguments": args, "_meta": {"progressToken": tool}}),
+        );
+        assert_ne!(answer["result"]["isError"], true, "{answer}");
+        let mut notes = Vec::new();
+        wait_until("progress of the copy", WAIT, || {
+            notes.extend(raw.notes());
+            notes.iter().any(|n| {
+                n["method"] == "notifications/progress"
+                    && n["params"]["progressToken"] == tool
+                    && n["params"]["message"]
+                        .as_str()
+                        .is_some_and(|m| m.contains("MiB"))
+            })
+        });
+    }
+    assert_eq!(std::fs::read(workdir.join("big.bin")).unwrap(), bytes);
+    assert_eq!(
+        std::fs::read(cli.tmp.path().join("back.bin")).unwrap(),
+        bytes
+    );
+    raw.close();
+}

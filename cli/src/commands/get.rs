@@ -14,7 +14,7 @@ pub fn run(ctx: &Ctx, flags: SessionFlags, remote: &str, out: Option<&Path>) -> 
     let (s, req) = transfer::session(ctx, flags.request(transfer::POLICY))?;
     let fetched = transfer::run(ctx, req, s, true, remote, |s, call| {
         let path = transfer::remote_path(&s.meta.workdir, remote)?;
-        transfer::fetch(s, call, &path, out)
+        transfer::fetch(s, call, &path, out, ctx.out)
     })?;
     match fetched {
         // stdout carried the bytes themselves: nothing else goes there.

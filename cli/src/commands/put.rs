@@ -16,7 +16,7 @@ pub fn run(ctx: &Ctx, flags: SessionFlags, local: &Path, remote: &str) -> Result
     let (value, human) = if meta.is_dir() {
         let (path, files, bytes) = transfer::run(ctx, req, s, true, remote, |s, call| {
             let dest = transfer::remote_path(&s.meta.workdir, remote)?;
-            transfer::send_dir(s, call, local, &dest)
+            transfer::send_dir(s, call, local, &dest, ctx.out)
         })?;
         (
             json!({"path": path, "bytes": bytes, "files": files}),
@@ -26,7 +26,7 @@ pub fn run(ctx: &Ctx, flags: SessionFlags, local: &Path, remote: &str) -> Result
         let name = transfer::name_of(local);
         let (path, bytes) = transfer::run(ctx, req, s, true, remote, |s, call| {
             let dest = transfer::remote_path(&s.meta.workdir, remote)?;
-            transfer::send_file(s, call, local, &name, &dest, None)
+            transfer::send_file(s, call, local, &name, &dest, None, ctx.out)
         })?;
         (
             json!({"path": path, "bytes": bytes}),

@@ -28,7 +28,7 @@ pub fn run(
     };
     let (path, bytes) = transfer::run(ctx, req, s, true, remote, |s, call| {
         let dest = transfer::remote_path(&s.meta.workdir, remote)?;
-        transfer::send_file(s, call, &source, &name, &dest, expect)
+        transfer::send_file(s, call, &source, &name, &dest, expect, ctx.out)
     })?;
     ctx.out.result(
         &json!({"path": path, "bytes": bytes}),

@@ -249,7 +249,7 @@ impl Server {
     }
 
     #[tool(
-        description = "Copy a file or directory from this machine to the attached workspace (atomically: nothing half-written on failure).",
+        description = "Copy a file or directory from this machine to the attached workspace (atomically: nothing half-written on failure). A long copy reports its progress when the call carries a progress token.",
         annotations(
             title = "Copy to the workspace",
             read_only_hint = false,
@@ -261,16 +261,19 @@ impl Server {
     async fn put(
         &self,
         Parameters(a): Parameters<PutArgs>,
+        meta: RequestMetaObject,
+        peer: Peer<RoleServer>,
         ct: CancellationToken,
     ) -> CallToolResult {
         if let Some(refused) = local_in_plugin(&a.local) {
             return refused;
         }
-        self.simple(&["put", "--", &a.local, &a.remote], ct).await
+        let call = Call::new(&["put", "--", &a.local, &a.remote]);
+        self.plain(call, ct, progress(&meta, peer)).await
     }
 
     #[tool(
-        description = "Copy a file or directory from the attached workspace to this machine (atomically: nothing half-written on failure).",
+        description = "Copy a file or directory from the attached workspace to this machine (atomically: nothing half-written on failure). A long copy reports its progress when the call carries a progress token.",
         annotations(
             title = "Copy from the workspace",
             read_only_hint = false,
@@ -282,13 +285,15 @@ impl Server {
     async fn get(
         &self,
         Parameters(a): Parameters<GetArgs>,
+        meta: RequestMetaObject,
+        peer: Peer<RoleServer>,
         ct: CancellationToken,
     ) -> CallToolResult {
         if let Some(refused) = local_in_plugin(&a.local) {
             return refused;
         }
-        self.simple(&["get", "--out", &a.local, "--", &a.remote], ct)
-            .await
+        let call = Call::new(&["get", "--out", &a.local, "--", &a.remote]);
+        self.plain(call, ct, progress(&meta, peer)).await
     }
 
     #[tool(
