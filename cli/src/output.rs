@@ -81,7 +81,7 @@ impl Output {
     /// A progress line or hint, on stderr, flushed.
     /// Whether progress lines go to `RUNCODE_PROGRESS_FILE` (under
     /// `runcode mcp`).
-    pub fn to_progress_file(&self) -> bool {
+    pub fn progress_to_file(&self) -> bool {
         progress_file().is_some()
     }
 

@@ -52,7 +52,7 @@ impl Meter {
         total: Option<u64>,
         files: Option<u64>,
     ) -> Option<Meter> {
-        let sink = if out.to_progress_file() {
+        let sink = if out.progress_to_file() {
             Sink::Lines(out, None)
         } else if !out.json && std::io::stderr().is_terminal() {
             Sink::Terminal(None)
