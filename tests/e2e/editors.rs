@@ -858,6 +858,18 @@ fn open_in_an_editor_starts_each_one_as_its_docs_give() {
         );
     }
 
+    // A stopped workspace: refused without --start, started with it.
+    dp.get("/api/rc/workspace/stop?workspace_id=1002");
+    dp.wait_state(1002, "stopped");
+    cli.fails(
+        &["open", "1002", "--editor", "zed", "--print"],
+        "conflict",
+        2,
+    );
+    let started = cli.ok(&["open", "1002", "--editor", "zed", "--print", "--start"]);
+    assert_eq!(started["started"], true, "{started}");
+    assert_eq!(dp.state(1002), "running");
+
     // The host it names: the real ssh resolves it and reaches the workspace.
     let g = cli_env(&cli, Command::new("ssh"))
         .arg("-G")
