@@ -69,15 +69,19 @@ pub enum Edit {
     Foreign(String),
 }
 
+/// The settings text as JSON (an empty file: an empty object).
+fn parse(text: &str) -> Result<serde_json::Value, String> {
+    if text.trim().is_empty() {
+        return Ok(serde_json::json!({}));
+    }
+    serde_json::from_str(text).map_err(|e| format!("it is not valid JSON ({e})"))
+}
+
 /// Edits the settings text (pure): installs or removes our status line,
 /// keeping every other setting and its order. `Err` when the text is not a
 /// JSON object: such a file is never overwritten.
 pub fn edit(text: &str, exe: &str, remove: bool, force: bool) -> Result<Edit, String> {
-    let mut settings: serde_json::Value = if text.trim().is_empty() {
-        serde_json::json!({})
-    } else {
-        serde_json::from_str(text).map_err(|e| format!("it is not valid JSON ({e})"))?
-    };
+    let mut settings = parse(text)?;
     let Some(map) = settings.as_object_mut() else {
         return Err("it is not a JSON object".to_owned());
     };
@@ -130,11 +134,7 @@ pub fn allows_tools(text: &str) -> bool {
 /// to change. `Err` for a file that is not a JSON object, or whose
 /// `permissions` or `allow` has another shape: never overwritten.
 pub fn allow_edit(text: &str, remove: bool) -> Result<Option<String>, String> {
-    let mut settings: serde_json::Value = if text.trim().is_empty() {
-        serde_json::json!({})
-    } else {
-        serde_json::from_str(text).map_err(|e| format!("it is not valid JSON ({e})"))?
-    };
+    let mut settings = parse(text)?;
     let Some(map) = settings.as_object_mut() else {
         return Err("it is not a JSON object".to_owned());
     };

@@ -42,28 +42,7 @@ pub fn plugin_key(text: &str) -> Option<String> {
 /// The block's byte range (from its first line to the end of its last),
 /// or an error for a broken one.
 fn find_block(text: &str) -> Result<Option<(usize, usize)>, String> {
-    let mut begin = None;
-    let mut found = None;
-    let mut offset = 0;
-    for line in text.split_inclusive('\n') {
-        let bare = line.trim_end_matches(['\n', '\r']);
-        if bare == BEGIN {
-            if begin.is_some() || found.is_some() {
-                return Err("two runcode agent-setup blocks".to_owned());
-            }
-            begin = Some(offset);
-        } else if bare == END {
-            match begin.take() {
-                Some(b) => found = Some((b, offset + line.len())),
-                None => return Err("an end marker without its begin marker".to_owned()),
-            }
-        }
-        offset += line.len();
-    }
-    if begin.is_some() {
-        return Err("a begin marker without its end marker".to_owned());
-    }
-    Ok(found)
+    crate::text::find_marked(text, BEGIN, END)
 }
 
 /// Whether the block is there.

@@ -128,28 +128,7 @@ pub const END: &str = "# <<< runcode managed block <<<";
 /// included. `Err` when the markers are broken (an end without a begin, a
 /// begin without an end, or two blocks): such a file is never touched.
 pub fn find_block(text: &str) -> std::result::Result<Option<(usize, usize)>, String> {
-    let mut begin = None;
-    let mut found = None;
-    let mut offset = 0;
-    for line in text.split_inclusive('\n') {
-        let bare = line.trim_end_matches(['\n', '\r']);
-        if bare == BEGIN {
-            if begin.is_some() || found.is_some() {
-                return Err("two runcode managed blocks".to_owned());
-            }
-            begin = Some(offset);
-        } else if bare == END {
-            match begin.take() {
-                Some(b) => found = Some((b, offset + line.len())),
-                None => return Err("an end marker without its begin marker".to_owned()),
-            }
-        }
-        offset += line.len();
-    }
-    if begin.is_some() {
-        return Err("a begin marker without its end marker".to_owned());
-    }
-    Ok(found)
+    crate::text::find_marked(text, BEGIN, END)
 }
 
 /// One workspace host of the managed block.

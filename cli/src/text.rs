@@ -67,6 +67,40 @@ pub fn command_quote(text: &str) -> String {
     }
 }
 
+/// The byte range of the one block of lines from a line that is exactly
+/// `begin` to a line that is exactly `end` (its newline included), ignoring
+/// line endings. `Err` when the markers are broken (an end without a
+/// begin, a begin without an end, or two blocks): a file with such
+/// markers is never touched.
+pub fn find_marked(
+    text: &str,
+    begin: &str,
+    end: &str,
+) -> std::result::Result<Option<(usize, usize)>, String> {
+    let mut open = None;
+    let mut found = None;
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        let bare = line.trim_end_matches(['\n', '\r']);
+        if bare == begin {
+            if open.is_some() || found.is_some() {
+                return Err("two runcode blocks".to_owned());
+            }
+            open = Some(offset);
+        } else if bare == end {
+            match open.take() {
+                Some(b) => found = Some((b, offset + line.len())),
+                None => return Err("an end marker without its begin marker".to_owned()),
+            }
+        }
+        offset += line.len();
+    }
+    if open.is_some() {
+        return Err("a begin marker without its end marker".to_owned());
+    }
+    Ok(found)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,7 +6,6 @@
 //! every hostile certificate is refused before anything is written.
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use serde_json::json;
 
@@ -163,33 +162,7 @@ fn whoami() -> String {
 }
 
 fn forward_reaches_a_server(cli: &Cli, workdir: &Path) {
-    let free = || {
-        std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port()
-    };
-    let (remote, local) = (free(), free());
-    std::fs::write(workdir.join("index.html"), "certified page\n").unwrap();
-    let start = format!(
-        "(python3 -m http.server {remote} --bind 127.0.0.1 &) </dev/null >/dev/null 2>&1; echo started"
-    );
-    assert!(cli.run(&["exec", "--", &start]).status.success());
-    cli.ok(&[
-        "forward",
-        &remote.to_string(),
-        "--local",
-        &local.to_string(),
-    ]);
-    let url = format!("http://127.0.0.1:{local}/index.html");
-    let body = crate::util::wait_for("the forward answers", Duration::from_secs(20), || {
-        match crate::util::devplane::try_call("GET", &url, None, None) {
-            Some((200, body)) => Some(body),
-            _ => None,
-        }
-    });
-    assert_eq!(body.as_str(), Some("certified page\n"));
+    let (remote, _) = crate::files::serve_through_a_forward(cli, workdir, "certified page\n");
     cli.ok(&["forward", &remote.to_string(), "--cancel"]);
     let _ = cli.run(&["exec", "--", &format!("pkill -f 'http[.]server {remote}'")]);
 }

@@ -308,9 +308,11 @@ fn memory_does_not_grow_with_the_file() {
     );
 }
 
-#[test]
-fn a_dev_server_on_the_workspace_is_reached_through_a_forward() {
-    let (_dp, cli, workdir) = attached();
+/// Starts a web server on the workspace (detached) serving `page`, and
+/// forwards its port to another local port (the workspace shares this
+/// machine's loopback, so the bytes provably went through ssh). Answers
+/// (remote, local) once the page comes back through the forward.
+pub(crate) fn serve_through_a_forward(cli: &Cli, workdir: &Path, page: &str) -> (u16, u16) {
     let free = || {
         std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
@@ -319,7 +321,7 @@ fn a_dev_server_on_the_workspace_is_reached_through_a_forward() {
             .port()
     };
     let (remote, local) = (free(), free());
-    std::fs::write(workdir.join("index.html"), "served from the workspace\n").unwrap();
+    std::fs::write(workdir.join("index.html"), page).unwrap();
     let start = format!(
         "(python3 -m http.server {remote} --bind 127.0.0.1 &) </dev/null >/dev/null 2>&1; echo started"
     );
@@ -339,7 +341,14 @@ fn a_dev_server_on_the_workspace_is_reached_through_a_forward() {
             _ => None,
         }
     });
-    assert_eq!(body.as_str(), Some("served from the workspace\n"));
+    assert_eq!(body.as_str(), Some(page));
+    (remote, local)
+}
+
+#[test]
+fn a_dev_server_on_the_workspace_is_reached_through_a_forward() {
+    let (_dp, cli, workdir) = attached();
+    let (remote, local) = serve_through_a_forward(&cli, &workdir, "served from the workspace\n");
     let listed = cli.ok(&["forward", "--list"]);
     assert_eq!(listed["forwards"][0]["port"], remote);
     cli.ok(&["forward", &remote.to_string(), "--cancel"]);

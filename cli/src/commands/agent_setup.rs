@@ -27,16 +27,7 @@ pub fn run(ctx: &Ctx, client: AgentClient, remove: bool, dry_run: bool) -> Resul
 fn claude_setup(ctx: &Ctx, remove: bool, dry_run: bool) -> Result<i32> {
     let file = claude::settings_path()
         .ok_or_else(|| Error::Usage("neither CLAUDE_CONFIG_DIR nor HOME is set".to_owned()))?;
-    let text = match std::fs::read_to_string(&file) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
-        Err(e) => {
-            return Err(Error::Io {
-                path: file,
-                source: e,
-            });
-        }
-    };
+    let text = paths::read_text(&file)?;
     let new = claude::allow_edit(&text, remove).map_err(|why| Error::Io {
         path: file.clone(),
         source: std::io::Error::other(format!("{why}; fix it by hand, it was left untouched")),
@@ -84,16 +75,7 @@ pub const CLAUDE_BACKUP: &str = "settings.json.agent-setup.bak";
 fn codex_setup(ctx: &Ctx, remove: bool, dry_run: bool) -> Result<i32> {
     let file = codex::config_path()
         .ok_or_else(|| Error::Usage("neither CODEX_HOME nor HOME is set".to_owned()))?;
-    let text = match std::fs::read_to_string(&file) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
-        Err(e) => {
-            return Err(Error::Io {
-                path: file,
-                source: e,
-            });
-        }
-    };
+    let text = paths::read_text(&file)?;
     let untouched = |why: String| Error::Io {
         path: file.clone(),
         source: std::io::Error::other(format!("{why}; it was left untouched")),

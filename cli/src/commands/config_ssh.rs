@@ -22,27 +22,10 @@ fn ssh_dir() -> Result<PathBuf> {
 pub fn run(ctx: &Ctx, remove: bool, dry_run: bool) -> Result<i32> {
     let dir = ssh_dir()?;
     let file = dir.join("config");
-    let old = match std::fs::read(&file) {
-        Ok(bytes) => String::from_utf8(bytes).map_err(|_| Error::Io {
-            path: file.clone(),
-            source: std::io::Error::other("not UTF-8 text; left untouched"),
-        })?,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
-        Err(e) => {
-            return Err(Error::Io {
-                path: file,
-                source: e,
-            });
-        }
-    };
-    let broken = |why: String| Error::Io {
-        path: file.clone(),
-        source: std::io::Error::other(format!(
-            "{why}; fix or remove the runcode lines by hand, the file was left untouched"
-        )),
-    };
+    let old = read_config(&file)?;
+    let broken = broken(&file);
     let (new, hosts) = if remove {
-        match sshconfig::remove_block(&old).map_err(broken)? {
+        match sshconfig::remove_block(&old).map_err(&broken)? {
             Some(text) => (text, Vec::new()),
             None => {
                 ctx.out.result(
@@ -53,11 +36,11 @@ pub fn run(ctx: &Ctx, remove: bool, dry_run: bool) -> Result<i32> {
             }
         }
     } else {
-        sshconfig::find_block(&old).map_err(broken)?;
+        sshconfig::find_block(&old).map_err(&broken)?;
         let hosts = managed_hosts(ctx)?;
         let block = sshconfig::render_block(&hosts)?;
         (
-            sshconfig::insert_block(&old, &block).map_err(broken)?,
+            sshconfig::insert_block(&old, &block).map_err(&broken)?,
             hosts,
         )
     };
@@ -108,30 +91,42 @@ pub fn run(ctx: &Ctx, remove: bool, dry_run: bool) -> Result<i32> {
     Ok(0)
 }
 
+/// `~/.ssh/config` as text (none yet: empty). A file that is not UTF-8 is
+/// an error, and is never touched.
+fn read_config(file: &std::path::Path) -> Result<String> {
+    match std::fs::read(file) {
+        Ok(bytes) => String::from_utf8(bytes).map_err(|_| Error::Io {
+            path: file.to_path_buf(),
+            source: std::io::Error::other("not UTF-8 text; left untouched"),
+        }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(String::new()),
+        Err(e) => Err(Error::Io {
+            path: file.to_path_buf(),
+            source: e,
+        }),
+    }
+}
+
+/// The error for a block whose markers are broken.
+fn broken(file: &std::path::Path) -> impl Fn(String) -> Error + '_ {
+    move |why: String| Error::Io {
+        path: file.to_path_buf(),
+        source: std::io::Error::other(format!(
+            "{why}; fix or remove the runcode lines by hand, the file was left untouched"
+        )),
+    }
+}
+
 /// Makes sure `~/.ssh/config` has the managed host `runcode.<title>`,
 /// writing the block (every host, as `config-ssh` does) when it lacks it.
 /// Returns whether the file changed. Used by `open --editor`.
 pub fn ensure_host(ctx: &Ctx, title: &str) -> Result<bool> {
     let dir = ssh_dir()?;
     let file = dir.join("config");
-    let old = match std::fs::read_to_string(&file) {
-        Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
-        Err(e) => {
-            return Err(Error::Io {
-                path: file,
-                source: e,
-            });
-        }
-    };
-    let broken = |why: String| Error::Io {
-        path: file.clone(),
-        source: std::io::Error::other(format!(
-            "{why}; fix or remove the runcode lines by hand, the file was left untouched"
-        )),
-    };
+    let old = read_config(&file)?;
+    let broken = broken(&file);
     let entry = format!("Host runcode.{title}\n");
-    if let Some((start, end)) = sshconfig::find_block(&old).map_err(broken)?
+    if let Some((start, end)) = sshconfig::find_block(&old).map_err(&broken)?
         && old[start..end].contains(&entry)
     {
         return Ok(false);
@@ -142,7 +137,7 @@ pub fn ensure_host(ctx: &Ctx, title: &str) -> Result<bool> {
             "workspace {title} cannot get a ~/.ssh/config host (not reachable over SSH, or its title is unsafe)"
         )));
     }
-    let new = sshconfig::insert_block(&old, &sshconfig::render_block(&hosts)?).map_err(broken)?;
+    let new = sshconfig::insert_block(&old, &sshconfig::render_block(&hosts)?).map_err(&broken)?;
     paths::private_dir(&dir)?;
     if file.exists() {
         paths::write_private(&dir.join("config.bak"), old.as_bytes(), 0o600)?;

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 
-use super::start::{poll_interval, power_on, wait_running};
+use super::start::{poll_interval, ready_for_ssh};
 use crate::cli::SessionFlags;
 use crate::ctx::Ctx;
 use crate::error::{Error, Result};
@@ -26,27 +26,7 @@ pub fn run(
 ) -> Result<i32> {
     let deadline = Instant::now() + Duration::from_secs(timeout);
     let ws = ctx.resolve(arg)?;
-    if !ws.ssh_capable {
-        return Err(Error::NotSshCapable {
-            id: ws.id,
-            name: ws.display_name(),
-        });
-    }
-    let mut started = false;
-    if ws.state != "running" {
-        if !start {
-            return Err(Error::NotRunning {
-                id: ws.id,
-                state: ws.state.clone(),
-            });
-        }
-        let api = ctx.api()?;
-        if ws.state != "starting" {
-            power_on(ctx, &api, &ws)?;
-        }
-        wait_running(ctx, &api, ws.id, deadline)?;
-        started = true;
-    }
+    let started = ready_for_ssh(ctx, &ws, start, deadline)?;
     // A workspace that was just started may have lost its keys while stopped.
     let mut req = flags.request(POLICY);
     req.force |= started;

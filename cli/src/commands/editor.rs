@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 
-use super::start::{power_on, wait_running};
+use super::start::ready_for_ssh;
 use crate::attach;
 use crate::cli::{Editor, SessionFlags};
 use crate::ctx::Ctx;
@@ -120,27 +120,7 @@ pub fn run(
         Some(a) => ctx.resolve(a)?,
         None => ctx.resolve(&attach::require(&ctx.paths)?.id.to_string())?,
     };
-    if !ws.ssh_capable {
-        return Err(Error::NotSshCapable {
-            id: ws.id,
-            name: ws.display_name(),
-        });
-    }
-    let mut started = false;
-    if ws.state != "running" {
-        if !start {
-            return Err(Error::NotRunning {
-                id: ws.id,
-                state: ws.state.clone(),
-            });
-        }
-        let api = ctx.api()?;
-        if ws.state != "starting" {
-            power_on(ctx, &api, &ws)?;
-        }
-        wait_running(ctx, &api, ws.id, Instant::now() + Duration::from_secs(600))?;
-        started = true;
-    }
+    let started = ready_for_ssh(ctx, &ws, start, Instant::now() + Duration::from_secs(600))?;
     let mut req = flags.request(Policy::Attach);
     req.force |= started;
     let (session, _) = session::acquire(ctx, ws.id, req)?;

@@ -13,16 +13,7 @@ use crate::paths;
 pub fn run(ctx: &Ctx, remove: bool, force: bool) -> Result<i32> {
     let file = claude::settings_path()
         .ok_or_else(|| Error::Usage("neither CLAUDE_CONFIG_DIR nor HOME is set".to_owned()))?;
-    let text = match std::fs::read_to_string(&file) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
-        Err(e) => {
-            return Err(Error::Io {
-                path: file,
-                source: e,
-            });
-        }
-    };
+    let text = paths::read_text(&file)?;
     let exe = crate::paths::entry_point()?.display().to_string();
     let edit = claude::edit(&text, &exe, remove, force).map_err(|why| Error::Io {
         path: file.clone(),

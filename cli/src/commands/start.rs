@@ -46,6 +46,33 @@ pub fn run(ctx: &Ctx, arg: &str, wait: bool, timeout: u64) -> Result<i32> {
 }
 
 /// Asks the control plane to power `ws` on, saying so on stderr.
+/// Before a session on `ws`: it must take SSH, and it must run. One that
+/// is not running is powered on and waited for when `start` allows (else
+/// `NotRunning`). Whether it was started.
+pub fn ready_for_ssh(ctx: &Ctx, ws: &Workspace, start: bool, deadline: Instant) -> Result<bool> {
+    if !ws.ssh_capable {
+        return Err(Error::NotSshCapable {
+            id: ws.id,
+            name: ws.display_name(),
+        });
+    }
+    if ws.state == "running" {
+        return Ok(false);
+    }
+    if !start {
+        return Err(Error::NotRunning {
+            id: ws.id,
+            state: ws.state.clone(),
+        });
+    }
+    let api = ctx.api()?;
+    if ws.state != "starting" {
+        power_on(ctx, &api, ws)?;
+    }
+    wait_running(ctx, &api, ws.id, deadline)?;
+    Ok(true)
+}
+
 pub fn power_on(ctx: &Ctx, api: &Api, ws: &Workspace) -> Result<()> {
     ctx.out
         .progress(&format!("starting workspace #{}...", ws.id));

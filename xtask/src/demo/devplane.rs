@@ -279,13 +279,19 @@ pub fn run(dir: &Path, staged: &stage::Staged, release: &Server) -> Result<(), S
     s.show(&["config-ssh", "--remove"])?;
     s.show(&["disconnect"])?;
     drop(plane);
+    nothing_left(&data, &home)?;
+    certificates(dir, staged, release)
+}
+
+/// Fails when a process that names `data` or `home` still runs.
+fn nothing_left(data: &Path, home: &Path) -> Result<(), String> {
     let left =
         runcode_e2e::procs::mentioning(&[&data.display().to_string(), &home.display().to_string()]);
     if !left.is_empty() {
         return Err(format!("processes left behind: {left:?}"));
     }
     println!("    nothing left running");
-    certificates(dir, staged, release)
+    Ok(())
 }
 
 /// Step 16: the same CLI against a devplane that signs keys instead of
@@ -350,11 +356,6 @@ fn certificates(dir: &Path, staged: &stage::Staged, release: &Server) -> Result<
     s.show(&["exec", "--", "echo", "hello with a certificate from $(pwd)"])?;
     s.show(&["disconnect"])?;
     drop(plane);
-    let left =
-        runcode_e2e::procs::mentioning(&[&data.display().to_string(), &home.display().to_string()]);
-    if !left.is_empty() {
-        return Err(format!("processes left behind: {left:?}"));
-    }
-    println!("    nothing left running");
+    nothing_left(&data, &home)?;
     Ok(())
 }
