@@ -64,7 +64,7 @@ fn running(needle: &str) -> Vec<String> {
         .collect()
 }
 
-const TOOLS: [&str; 15] = [
+pub(crate) const TOOLS: [&str; 15] = [
     "connect",
     "context",
     "current",
