@@ -496,6 +496,24 @@ fn forward_auto_follows_the_workspaces_listeners() {
     for port in [before, excluded] {
         let _ = cli.run(&["exec", "--", &format!("pkill -f 'http[.]server {port}'")]);
     }
+
+    // `disconnect` from another terminal ends it too.
+    let mut child = cli
+        .cmd()
+        .args(["--json", "forward", "--auto"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    std::io::BufReader::new(child.stdout.as_mut().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    assert!(first.contains("\"watching\""), "{first}");
+    cli.ok(&["disconnect"]);
+    let ended = crate::util::wait_for("the watch to end", Duration::from_secs(15), || {
+        child.try_wait().unwrap()
+    });
+    assert!(ended.success(), "{ended}");
 }
 
 /// `argv` run by `script` on a pseudo-terminal (stdin, stdout and stderr
