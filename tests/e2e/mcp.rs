@@ -849,3 +849,49 @@ fn put_and_get_report_progress_to_a_client_that_asks() {
     );
     raw.close();
 }
+
+/// Paths, patterns and globs reach the remote shell as literal text: a
+/// command substitution, quotes and a leading `-` run nothing and are
+/// never read as options.
+#[test]
+fn the_editing_tools_keep_hostile_text_literal() {
+    let (_dp, _cli, workdir, mut raw) = attached();
+    std::fs::write(
+        workdir.join("-rf"),
+        "a $(touch pwned) line\nx'; touch pwned2; echo '\n",
+    )
+    .unwrap();
+    let found = raw.call(
+        "search",
+        &json!({"pattern": "$(touch pwned)", "path": "-rf"}),
+    );
+    assert_eq!(ok(&found)["count"], 0, "a regex, not a command: {found}");
+    let found = raw.call(
+        "search",
+        &json!({"pattern": "touch pwned2", "glob": "*'; touch pwned3; echo '"}),
+    );
+    assert_eq!(ok(&found)["count"], 0, "{found}");
+    let found = raw.call("search", &json!({"pattern": "touch pwned2", "path": "-rf"}));
+    assert_eq!(ok(&found)["count"], 1, "{found}");
+    let page = raw.call(
+        "read_file",
+        &json!({"path": "-rf", "offset": 1, "limit": 1}),
+    );
+    assert_eq!(ok(&page)["content"], "     1\ta $(touch pwned) line\n");
+    let listed = raw.call("list_files", &json!({"path": "$(touch pwned4)"}));
+    refused(&listed, "not_found");
+    let edited = raw.call(
+        "edit_file",
+        &json!({"path": "-rf", "old_string": "$(touch pwned)", "new_string": "`touch pwned5`"}),
+    );
+    assert_eq!(ok(&edited)["replacements"], 1, "{edited}");
+    assert!(
+        std::fs::read_to_string(workdir.join("-rf"))
+            .unwrap()
+            .starts_with("a `touch pwned5` line\n")
+    );
+    for marker in ["pwned", "pwned2", "pwned3", "pwned4", "pwned5"] {
+        assert!(!workdir.join(marker).exists(), "{marker} was run");
+    }
+    raw.close();
+}
