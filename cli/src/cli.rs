@@ -314,15 +314,16 @@ pub enum Command {
         #[arg(long)]
         force: bool,
     },
-    /// Let an agent client run every runcode tool without asking: for a
-    /// cloud workspace you attached, where you want the agent to work
+    /// Let an agent client run every runcode MCP tool without asking.
+    ///
+    /// For a cloud workspace you attached, where you want the agent to work
     /// unattended. Codex: a marked block in its config.toml; Claude Code: a
     /// rule in its settings.json (each backed up first); `--remove` takes
     /// it out.
     AgentSetup {
         /// The client: `codex` or `claude`.
         client: AgentClient,
-        /// Take the block out instead.
+        /// Take it out again (the client asks again).
         #[arg(long)]
         remove: bool,
         /// Say what would change; change nothing.
@@ -347,7 +348,11 @@ pub enum Command {
         #[arg(long)]
         dry_run: bool,
     },
-    /// Open a workspace in the browser (or print its address).
+    /// Open a workspace's web page, or its project in a local editor.
+    ///
+    /// Without --editor: the web page in the browser. With --editor: the
+    /// project directory in that editor, over ssh. --print prints the
+    /// address or the command instead.
     Open {
         /// Workspace title, custom title, or id (default: the attached one).
         workspace: Option<String>,
