@@ -241,6 +241,7 @@ pub fn run(dir: &Path, staged: &stage::Staged, release: &Server) -> Result<(), S
 
     step(13, "editors and your own tools: config-ssh, then plain ssh");
     s.show(&["config-ssh"])?;
+    s.show(&["open", "Project 2", "--editor", "vscode", "--print"])?;
     let title = ready["workspaces"][1]["title"].as_str().unwrap_or_default();
     let out = Command::new("ssh")
         .arg("-F")
