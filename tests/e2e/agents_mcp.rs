@@ -155,6 +155,18 @@ fn runcode_in(c: &crate::util::agents::Codex, args: &[&str]) -> Value {
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
+/// The check `name` of `runcode doctor` in the Codex scratch HOME.
+fn doctor_check(c: &crate::util::agents::Codex, name: &str) -> Value {
+    let doctor = runcode_in(c, &["doctor"]);
+    doctor["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["name"] == name)
+        .cloned()
+        .unwrap_or_else(|| panic!("no {name} check: {doctor}"))
+}
+
 /// Codex as users run it, with no approval or sandbox flag: the tools that
 /// only look (and `connect`, which neither destroys nor reaches past the
 /// workspace) run; `exec` is refused until the user runs `runcode
@@ -198,13 +210,7 @@ fn codex_at_its_defaults_runs_the_looking_tools_and_the_rest_after_agent_setup()
         !workdir.join("ran.txt").exists(),
         "the refused command never ran"
     );
-    let doctor = runcode_in(&c, &["doctor"]);
-    let codex = doctor["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|k| k["name"] == "codex")
-        .unwrap();
+    let codex = doctor_check(&c, "codex");
     let detail = codex["detail"].as_str().unwrap();
     let asked: Vec<&str> = detail
         .strip_prefix("asks before ")
@@ -246,13 +252,7 @@ fn codex_at_its_defaults_runs_the_looking_tools_and_the_rest_after_agent_setup()
         "ran\n",
         "run once"
     );
-    let doctor = runcode_in(&c, &["doctor"]);
-    let codex = doctor["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|k| k["name"] == "codex")
-        .unwrap();
+    let codex = doctor_check(&c, "codex");
     assert!(
         codex["detail"].as_str().unwrap().contains("without asking"),
         "{codex}"

@@ -871,15 +871,8 @@ fn open_in_an_editor_starts_each_one_as_its_docs_give() {
     assert_eq!(dp.state(1002), "running");
 
     // The host it names: the real ssh resolves it and reaches the workspace.
-    let g = cli_env(&cli, Command::new("ssh"))
-        .arg("-G")
-        .arg("-F")
-        .arg(&config)
-        .arg(&host)
-        .output()
-        .unwrap();
-    let g = String::from_utf8_lossy(&g.stdout);
-    assert!(g.contains("hostname ws-1001.runcode.invalid"), "{g}");
+    let g = crate::util::cli::ssh_g(&config, &host);
+    assert_eq!(g["hostname"], "ws-1001.runcode.invalid", "{g:?}");
     let out = ssh(&cli, &config, &host, "cd \"$1\" 2>/dev/null; echo reached");
     assert!(out.status.success(), "{}", crate::util::both(&out));
     assert_eq!(String::from_utf8_lossy(&out.stdout), "reached\n");
