@@ -210,17 +210,32 @@ impl Codex {
         cmd
     }
 
-    /// `codex exec` with approvals and the sandbox bypassed: for suites
-    /// about what the model does with a tool's result, not whether the
-    /// client lets the call through (`exec_at_defaults` is that).
+    /// `codex exec` as a user who chose the shell route to the CLI sets
+    /// it up, with no bypass flag: Codex's own `workspace-write` sandbox,
+    /// the network allowed in it (what the `network_blocked` message tells
+    /// them; without it these journeys fail with that code, checked), and
+    /// runcode's two folders (keys and sessions, the token) added as
+    /// writable, which a sandbox that confines writes needs.
     pub fn exec(&self, prompt: &str) -> Output {
+        let cache = self.home.join(".cache/runcode");
+        let config = self.home.join(".config/runcode");
+        for dir in [&cache, &config] {
+            std::fs::create_dir_all(dir).unwrap();
+        }
         self.cmd()
             .args([
                 "exec",
                 "--skip-git-repo-check",
-                "--dangerously-bypass-approvals-and-sandbox",
-                prompt,
+                "--sandbox",
+                "workspace-write",
+                "-c",
+                "sandbox_workspace_write.network_access=true",
+                "--add-dir",
             ])
+            .arg(&cache)
+            .arg("--add-dir")
+            .arg(&config)
+            .arg(prompt)
             .output()
             .unwrap()
     }
