@@ -66,11 +66,6 @@ impl Authorities {
         ))
     }
 
-    /// The host CA's public key as `<type> <base64>`.
-    pub fn host_ca_public(&self) -> Result<String, String> {
-        public_line(self.host.public_key())
-    }
-
     /// A user certificate for `key`, valid for `principals` from a minute
     /// ago until `valid_before`, as one OpenSSH line.
     pub fn sign_user(
@@ -91,24 +86,16 @@ impl Authorities {
         )
     }
 
-    /// A user certificate of `key` made as `sign_user`, but signed by
-    /// `signer` and of type `kind`: the devplane's hostile modes.
+    /// A certificate of `key` by the user CA, of type `kind`, for
+    /// `principals` over `window`: the devplane's hostile modes.
     pub fn sign_with(
         &self,
-        signer: Option<&PrivateKey>,
         key: &PublicKey,
         kind: CertType,
         principals: &[&str],
         window: (u64, u64),
     ) -> Result<String, String> {
-        self.sign(
-            signer.unwrap_or(&self.user),
-            key,
-            kind,
-            "runcode-hostile",
-            principals,
-            window,
-        )
+        self.sign(&self.user, key, kind, "runcode-hostile", principals, window)
     }
 
     /// The host certificate of a gateway's host key, for `principals`

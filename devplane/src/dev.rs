@@ -134,15 +134,15 @@ impl Controls {
         let day = (ca::user_valid_after(now), now + 3600);
         Ok(if self.take(Hostile::CertOtherKey) {
             let other = ca::random_key()?;
-            ca.sign_with(None, other.public_key(), CertType::User, &[user], day)?
+            ca.sign_with(other.public_key(), CertType::User, &[user], day)?
         } else if self.take(Hostile::CertHost) {
-            ca.sign_with(None, key, CertType::Host, &[user], day)?
+            ca.sign_with(key, CertType::Host, &[user], day)?
         } else if self.take(Hostile::CertPrincipal) {
-            ca.sign_with(None, key, CertType::User, &["someone-else"], day)?
+            ca.sign_with(key, CertType::User, &["someone-else"], day)?
         } else if self.take(Hostile::CertExpired) {
-            ca.sign_with(None, key, CertType::User, &[user], (now - 7200, now - 3600))?
+            ca.sign_with(key, CertType::User, &[user], (now - 7200, now - 3600))?
         } else if self.take(Hostile::CertFuture) {
-            ca.sign_with(None, key, CertType::User, &[user], (now + 3600, now + 7200))?
+            ca.sign_with(key, CertType::User, &[user], (now + 3600, now + 7200))?
         } else if self.take(Hostile::CertSecondLine) {
             let marker = data_dir.join("pwned-certificate");
             format!("{good}\nProxyCommand touch {}", marker.display())

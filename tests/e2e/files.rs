@@ -308,21 +308,12 @@ fn memory_does_not_grow_with_the_file() {
     );
 }
 
-/// A port free on this machine's loopback now.
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 /// Starts a web server on the workspace (detached) serving `page`, and
 /// forwards its port to another local port (the workspace shares this
 /// machine's loopback, so the bytes provably went through ssh). Answers
 /// (remote, local) once the page comes back through the forward.
 pub(crate) fn serve_through_a_forward(cli: &Cli, workdir: &Path, page: &str) -> (u16, u16) {
-    let (remote, local) = (free_port(), free_port());
+    let (remote, local) = (crate::util::free_port(), crate::util::free_port());
     std::fs::write(workdir.join("index.html"), page).unwrap();
     let start = format!(
         "(python3 -m http.server {remote} --bind 127.0.0.1 &) </dev/null >/dev/null 2>&1; echo started"
@@ -384,7 +375,11 @@ fn forward_auto_follows_the_workspaces_listeners() {
     };
     let listening = |port: u16| std::net::TcpStream::connect(("127.0.0.1", port)).is_ok();
     std::fs::write(workdir.join("index.html"), "through the forward\n").unwrap();
-    let (before, later, excluded) = (free_port(), free_port(), free_port());
+    let (before, later, excluded) = (
+        crate::util::free_port(),
+        crate::util::free_port(),
+        crate::util::free_port(),
+    );
     assert!(cli.run(&["exec", "--", &serve(before)]).status.success());
     crate::util::wait_until("the first server", Duration::from_secs(20), || {
         listening(before)

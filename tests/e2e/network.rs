@@ -270,17 +270,6 @@ fn stopping_the_devplane_ends_what_its_workspaces_started() {
     });
 }
 
-/// A free port on this machine, for the local end of a forward. The
-/// devplane's workspaces share this machine's loopback, so the forward's two
-/// ends must differ: bytes reaching the local port went through ssh.
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 /// What an HTTP GET of `/` on the local port answers, if anything.
 fn fetch(port: u16) -> Option<String> {
     let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
@@ -295,7 +284,7 @@ fn fetch(port: u16) -> Option<String> {
 fn a_forward_comes_back_by_itself_after_the_link_resets() {
     let (dp, cli) = with_relay();
     std::fs::write(workdir(&dp).join("page.txt"), "through the forward\n").unwrap();
-    let (remote, local) = (free_port(), free_port());
+    let (remote, local) = (crate::util::free_port(), crate::util::free_port());
     let server = format!(
         "(exec python3 -m http.server {remote} --bind 127.0.0.1 &) </dev/null >/dev/null 2>&1"
     );

@@ -20,7 +20,7 @@ use crate::text::shell_quote;
 
 /// The longest line `read_file` returns whole, in characters (as the
 /// clients' own Read tools cut).
-pub(super) const LINE_CUT: usize = 2000;
+const LINE_CUT: usize = 2000;
 /// Lines `read_file` returns when a page names no `limit`.
 pub(super) const PAGE_LINES: u64 = 2000;
 /// The changed lines `edit_file` shows, at most.

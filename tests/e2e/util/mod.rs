@@ -204,3 +204,14 @@ pub fn is_installed(program: &str) -> bool {
         .iter()
         .any(|d| Path::new(d).join(program).is_file())
 }
+
+/// A port free on this machine's loopback now. The devplane's workspaces
+/// share this loopback, so a forward's two ends must differ: bytes reaching
+/// the local port then went through ssh.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
