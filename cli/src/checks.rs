@@ -6,7 +6,7 @@
 
 use std::path::Path;
 
-use crate::{bundle, claude, sshconfig, text};
+use crate::{plane::bundle, remote::sshconfig, text, wiring::claude};
 
 /// A check: panics when the parser breaks its promise for these bytes.
 pub type Check = fn(&[u8]);
@@ -40,8 +40,9 @@ pub fn credential(data: &[u8]) {
     let key = fuzz_key();
     let now = 1_795_343_400;
     let field = serde_json::json!({"type": "certificate", "certificate": text});
-    if let Ok(got) = crate::credential::validate(&field, key.public_key(), "royal-tree", now) {
-        let crate::credential::Credential::Certificate { line, valid_before } = &got else {
+    if let Ok(got) = crate::plane::credential::validate(&field, key.public_key(), "royal-tree", now)
+    {
+        let crate::plane::credential::Credential::Certificate { line, valid_before } = &got else {
             panic!("a certificate field gave {got:?}");
         };
         let body = line.strip_suffix('\n').expect("one line, ended");
@@ -260,7 +261,7 @@ pub fn settings_json(data: &[u8]) {
 /// The status line's stdin (JSON from Claude Code) of any shape is survived,
 /// and only absolute paths are taken from it.
 pub fn statusline_stdin(data: &[u8]) {
-    for dir in crate::commands::statusline_dirs_from(data) {
+    for dir in crate::wiring::claude::statusline_dirs(data) {
         let s = dir.to_string_lossy();
         assert!(s.starts_with('/') || s.contains(":\\"), "{s:?}");
     }
@@ -282,7 +283,7 @@ pub fn workspace_list(data: &[u8]) {
             other["shared"].as_array().unwrap_or(&empty),
         ),
     };
-    let list = crate::workspaces::merge(owned, shared);
+    let list = crate::plane::workspaces::merge(owned, shared);
     let mut hosts = Vec::new();
     for w in &list {
         assert!(!w.display_name().chars().any(char::is_control), "{w:?}");
@@ -291,7 +292,7 @@ pub fn workspace_list(data: &[u8]) {
         }
         let shown = w.to_json().to_string();
         assert!(!shown.contains('\u{1b}'), "{shown}");
-        hosts.extend(crate::sshconfig::managed_host(
+        hosts.extend(crate::remote::sshconfig::managed_host(
             w,
             "'/usr/bin/runcode'",
             "",
@@ -337,7 +338,9 @@ pub fn api_answer(data: &[u8]) {
     ]);
     let status = 100 + pick % 500;
     let body = String::from_utf8_lossy(body);
-    if let Err(e) = crate::api::interpret(status, &body, "https://app.example/api", "/api/rc/x") {
+    if let Err(e) =
+        crate::plane::api::interpret(status, &body, "https://app.example/api", "/api/rc/x")
+    {
         assert!(
             crate::Code::ALL.contains(&e.code()),
             "{status}: {:?}",

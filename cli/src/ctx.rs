@@ -2,12 +2,12 @@
 //! and the control-plane client on demand (so commands that need no network
 //! never read the token).
 
-use crate::api::{self, Api};
 use crate::error::{Error, Result};
 use crate::output::Output;
 use crate::paths::Paths;
-use crate::token;
-use crate::workspaces::{self, Target, Workspace};
+use crate::plane::api::{self, Api};
+use crate::plane::token;
+use crate::plane::workspaces::{self, Target, Workspace};
 
 pub struct Ctx {
     pub out: Output,

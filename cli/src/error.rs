@@ -58,6 +58,10 @@ codes! {
     LoginFailed = "login_failed", 1, "the browser login timed out, came back without a token, or with another `state`";
     Interrupted = "interrupted", 130, "Ctrl-C: the command stopped, its remote command was ended, nothing was left half-written";
     Disconnected = "disconnected", 255, "the connection dropped while a command ran and the workspace could not be reached again within 5 minutes; the command may still be running there: `runcode runs`, then `runcode attach <run-id>`";
+    LeftUntouched = "left_untouched", 1, "a file another program owns (`~/.ssh/config`, Claude Code's settings.json, Codex's config.toml) is in a state runcode will not rewrite (not UTF-8, not JSON, broken runcode markers, the user's own setting): it was left exactly as it was; the message says what to fix by hand";
+    ChangedSinceRead = "changed_since_read", 1, "an `edit_file` found the file changed on the workspace since it was read, and left it as it is: read it again and redo the edit";
+    ProgramMissing = "program_missing", 1, "a local program runcode starts (an editor, the browser opener) is not on PATH: install it, or run the printed command yourself";
+    TransferFailed = "transfer_failed", 1, "a `put`, `get` or `write` failed on the workspace side (its remote status is in the message); nothing was left at the destination";
     Timeout = "timeout", 124, "an `exec` tool call of `runcode mcp` ran past its `timeout_seconds`: the command was ended on the workspace";
 }
 
@@ -193,6 +197,18 @@ pub enum Error {
     LoginFailed(String),
     #[error("interrupted (Ctrl-C): stopped, with nothing left running or half-written")]
     Interrupted,
+    #[error("{path} {why}; it was left untouched: fix it by hand")]
+    LeftUntouched { path: PathBuf, why: String },
+    #[error(
+        "{path} changed on the workspace since it was read, so it was left as it is; read it again and redo the edit"
+    )]
+    ChangedSinceRead { path: String },
+    #[error("{program} is not on PATH: {hint}")]
+    ProgramMissing { program: String, hint: String },
+    #[error(
+        "the transfer of {path} failed (remote status {status}); nothing was left at the destination"
+    )]
+    TransferFailed { path: String, status: i32 },
     #[error(
         "the command ran past its timeout of {seconds} s and was ended on the workspace; raise timeout_seconds, or start it detached and poll"
     )]
@@ -258,6 +274,10 @@ impl Error {
             Error::LoginFailed(_) => Code::LoginFailed,
             Error::Interrupted => Code::Interrupted,
             Error::Timeout { .. } => Code::Timeout,
+            Error::LeftUntouched { .. } => Code::LeftUntouched,
+            Error::ChangedSinceRead { .. } => Code::ChangedSinceRead,
+            Error::ProgramMissing { .. } => Code::ProgramMissing,
+            Error::TransferFailed { .. } => Code::TransferFailed,
         }
     }
 

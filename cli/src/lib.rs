@@ -1,39 +1,24 @@
 //! The `runcode` CLI as a library: `run` parses the command line, dispatches
 //! to the command, and turns the outcome into output and an exit status.
 
-mod api;
 mod attach;
-mod bundle;
 #[cfg(any(test, feature = "fuzz"))]
 #[doc(hidden)]
 pub mod checks;
-mod claude;
 mod cli;
-mod codex;
 mod commands;
-mod credential;
 mod ctx;
 pub mod error;
-mod forwards;
-mod interrupt;
 mod mcp;
 mod output;
 mod paths;
+mod plane;
 mod remote;
-mod resume;
-mod runs;
 mod session;
-mod ssh;
-mod sshconfig;
 mod text;
-mod token;
-mod transfer;
 mod wiring;
-mod workspaces;
 
 use runcode_rules::url;
-
-mod progress;
 #[cfg(test)]
 mod props;
 
@@ -64,7 +49,7 @@ pub fn run(args: &[OsString]) -> i32 {
         cli.command,
         cli::Command::Statusline { .. } | cli::Command::Mcp
     ) {
-        interrupt::install(out);
+        remote::interrupt::install(out);
     }
     let paths = paths::Paths::from_env();
     // The status line never fails, even without a home directory.

@@ -147,15 +147,3 @@ pub use runcode_rules::fs::create_new;
 pub fn write_private(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
     runcode_rules::fs::write_private(path, bytes, mode).map_err(Error::io(path))
 }
-
-/// A text file's content; a missing file reads as empty.
-pub fn read_text(file: &Path) -> Result<String> {
-    match std::fs::read_to_string(file) {
-        Ok(t) => Ok(t),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(String::new()),
-        Err(e) => Err(Error::Io {
-            path: file.to_path_buf(),
-            source: e,
-        }),
-    }
-}

@@ -80,7 +80,7 @@ proptest! {
     #[test]
     fn the_managed_block_round_trips_configs_with_markers(
         parts in proptest::collection::vec(prop_oneof![
-            Just(crate::sshconfig::BEGIN.to_owned()), Just(crate::sshconfig::END.to_owned()),
+            Just(crate::remote::sshconfig::BEGIN.to_owned()), Just(crate::remote::sshconfig::END.to_owned()),
             "[ -~]{0,20}", Just(String::new())
         ], 0..8),
         crlf in any::<bool>()

@@ -101,6 +101,15 @@ pub fn find_marked(
     Ok(found)
 }
 
+/// "12 min" / "45 s" for a number of seconds left.
+pub fn minutes(seconds: i64) -> String {
+    if seconds >= 120 {
+        format!("{} min", seconds / 60)
+    } else {
+        format!("{} s", seconds.max(0))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -203,8 +203,8 @@ fn a_broken_block_is_never_touched_and_unsafe_titles_are_skipped() {
     let broken =
         format!("{USER_CONFIG}\n# >>> runcode managed block (do not edit) >>>\nHost runcode.x\n");
     std::fs::write(&config, &broken).unwrap();
-    cli.fails(&["config-ssh"], "io", 1);
-    cli.fails(&["config-ssh", "--remove"], "io", 1);
+    cli.fails(&["config-ssh"], "left_untouched", 1);
+    cli.fails(&["config-ssh", "--remove"], "left_untouched", 1);
     assert_eq!(std::fs::read_to_string(&config).unwrap(), broken);
     assert!(!config.with_file_name("config.bak").exists());
 
@@ -542,7 +542,7 @@ fn install_statusline_keeps_every_other_setting() {
     let broken = "{\"model\": \"opus\",";
     std::fs::write(&settings, broken).unwrap();
     let (code, v) = run(&["install-statusline"]);
-    assert_eq!((code, v["error"].as_str()), (1, Some("io")));
+    assert_eq!((code, v["error"].as_str()), (1, Some("left_untouched")));
     assert_eq!(
         std::fs::read_to_string(&settings).unwrap(),
         broken,
@@ -850,7 +850,7 @@ fn open_in_an_editor_starts_each_one_as_its_docs_give() {
             .unwrap();
         assert_eq!(out.status.code(), Some(1), "{editor}");
         let failure: Value = serde_json::from_slice(&out.stdout).unwrap();
-        assert_eq!(failure["error"], "io", "{failure}");
+        assert_eq!(failure["error"], "program_missing", "{failure}");
         let message = failure["message"].as_str().unwrap();
         assert!(
             message.contains("not on PATH") && message.contains(&host),

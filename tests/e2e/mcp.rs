@@ -670,8 +670,10 @@ fn a_guarded_write_refuses_a_file_that_changed() {
         .output()
         .unwrap();
     assert_ne!(out.status.code(), Some(0));
-    assert!(
-        String::from_utf8_lossy(&out.stdout).contains("changed on the workspace"),
+    let failure: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        failure["error"],
+        "changed_since_read",
         "{}",
         crate::util::both(&out)
     );

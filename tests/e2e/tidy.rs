@@ -188,54 +188,132 @@ fn the_root_holds_only_the_layout() {
     assert!(stray.is_empty(), "not part of the layout: {stray:?}");
 }
 
+/// The folders of the CLI that are rooms of modules rather than one module:
+/// each file in them is a node of the module graph (`remote::ssh`), and the
+/// folder's `mod.rs` is the node named after the folder.
+const ROOMS: &[&str] = &["plane", "remote", "wiring"];
+
+/// The module a path below `crate::` names: `remote::ssh` for
+/// `remote::ssh::Ssh` (a room's file), else its first segment.
+fn module_of(path: &str, rooms: &std::collections::BTreeSet<String>) -> String {
+    let mut parts = path.split("::").map(str::trim);
+    let first = parts.next().unwrap_or_default().to_owned();
+    if !ROOMS.contains(&first.as_str()) {
+        return first;
+    }
+    match parts.next() {
+        Some(second) if rooms.contains(&format!("{first}::{second}")) => {
+            format!("{first}::{second}")
+        }
+        _ => first,
+    }
+}
+
+/// A source file's code, unit tests left out.
+fn code_of(file: &Path) -> String {
+    let text = std::fs::read_to_string(file).unwrap();
+    text.split("#[cfg(test)]\nmod tests")
+        .next()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// The paths below `crate::` a piece of code names, `crate::{a, b::c}`
+/// lists spread out.
+fn crate_paths(code: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for (i, _) in code.match_indices("crate::") {
+        let rest = &code[i + "crate::".len()..];
+        if let Some(list) = rest.strip_prefix('{') {
+            let inner = list.split('}').next().unwrap_or_default();
+            out.extend(inner.split(',').map(|p| p.trim().to_owned()));
+        } else {
+            out.push(
+                rest.chars()
+                    .take_while(|c| c.is_alphanumeric() || *c == '_' || *c == ':')
+                    .collect::<String>()
+                    .trim_end_matches(':')
+                    .to_owned(),
+            );
+        }
+    }
+    out
+}
+
 /// The modules of a crate, each named after its file or folder under
-/// `src/`, and the other modules each one refers to (`crate::<module>`),
-/// unit tests left out.
+/// `src/` (a room's files one by one, `ROOMS`), and the other modules each
+/// one refers to (`crate::<module>`), unit tests left out.
 fn module_graph(
     src: &Path,
 ) -> std::collections::BTreeMap<String, std::collections::BTreeSet<String>> {
     let mut files = Vec::new();
     rust_files(src, &mut files);
-    let mut graph = std::collections::BTreeMap::<String, std::collections::BTreeSet<String>>::new();
-    for file in files {
+    let name_of = |file: &Path| {
         let rel = file.strip_prefix(src).unwrap();
-        let top = rel
+        let parts: Vec<String> = rel
             .components()
-            .next()
-            .unwrap()
-            .as_os_str()
-            .to_string_lossy();
-        let top = top.trim_end_matches(".rs").to_owned();
+            .map(|c| {
+                c.as_os_str()
+                    .to_string_lossy()
+                    .trim_end_matches(".rs")
+                    .to_owned()
+            })
+            .collect();
+        match parts.as_slice() {
+            [room, file] if ROOMS.contains(&room.as_str()) && file != "mod" => {
+                format!("{room}::{file}")
+            }
+            [room, file, _, ..] if ROOMS.contains(&room.as_str()) => {
+                format!("{room}::{file}")
+            }
+            _ => parts[0].clone(),
+        }
+    };
+    let rooms: std::collections::BTreeSet<String> = files.iter().map(|f| name_of(f)).collect();
+    let mut graph = std::collections::BTreeMap::<String, std::collections::BTreeSet<String>>::new();
+    for file in &files {
+        let top = name_of(file);
         if top == "lib" || top == "main" {
             continue;
         }
-        let text = std::fs::read_to_string(&file).unwrap();
-        let code = text
-            .split("#[cfg(test)]\nmod tests")
-            .next()
-            .unwrap_or_default();
-        let mut refs = std::collections::BTreeSet::new();
-        for (i, _) in code.match_indices("crate::") {
-            let rest = &code[i + "crate::".len()..];
-            if let Some(list) = rest.strip_prefix('{') {
-                let inner = list.split('}').next().unwrap_or_default();
-                refs.extend(
-                    inner
-                        .split(',')
-                        .map(|p| p.trim().split("::").next().unwrap_or_default().to_owned()),
-                );
-            } else {
-                refs.insert(
-                    rest.chars()
-                        .take_while(|c| c.is_alphanumeric() || *c == '_')
-                        .collect(),
-                );
-            }
-        }
+        let mut refs: std::collections::BTreeSet<String> = crate_paths(&code_of(file))
+            .iter()
+            .map(|p| module_of(p, &rooms))
+            .collect();
         refs.retain(|r| !r.is_empty() && *r != top);
         graph.entry(top).or_default().extend(refs);
     }
     graph
+}
+
+/// Commands are leaves: no command imports another (what two commands
+/// share lives in a room), and nothing outside `commands/` but `lib.rs`
+/// imports a command.
+#[test]
+fn commands_are_leaves() {
+    let src = crate::util::repo().join("cli/src");
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    let mut wrong = Vec::new();
+    for file in &files {
+        let rel = file
+            .strip_prefix(&src)
+            .unwrap()
+            .to_string_lossy()
+            .replace('\\', "/");
+        let code = code_of(file);
+        let in_commands = rel.starts_with("commands/");
+        if in_commands && rel != "commands/mod.rs" {
+            // `super::` from a command names its sibling commands (or the
+            // dispatcher); `super::*` in its own tests is not code.
+            if code.contains("super::") || code.contains("crate::commands") {
+                wrong.push(format!("{rel} imports another command"));
+            }
+        } else if !in_commands && rel != "lib.rs" && code.contains("crate::commands") {
+            wrong.push(format!("{rel} imports a command"));
+        }
+    }
+    assert!(wrong.is_empty(), "{wrong:#?}");
 }
 
 /// No two modules of a crate depend on each other, through any chain: the

@@ -14,8 +14,8 @@ use serde_json::json;
 use crate::cli::AgentClient;
 use crate::ctx::Ctx;
 use crate::error::{Error, Result};
-use crate::paths;
-use crate::{claude, codex};
+use crate::wiring::edit::{Backup, Owned};
+use crate::{wiring::claude, wiring::codex};
 
 pub fn run(ctx: &Ctx, client: AgentClient, remove: bool, dry_run: bool) -> Result<i32> {
     match client {
@@ -27,20 +27,11 @@ pub fn run(ctx: &Ctx, client: AgentClient, remove: bool, dry_run: bool) -> Resul
 fn claude_setup(ctx: &Ctx, remove: bool, dry_run: bool) -> Result<i32> {
     let file = claude::settings_path()
         .ok_or_else(|| Error::Usage("neither CLAUDE_CONFIG_DIR nor HOME is set".to_owned()))?;
-    let text = paths::read_text(&file)?;
-    let new = claude::allow_edit(&text, remove).map_err(|why| Error::Io {
-        path: file.clone(),
-        source: std::io::Error::other(format!("{why}; fix it by hand, it was left untouched")),
-    })?;
+    let owned = Owned::open(&ctx.paths, &file)?;
+    let new = claude::allow_edit(&owned.text, remove).map_err(|why| owned.refuse(why))?;
     let changed = new.is_some();
     if let Some(new) = new.filter(|_| !dry_run) {
-        if let Some(dir) = file.parent() {
-            std::fs::create_dir_all(dir).map_err(Error::io(dir))?;
-        }
-        if !text.is_empty() {
-            paths::write_private(&file.with_file_name(CLAUDE_BACKUP), text.as_bytes(), 0o600)?;
-        }
-        paths::write_private(&file, new.as_bytes(), 0o600)?;
+        owned.write(&new, Backup::ClaudeAllow)?;
     }
     let human = match (remove, changed) {
         (true, true) => format!(
@@ -69,20 +60,15 @@ fn claude_setup(ctx: &Ctx, remove: bool, dry_run: bool) -> Result<i32> {
     Ok(0)
 }
 
-/// agent-setup's copy of settings.json (install-statusline keeps its own).
-pub const CLAUDE_BACKUP: &str = "settings.json.agent-setup.bak";
-
 fn codex_setup(ctx: &Ctx, remove: bool, dry_run: bool) -> Result<i32> {
     let file = codex::config_path()
         .ok_or_else(|| Error::Usage("neither CODEX_HOME nor HOME is set".to_owned()))?;
-    let text = paths::read_text(&file)?;
-    let untouched = |why: String| Error::Io {
-        path: file.clone(),
-        source: std::io::Error::other(format!("{why}; it was left untouched")),
-    };
-    let plugin = codex::plugin_key(&text);
+    let owned = Owned::open(&ctx.paths, &file)?;
+    let text = owned.text.as_str();
+    let untouched = |why: String| owned.refuse(why);
+    let plugin = codex::plugin_key(text);
     let new = if remove {
-        codex::remove(&text).map_err(untouched)?
+        codex::remove(text).map_err(untouched)?
     } else {
         let Some(plugin) = plugin.as_deref() else {
             return Err(Error::NotOurs {
@@ -91,24 +77,13 @@ fn codex_setup(ctx: &Ctx, remove: bool, dry_run: bool) -> Result<i32> {
                 fix: "add it first: `codex plugin marketplace add <the runcode plugin folder>`, then `codex plugin add runcode@runcode`",
             });
         };
-        Some(codex::insert(&text, plugin).map_err(untouched)?)
+        Some(codex::insert(text, plugin).map_err(untouched)?)
     };
     let changed = new.as_ref().is_some_and(|n| *n != text);
     if changed && !dry_run {
-        let new = new.as_deref().unwrap_or_default();
-        if let Some(dir) = file.parent() {
-            std::fs::create_dir_all(dir).map_err(Error::io(dir))?;
-        }
-        if !text.is_empty() {
-            paths::write_private(
-                &file.with_file_name("config.toml.bak"),
-                text.as_bytes(),
-                0o600,
-            )?;
-        }
-        paths::write_private(&file, new.as_bytes(), 0o600)?;
+        owned.write(new.as_deref().unwrap_or_default(), Backup::CodexBlock)?;
     }
-    let asks = if remove || !changed && !codex::has_block(&text) {
+    let asks = if remove || !changed && !codex::has_block(text) {
         crate::mcp::codex_asks()
     } else {
         Vec::new()

@@ -6,9 +6,9 @@
 use crate::cli::SessionFlags;
 use crate::ctx::Ctx;
 use crate::error::{Error, Result};
-use crate::resume::{self, Followed, Got, Io};
+use crate::remote::resume::{self, Followed, Got, Io};
 use crate::session::{self, Policy};
-use crate::{attach, runs};
+use crate::{attach, remote::runs};
 
 pub const POLICY: Policy = Policy::Command;
 

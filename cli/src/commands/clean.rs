@@ -5,7 +5,7 @@ use serde_json::json;
 
 use crate::ctx::Ctx;
 use crate::error::{Error, Result};
-use crate::workspaces::{self, Target};
+use crate::plane::workspaces::{self, Target};
 use crate::{attach, session};
 
 pub fn run(ctx: &Ctx, arg: Option<&str>, all: bool) -> Result<i32> {

@@ -6,13 +6,13 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 
-use super::start::{poll_interval, ready_for_ssh};
 use crate::cli::SessionFlags;
 use crate::ctx::Ctx;
 use crate::error::{Error, Result};
+use crate::plane::boot::{poll_interval, ready_for_ssh};
+use crate::remote::ssh::Streams;
 use crate::session::{self, Policy, Session};
-use crate::ssh::Streams;
-use crate::{attach, claude, interrupt};
+use crate::{attach, remote::interrupt, wiring::claude};
 
 pub const POLICY: Policy = Policy::Attach;
 
@@ -65,7 +65,7 @@ pub fn run(
         ws.id,
         ws.display_name(),
         if reused { "reused" } else { "new" },
-        super::minutes(left),
+        crate::text::minutes(left),
         web.map(|w| format!(", web {}", crate::text::clean(&w, false)))
             .unwrap_or_default()
     );

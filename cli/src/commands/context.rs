@@ -11,10 +11,10 @@ use serde_json::{Value, json};
 use crate::cli::SessionFlags;
 use crate::ctx::Ctx;
 use crate::error::{Error, Result};
+use crate::plane::workspaces::{self, Target};
 use crate::remote::{self, Call};
 use crate::session::{self, Policy, Session};
-use crate::workspaces::{self, Target};
-use crate::{attach, interrupt, text};
+use crate::{attach, remote::interrupt, text};
 
 const MARKERS: &str = "package.json pyproject.toml requirements.txt go.mod Cargo.toml pom.xml build.gradle Gemfile \
                        composer.json Makefile Dockerfile docker-compose.yml";
@@ -60,7 +60,7 @@ pub fn run(ctx: &Ctx, flags: SessionFlags, arg: Option<&str>, timeout: u64) -> R
     let (mut s, _) = session::acquire(ctx, id, req)?;
     // The probe only reads: when the link drops under it, it is simply asked
     // again on a new connection, within the same bound as a run's resume.
-    let deadline = Instant::now() + crate::resume::bound();
+    let deadline = Instant::now() + crate::remote::resume::bound();
     let (s, _, raw) = loop {
         match remote::attempt(ctx, req, s.clone(), true, |s, call| probe(s, call, timeout)) {
             Err(Error::SshDropped { .. }) if Instant::now() < deadline => {

@@ -4,7 +4,7 @@ use serde_json::json;
 
 use crate::ctx::Ctx;
 use crate::error::{Error, Result};
-use crate::workspaces;
+use crate::plane::workspaces;
 
 pub fn run(ctx: &Ctx, name: Option<&str>) -> Result<i32> {
     let raw = ctx.api()?.create(name)?;

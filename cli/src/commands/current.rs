@@ -25,7 +25,7 @@ pub fn run(ctx: &Ctx) -> Result<i32> {
         Some(l) if l > 0 => format!(
             "#{} attached, session valid for {}",
             a.id,
-            super::minutes(l)
+            crate::text::minutes(l)
         ),
         Some(_) => format!(
             "#{} attached, session expired (the next command mints a new one)",

@@ -4,7 +4,7 @@ use serde_json::{Value, json};
 
 use crate::ctx::Ctx;
 use crate::error::{Code, Result};
-use crate::{api, session, sshconfig, token, workspaces};
+use crate::{plane::api, plane::token, plane::workspaces, remote::sshconfig, session};
 
 struct Check {
     name: &'static str,
@@ -28,7 +28,7 @@ fn check(name: &'static str, status: &'static str, detail: impl Into<String>) ->
 
 pub fn run(ctx: &Ctx) -> Result<i32> {
     let mut checks = Vec::new();
-    let ssh = crate::ssh::version().output();
+    let ssh = crate::remote::ssh::version().output();
     match &ssh {
         Ok(out) => {
             let version = String::from_utf8_lossy(if out.stderr.is_empty() {
@@ -90,7 +90,7 @@ pub fn run(ctx: &Ctx) -> Result<i32> {
             ctx.paths.cache.display()
         ),
     ));
-    let wires = crate::wiring::find();
+    let wires = crate::wiring::found::find();
     if !wires.iter().any(|w| w.name == "statusline") {
         checks.push(check(
             "statusline",
@@ -101,7 +101,7 @@ pub fn run(ctx: &Ctx) -> Result<i32> {
     // What runcode wrote into other programs must still point at something
     // that runs (an update or a cleanup may have removed it).
     for w in &wires {
-        checks.push(match crate::wiring::runs(&w.program) {
+        checks.push(match crate::wiring::found::runs(&w.program) {
             Ok(()) => check(
                 w.name,
                 "ok",
@@ -186,10 +186,11 @@ pub fn run(ctx: &Ctx) -> Result<i32> {
 /// runs them (an `ok`: asking is the clients' own default, and a choice).
 fn agent_checks() -> Vec<Check> {
     let mut checks = Vec::new();
-    if let Some(text) = crate::codex::config_path().and_then(|p| std::fs::read_to_string(p).ok())
-        && crate::codex::plugin_key(&text).is_some()
+    if let Some(text) =
+        crate::wiring::codex::config_path().and_then(|p| std::fs::read_to_string(p).ok())
+        && crate::wiring::codex::plugin_key(&text).is_some()
     {
-        checks.push(if crate::codex::has_block(&text) {
+        checks.push(if crate::wiring::codex::has_block(&text) {
             check(
                 "codex",
                 "ok",
@@ -209,9 +210,10 @@ fn agent_checks() -> Vec<Check> {
             }
         });
     }
-    if let Some(text) = crate::claude::settings_path().and_then(|p| std::fs::read_to_string(p).ok())
+    if let Some(text) =
+        crate::wiring::claude::settings_path().and_then(|p| std::fs::read_to_string(p).ok())
     {
-        checks.push(if crate::claude::allows_tools(&text) {
+        checks.push(if crate::wiring::claude::allows_tools(&text) {
             check("claude", "ok", "runs every runcode tool without asking (agent-setup)")
         } else {
             Check {

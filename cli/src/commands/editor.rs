@@ -3,17 +3,17 @@
 //! `runcode.<title>` host of `config-ssh` (written when missing), each
 //! editor started the way its own docs give for a remote SSH folder.
 
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use serde_json::json;
 
-use super::start::ready_for_ssh;
 use crate::attach;
 use crate::cli::{Editor, SessionFlags};
 use crate::ctx::Ctx;
 use crate::error::{Error, Result};
+use crate::plane::boot::ready_for_ssh;
 use crate::session::{self, Policy};
+use crate::wiring::{open, ssh_host};
 use runcode_rules::percent::encode as percent_path;
 
 /// How an editor is started for `host` and `dir`: a program and its
@@ -89,25 +89,6 @@ pub fn launch(editor: Editor, host: &str, user: &str, dir: &str) -> Launch {
     }
 }
 
-/// The program `name` on PATH, if there is one.
-fn on_path(name: &str) -> Option<PathBuf> {
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .map(|d| d.join(name))
-        .find(|f| f.is_file())
-}
-
-/// The program that opens a URL with its registered handler.
-fn url_opener() -> &'static str {
-    if cfg!(target_os = "macos") {
-        "open"
-    } else if cfg!(windows) {
-        "cmd"
-    } else {
-        "xdg-open"
-    }
-}
-
 pub fn run(
     ctx: &Ctx,
     flags: SessionFlags,
@@ -125,7 +106,7 @@ pub fn run(
     req.force |= started;
     let (session, _) = session::acquire(ctx, ws.id, req)?;
     let host = format!("runcode.{}", ws.title);
-    let written = super::config_ssh::ensure_host(ctx, &ws.title)?;
+    let written = ssh_host::ensure(ctx, &ws.title)?;
     if written {
         ctx.out.progress(&format!(
             "runcode: wrote the {host} host into ~/.ssh/config (`runcode config-ssh --remove` takes it out)"
@@ -138,25 +119,15 @@ pub fn run(
     } else {
         let (program, mut args) = match &how {
             Launch::Program { program, args } => (*program, args.clone()),
-            Launch::Url(url) => {
-                let mut args = if cfg!(windows) {
-                    vec!["/C".to_owned(), "start".to_owned(), String::new()]
-                } else {
-                    Vec::new()
-                };
-                args.push(url.clone());
-                (url_opener(), args)
-            }
+            Launch::Url(url) => open::url_command(url),
         };
-        let Some(path) = on_path(program) else {
-            return Err(Error::Io {
-                path: PathBuf::from(program),
-                source: std::io::Error::other(format!(
-                    "{program} is not on PATH: install {} (or its command-line launcher), or run it yourself: {printed}",
-                    editor.display_name()
-                )),
-            });
-        };
+        let path = open::program(
+            program,
+            format!(
+                "install {} (or its command-line launcher), or run it yourself: {printed}",
+                editor.display_name()
+            ),
+        )?;
         let mut cmd = std::process::Command::new(path);
         cmd.args(args.drain(..))
             .stdin(std::process::Stdio::null())

@@ -28,5 +28,5 @@ pub fn run(
     let req = flags.request(POLICY);
     let (s, _) = session::acquire(ctx, a.id, req)?;
     let line = remote::command_line(if home { None } else { Some(&s.meta.workdir) }, command);
-    crate::resume::run_line(ctx, req, s, &line, resume)
+    crate::remote::resume::run_line(ctx, req, s, &line, resume)
 }

@@ -8,12 +8,10 @@ use serde_json::json;
 use crate::cli::SessionFlags;
 use crate::ctx::Ctx;
 use crate::error::{Error, Result};
-use crate::forwards::{self, Forward, ensure_master, master_alive, recorded, save, spec};
-use crate::session::{self, Policy};
-use crate::ssh::{Control, Streams};
+use crate::remote::forwards::{self, Forward, ensure_master, master_alive, recorded, save, spec};
+use crate::remote::ssh::{Control, Streams};
+use crate::session;
 use crate::{attach, remote, text};
-
-pub const POLICY: Policy = Policy::Command;
 
 pub fn run(
     ctx: &Ctx,
@@ -24,7 +22,11 @@ pub fn run(
     cancel: bool,
     list: bool,
 ) -> Result<i32> {
-    let (s, _) = session::acquire(ctx, attach::require(&ctx.paths)?.id, flags.request(POLICY))?;
+    let (s, _) = session::acquire(
+        ctx,
+        attach::require(&ctx.paths)?.id,
+        flags.request(forwards::POLICY),
+    )?;
     if list {
         // Up while the master carries them; reconnecting while the keeper
         // brings a master back after a dropped link.

@@ -17,10 +17,10 @@ use serde_json::{Value, json};
 use crate::cli::SessionFlags;
 use crate::ctx::Ctx;
 use crate::error::{Error, Result};
-use crate::forwards::{self, Forward, ensure_master, recorded, save, spec};
+use crate::remote::forwards::{self, Forward, ensure_master, recorded, save, spec};
+use crate::remote::ssh::{Control, Streams};
 use crate::session::{self, Session};
-use crate::ssh::{Control, Streams};
-use crate::{attach, interrupt};
+use crate::{attach, remote::interrupt};
 
 /// How often the listeners are read.
 const EVERY: Duration = Duration::from_secs(1);
@@ -74,7 +74,7 @@ pub fn run(ctx: &Ctx, flags: SessionFlags, exclude: &[u16]) -> Result<i32> {
         ));
     }
     let id = attach::require(&ctx.paths)?.id;
-    let (s, _) = session::acquire(ctx, id, flags.request(super::forward::POLICY))?;
+    let (s, _) = session::acquire(ctx, id, flags.request(crate::remote::forwards::POLICY))?;
     ensure_master(&s)?;
     let _handled = interrupt::handled();
     let before = read_listeners(&s).ok_or_else(|| Error::SshUnreachable {
@@ -184,7 +184,7 @@ fn remove(s: &Session, port: u16, local: u16) -> Result<()> {
         .control(Control::Cancel(&spec))
         .streams(Streams::Quiet)
         .command();
-    crate::interrupt::quiet(&mut cmd);
+    crate::remote::interrupt::quiet(&mut cmd);
     let _ = cmd.status();
     let mut list = recorded(s);
     list.retain(|f| !(f.port == port && f.local == local));

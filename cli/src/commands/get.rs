@@ -8,7 +8,7 @@ use serde_json::json;
 use crate::cli::SessionFlags;
 use crate::ctx::Ctx;
 use crate::error::Result;
-use crate::transfer::{self, Fetched};
+use crate::remote::transfer::{self, Fetched};
 
 pub fn run(ctx: &Ctx, flags: SessionFlags, remote: &str, out: Option<&Path>) -> Result<i32> {
     let (s, req) = transfer::session(ctx, flags.request(transfer::POLICY))?;

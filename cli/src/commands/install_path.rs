@@ -19,10 +19,10 @@ pub fn run(ctx: &Ctx, remove: bool) -> Result<i32> {
         );
         return Ok(0);
     }
-    let link = crate::wiring::path_link(&crate::paths::home()?);
+    let link = crate::wiring::found::path_link(&crate::paths::home()?);
     let bin = link.parent().map(Path::to_path_buf).unwrap_or_default();
     let present = std::fs::symlink_metadata(&link).is_ok();
-    if present && crate::wiring::our_link(&link).is_none() {
+    if present && crate::wiring::found::our_link(&link).is_none() {
         return Err(Error::NotOurs {
             path: link,
             what: "exists and is not a runcode link".to_owned(),

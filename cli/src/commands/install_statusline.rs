@@ -5,20 +5,17 @@
 
 use serde_json::json;
 
-use crate::claude::{self, Edit};
 use crate::ctx::Ctx;
 use crate::error::{Error, Result};
-use crate::paths;
+use crate::wiring::claude::{self, Edit};
+use crate::wiring::edit::{Backup, Owned};
 
 pub fn run(ctx: &Ctx, remove: bool, force: bool) -> Result<i32> {
     let file = claude::settings_path()
         .ok_or_else(|| Error::Usage("neither CLAUDE_CONFIG_DIR nor HOME is set".to_owned()))?;
-    let text = paths::read_text(&file)?;
+    let owned = Owned::open(&ctx.paths, &file)?;
     let exe = crate::paths::entry_point()?.display().to_string();
-    let edit = claude::edit(&text, &exe, remove, force).map_err(|why| Error::Io {
-        path: file.clone(),
-        source: std::io::Error::other(format!("{why}; fix it by hand, it was left untouched")),
-    })?;
+    let edit = claude::edit(&owned.text, &exe, remove, force).map_err(|why| owned.refuse(why))?;
     let (changed, human) = match edit {
         Edit::Same if remove => (false, "no runcode status line to remove".to_owned()),
         Edit::Same => (
@@ -36,17 +33,7 @@ pub fn run(ctx: &Ctx, remove: bool, force: bool) -> Result<i32> {
             });
         }
         Edit::Write(new) => {
-            if let Some(dir) = file.parent() {
-                std::fs::create_dir_all(dir).map_err(Error::io(dir))?;
-            }
-            if !text.is_empty() {
-                paths::write_private(
-                    &file.with_file_name("settings.json.bak"),
-                    text.as_bytes(),
-                    0o600,
-                )?;
-            }
-            paths::write_private(&file, new.as_bytes(), 0o600)?;
+            owned.write(&new, Backup::StatusLine)?;
             let done = if remove {
                 "removed the runcode status line from"
             } else {

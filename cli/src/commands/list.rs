@@ -4,7 +4,7 @@ use serde_json::json;
 
 use crate::ctx::Ctx;
 use crate::error::Result;
-use crate::workspaces;
+use crate::plane::workspaces;
 
 pub fn run(ctx: &Ctx, all: bool) -> Result<i32> {
     let list: Vec<_> = workspaces::fetch(&ctx.api()?)?

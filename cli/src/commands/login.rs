@@ -8,10 +8,10 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 
-use crate::api::{self, Api};
 use crate::ctx::Ctx;
 use crate::error::{Error, Result};
-use crate::token;
+use crate::plane::api::{self, Api};
+use crate::plane::token;
 
 pub fn run(ctx: &Ctx, paste: bool, no_browser: bool, timeout: u64) -> Result<i32> {
     api::check_base(&ctx.api_base)?;
@@ -83,7 +83,7 @@ fn browser(ctx: &Ctx, no_browser: bool, timeout: u64) -> Result<(String, Option<
         "{}/auth/cli-login/?port={port}&state={state}",
         ctx.web_base.trim_end_matches('/')
     );
-    if no_browser || !open_browser(&url) {
+    if no_browser || !crate::wiring::open::url(&url) {
         ctx.out.progress(&format!(
             "open this URL in a browser where you are logged in to RunCode:\n  {url}"
         ));
@@ -182,21 +182,6 @@ fn respond(stream: &mut TcpStream, status: u16, text: &str) {
 /// Percent-decoding (and `+` as space) of a query value.
 fn decode(value: &str) -> String {
     String::from_utf8_lossy(&runcode_rules::percent::decode(value, true)).into_owned()
-}
-
-pub fn open_browser(url: &str) -> bool {
-    let mut cmd = if cfg!(target_os = "macos") {
-        std::process::Command::new("open")
-    } else if cfg!(windows) {
-        let mut c = std::process::Command::new("cmd");
-        c.args(["/C", "start", ""]);
-        c
-    } else {
-        std::process::Command::new("xdg-open")
-    };
-    crate::interrupt::quiet(cmd.arg(url))
-        .status()
-        .is_ok_and(|s| s.success())
 }
 
 #[cfg(test)]

@@ -120,7 +120,7 @@ pub fn dispatch(ctx: &Ctx, command: Command) -> Result<i32> {
         } => forward::run(ctx, session, port, local, &to, cancel, list),
         Command::ConfigSsh { remove, dry_run } => config_ssh::run(ctx, remove, dry_run),
         Command::Proxy { id, session } => proxy::run(ctx, session, &id),
-        Command::KeepForwards { id } => crate::forwards::keep(&ctx.paths, id),
+        Command::KeepForwards { id } => crate::remote::forwards::keep(&ctx.paths, id),
         Command::Statusline { plain } => statusline::run(ctx, plain),
         Command::InstallStatusline { remove, force } => install_statusline::run(ctx, remove, force),
         Command::InstallPath { remove } => install_path::run(ctx, remove),
@@ -151,18 +151,6 @@ pub fn dispatch(ctx: &Ctx, command: Command) -> Result<i32> {
     }
 }
 
-#[cfg(any(test, feature = "fuzz"))]
-pub use statusline::dirs_from as statusline_dirs_from;
-
-/// "12 min" / "45 s" for a number of seconds left.
-pub fn minutes(seconds: i64) -> String {
-    if seconds >= 120 {
-        format!("{} min", seconds / 60)
-    } else {
-        format!("{} s", seconds.max(0))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use crate::session::Policy;
@@ -178,8 +166,12 @@ mod tests {
             ("exec", super::exec::POLICY, Policy::Command),
             ("runs", super::runs::POLICY, Policy::Command),
             ("attach", super::attach::POLICY, Policy::Command),
-            ("put/get/write", crate::transfer::POLICY, Policy::Command),
-            ("forward", super::forward::POLICY, Policy::Command),
+            (
+                "put/get/write",
+                crate::remote::transfer::POLICY,
+                Policy::Command,
+            ),
+            ("forward", crate::remote::forwards::POLICY, Policy::Command),
             ("proxy", super::proxy::POLICY, Policy::Proxy),
         ];
         for (command, actual, expected) in table {

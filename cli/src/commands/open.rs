@@ -24,7 +24,7 @@ pub fn run(ctx: &Ctx, arg: Option<&str>, print: bool) -> Result<i32> {
     };
     let url = url.ok_or_else(|| Error::NotFound(format!("workspace #{id} has no web address")))?;
     let url = crate::text::clean(&url, false);
-    let opened = !print && !ctx.out.json && super::login::open_browser(&url);
+    let opened = !print && !ctx.out.json && crate::wiring::open::url(&url);
     ctx.out.result(
         &json!({"workspace_id": id, "url": url, "opened": opened}),
         &url,

@@ -11,9 +11,9 @@ use std::net::TcpStream;
 use crate::cli::SessionFlags;
 use crate::ctx::Ctx;
 use crate::error::{Error, Result};
+use crate::remote::sshconfig::synthetic_host;
 use crate::session::{self, Policy, Session};
-use crate::sshconfig::synthetic_host;
-use crate::{bundle, paths};
+use crate::{paths, plane::bundle};
 
 pub const POLICY: Policy = Policy::Proxy;
 
@@ -33,8 +33,8 @@ pub fn run(ctx: &Ctx, flags: SessionFlags, arg: &str) -> Result<i32> {
             "cannot reach the gateway of #{id} at {}:{}: {e}",
             s.meta.host, s.meta.port
         );
-        if crate::api::blocked_socket(&e) {
-            Error::NetworkBlocked(crate::api::blocked_message(&what))
+        if crate::plane::api::blocked_socket(&e) {
+            Error::NetworkBlocked(crate::plane::api::blocked_message(&what))
         } else {
             Error::Network(what)
         }
@@ -46,7 +46,7 @@ pub fn run(ctx: &Ctx, flags: SessionFlags, arg: &str) -> Result<i32> {
 /// timeout, whichever of its addresses answers first in order.
 fn connect(host: &str, port: u16) -> std::io::Result<TcpStream> {
     use std::net::ToSocketAddrs;
-    let timeout = std::time::Duration::from_secs(crate::sshconfig::CONNECT_TIMEOUT.into());
+    let timeout = std::time::Duration::from_secs(crate::remote::sshconfig::CONNECT_TIMEOUT.into());
     let mut last = std::io::Error::other("the name has no address");
     for addr in (host, port).to_socket_addrs()? {
         match TcpStream::connect_timeout(&addr, timeout) {
@@ -83,7 +83,11 @@ fn pin(ctx: &Ctx, s: &Session) -> Result<()> {
             Some(format!("{marker}{host} {key}\n"))
         })
         .collect();
-    paths::write_private(&crate::sshconfig::pins_file(&dir), pins.as_bytes(), 0o600)
+    paths::write_private(
+        &crate::remote::sshconfig::pins_file(&dir),
+        pins.as_bytes(),
+        0o600,
+    )
 }
 
 /// Copies bytes both ways until either side closes, then exits the process

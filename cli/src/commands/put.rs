@@ -8,7 +8,7 @@ use serde_json::json;
 use crate::cli::SessionFlags;
 use crate::ctx::Ctx;
 use crate::error::{Error, Result};
-use crate::transfer;
+use crate::remote::transfer;
 
 pub fn run(ctx: &Ctx, flags: SessionFlags, local: &Path, remote: &str) -> Result<i32> {
     let meta = std::fs::metadata(local).map_err(Error::io(local))?;

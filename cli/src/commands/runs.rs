@@ -8,7 +8,7 @@ use crate::cli::SessionFlags;
 use crate::ctx::Ctx;
 use crate::error::{Error, Result};
 use crate::session::{self, Policy};
-use crate::{attach, remote, runs};
+use crate::{attach, remote, remote::runs};
 
 pub const POLICY: Policy = Policy::Command;
 

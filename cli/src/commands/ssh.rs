@@ -7,9 +7,9 @@ use std::io::IsTerminal;
 use crate::cli::SessionFlags;
 use crate::ctx::Ctx;
 use crate::error::Result;
+use crate::plane::workspaces::{self, Target};
 use crate::remote;
 use crate::session::{self, Policy};
-use crate::workspaces::{self, Target};
 
 pub const POLICY: Policy = Policy::Attach;
 
@@ -29,7 +29,7 @@ pub fn run(
     let (s, _) = session::acquire(ctx, id, req)?;
     if !command.is_empty() {
         let line = remote::command_line(Some(&s.meta.workdir), command);
-        return crate::resume::run_line(ctx, req, s, &line, resume);
+        return crate::remote::resume::run_line(ctx, req, s, &line, resume);
     }
     // A shell: ssh takes over the terminal.
     let line = format!(

@@ -1,15 +1,13 @@
-//! `runcode start <ws> [--no-wait]`: power on without attaching. Also the
-//! waiting that `connect --start` shares: power on, then poll the listing
-//! until the workspace runs.
+//! `runcode start <ws> [--no-wait]`: power on without attaching; the
+//! waiting is `plane::boot`'s.
 
 use std::time::{Duration, Instant};
 
 use serde_json::json;
 
-use crate::api::Api;
 use crate::ctx::Ctx;
-use crate::error::{Error, Result};
-use crate::workspaces::{Workspace, fetch};
+use crate::error::Result;
+use crate::plane::boot::{power_on, wait_running};
 
 pub fn run(ctx: &Ctx, arg: &str, wait: bool, timeout: u64) -> Result<i32> {
     let ws = ctx.resolve(arg)?;
@@ -43,81 +41,4 @@ pub fn run(ctx: &Ctx, arg: &str, wait: bool, timeout: u64) -> Result<i32> {
         &human,
     );
     Ok(0)
-}
-
-/// Asks the control plane to power `ws` on, saying so on stderr.
-/// Before a session on `ws`: it must take SSH, and it must run. One that
-/// is not running is powered on and waited for when `start` allows (else
-/// `NotRunning`). Whether it was started.
-pub fn ready_for_ssh(ctx: &Ctx, ws: &Workspace, start: bool, deadline: Instant) -> Result<bool> {
-    if !ws.ssh_capable {
-        return Err(Error::NotSshCapable {
-            id: ws.id,
-            name: ws.display_name(),
-        });
-    }
-    if ws.state == "running" {
-        return Ok(false);
-    }
-    if !start {
-        return Err(Error::NotRunning {
-            id: ws.id,
-            state: ws.state.clone(),
-        });
-    }
-    let api = ctx.api()?;
-    if ws.state != "starting" {
-        power_on(ctx, &api, ws)?;
-    }
-    wait_running(ctx, &api, ws.id, deadline)?;
-    Ok(true)
-}
-
-pub fn power_on(ctx: &Ctx, api: &Api, ws: &Workspace) -> Result<()> {
-    ctx.out
-        .progress(&format!("starting workspace #{}...", ws.id));
-    api.power(ws.id, true).map(|_| ())
-}
-
-/// Polls the listing every few seconds until `id` is running or `deadline`.
-pub fn wait_running(ctx: &Ctx, api: &Api, id: u64, deadline: Instant) -> Result<()> {
-    let began = Instant::now();
-    loop {
-        let list = fetch(api)?;
-        let state = list
-            .iter()
-            .find(|w| w.id == id)
-            .map(|w| w.state.clone())
-            .unwrap_or_default();
-        if state == "running" {
-            return Ok(());
-        }
-        if Instant::now() >= deadline {
-            return Err(Error::StillStarting {
-                id,
-                state: if state.is_empty() {
-                    "not listed".to_owned()
-                } else {
-                    state
-                },
-                waited: began.elapsed().as_secs(),
-            });
-        }
-        ctx.out.progress(&format!(
-            "waiting for #{id} to start ({}s)",
-            began.elapsed().as_secs()
-        ));
-        std::thread::sleep(poll_interval(deadline));
-    }
-}
-
-/// Every few seconds, never past the deadline.
-pub fn poll_interval(deadline: Instant) -> Duration {
-    let every = std::env::var("RUNCODE_POLL_MS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .map_or(Duration::from_secs(3), Duration::from_millis);
-    every
-        .min(deadline.saturating_duration_since(Instant::now()))
-        .max(Duration::from_millis(50))
 }

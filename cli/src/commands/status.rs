@@ -20,7 +20,7 @@ pub fn run(ctx: &Ctx) -> Result<i32> {
                 " "
             };
             let when = if left > 0 {
-                format!("{} left", super::minutes(left))
+                format!("{} left", crate::text::minutes(left))
             } else {
                 "expired".to_owned()
             };

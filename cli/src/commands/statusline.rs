@@ -81,23 +81,7 @@ fn stdin_dirs() -> Vec<PathBuf> {
     }
     let mut raw = Vec::new();
     let _ = stdin.lock().take(1 << 20).read_to_end(&mut raw);
-    dirs_from(&raw)
-}
-
-pub fn dirs_from(raw: &[u8]) -> Vec<PathBuf> {
-    let Ok(v) = serde_json::from_slice::<serde_json::Value>(raw) else {
-        return Vec::new();
-    };
-    [
-        &v["workspace"]["current_dir"],
-        &v["workspace"]["project_dir"],
-        &v["cwd"],
-    ]
-    .iter()
-    .filter_map(|x| x.as_str())
-    .filter(|p| p.starts_with('/') || p.contains(":\\"))
-    .map(PathBuf::from)
-    .collect()
+    crate::wiring::claude::statusline_dirs(&raw)
 }
 
 #[cfg(test)]
@@ -111,16 +95,5 @@ mod tests {
         assert!(related(Path::new("/a"), Path::new("/a/b")));
         assert!(!related(Path::new("/a/bc"), Path::new("/a/b")));
         assert!(!related(Path::new("/x"), Path::new("/a/b")));
-    }
-
-    #[test]
-    fn stdin_json_of_any_shape_is_survived() {
-        assert_eq!(
-            dirs_from(br#"{"cwd": "/p", "workspace": {"current_dir": "/p/x", "project_dir": 3}}"#),
-            [PathBuf::from("/p/x"), PathBuf::from("/p")]
-        );
-        assert!(dirs_from(b"\xff garbage").is_empty());
-        assert!(dirs_from(b"[]").is_empty());
-        assert!(dirs_from(br#"{"cwd": "relative"}"#).is_empty());
     }
 }

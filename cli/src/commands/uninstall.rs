@@ -11,7 +11,10 @@ use serde_json::{Value, json};
 
 use crate::ctx::Ctx;
 use crate::error::{Error, Result};
-use crate::{claude, paths, session, sshconfig, wiring};
+use crate::remote::sshconfig;
+use crate::wiring::edit::{Backup, Owned};
+use crate::wiring::{claude, found};
+use crate::{paths, session};
 
 struct Removal {
     what: &'static str,
@@ -24,16 +27,24 @@ pub fn run(ctx: &Ctx, all: bool, dry_run: bool) -> Result<i32> {
     if let Some(settings) = claude::settings_path() {
         // The permission first: the status line's own restore then sees a
         // file in which nothing else changed.
-        claude_allow(&settings, dry_run, &mut done)?;
-        statusline(&settings, dry_run, &mut done)?;
+        if let Some(file) = readable(ctx, &settings)? {
+            claude_allow(&file, dry_run, &mut done)?;
+        }
+        if let Some(file) = readable(ctx, &settings)? {
+            statusline(&file, dry_run, &mut done)?;
+        }
     }
-    if let Some(config) = crate::codex::config_path() {
-        codex_block(&config, dry_run, &mut done)?;
+    if let Some(config) = crate::wiring::codex::config_path()
+        && let Some(file) = readable(ctx, &config)?
+    {
+        codex_block(&file, dry_run, &mut done)?;
     }
     let home = paths::home()?;
-    ssh_block(&home.join(".ssh/config"), dry_run, &mut done)?;
-    let link = wiring::path_link(&home);
-    if wiring::our_link(&link).is_some() {
+    if let Some(file) = readable(ctx, &home.join(".ssh/config"))? {
+        ssh_block(&file, dry_run, &mut done)?;
+    }
+    let link = found::path_link(&home);
+    if found::our_link(&link).is_some() {
         if !dry_run {
             std::fs::remove_file(&link).map_err(Error::io(&link))?;
         }
@@ -84,15 +95,22 @@ pub fn run(ctx: &Ctx, all: bool, dry_run: bool) -> Result<i32> {
     Ok(0)
 }
 
+/// `path` opened for an edit; one that is not text holds nothing of ours.
+fn readable(ctx: &Ctx, path: &Path) -> Result<Option<Owned>> {
+    match Owned::open(&ctx.paths, path) {
+        Ok(file) if file.exists() => Ok(Some(file)),
+        Ok(_) | Err(Error::LeftUntouched { .. }) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
 /// Our status line out of settings.json. When nothing else changed since it
 /// went in, the file is put back byte for byte from settings.json.bak (or
 /// removed, when runcode created it); otherwise only the key changes, and
 /// the status line it replaced comes back from the backup.
-fn statusline(settings: &Path, dry_run: bool, done: &mut Vec<Removal>) -> Result<()> {
-    let Ok(text) = std::fs::read_to_string(settings) else {
-        return Ok(());
-    };
-    let Ok(mut current) = serde_json::from_str::<Value>(&text) else {
+fn statusline(file: &Owned, dry_run: bool, done: &mut Vec<Removal>) -> Result<()> {
+    let settings = &file.path;
+    let Ok(mut current) = serde_json::from_str::<Value>(&file.text) else {
         return Ok(());
     };
     let ours = current["statusLine"]["command"]
@@ -101,7 +119,7 @@ fn statusline(settings: &Path, dry_run: bool, done: &mut Vec<Removal>) -> Result
     if !ours {
         return Ok(());
     }
-    let backup = settings.with_file_name("settings.json.bak");
+    let backup = Backup::StatusLine.of(settings);
     let before: Option<Value> = std::fs::read_to_string(&backup)
         .ok()
         .and_then(|t| serde_json::from_str(&t).ok());
@@ -123,14 +141,16 @@ fn statusline(settings: &Path, dry_run: bool, done: &mut Vec<Removal>) -> Result
     };
     done.push(Removal {
         what: "statusline",
-        path: settings.to_path_buf(),
+        path: settings.clone(),
         detail: detail.to_owned(),
     });
     // Nothing else changed since it went in: the backup is the file as it
     // was, put back whole.
     if before.as_ref() == Some(&current) {
         if !dry_run {
-            std::fs::rename(&backup, settings).map_err(Error::io(settings))?;
+            let old = std::fs::read_to_string(&backup).map_err(Error::io(&backup))?;
+            file.put(&old)?;
+            std::fs::remove_file(&backup).map_err(Error::io(&backup))?;
         }
         return Ok(());
     }
@@ -154,8 +174,8 @@ fn statusline(settings: &Path, dry_run: bool, done: &mut Vec<Removal>) -> Result
 
     if !dry_run {
         match &rest {
-            Some(out) => paths::write_private(settings, out.as_bytes(), 0o600)?,
-            None => std::fs::remove_file(settings).map_err(Error::io(settings))?,
+            Some(out) => file.put(out)?,
+            None => file.remove()?,
         }
         if backup_goes {
             std::fs::remove_file(&backup).map_err(Error::io(&backup))?;
@@ -187,26 +207,24 @@ fn backup_removal(path: PathBuf, ours: bool) -> Removal {
 
 /// The managed block out of ~/.ssh/config, byte for byte what surrounded
 /// it; a config that held nothing else goes.
-fn ssh_block(config: &Path, dry_run: bool, done: &mut Vec<Removal>) -> Result<()> {
-    let Ok(text) = std::fs::read_to_string(config) else {
-        return Ok(());
-    };
-    let Ok(Some(rest)) = sshconfig::remove_block(&text) else {
+fn ssh_block(file: &Owned, dry_run: bool, done: &mut Vec<Removal>) -> Result<()> {
+    let config = &file.path;
+    let Ok(Some(rest)) = sshconfig::remove_block(&file.text) else {
         return Ok(());
     };
     // config.bak holding our block is a copy of runcode's state (written
     // when config-ssh rewrote it), and one holding exactly what the config
     // goes back to is a copy of the user's: either goes. Any other stays.
-    let backup = config.with_file_name("config.bak");
+    let backup = Backup::SshConfig.of(config);
     let ours_backed_up = std::fs::read_to_string(&backup)
         .is_ok_and(|t| matches!(sshconfig::find_block(&t), Ok(Some(_))));
     let backup_goes =
         ours_backed_up || redundant(&backup, Some(rest.as_str()).filter(|r| !r.is_empty()));
     if !dry_run {
         if rest.is_empty() {
-            std::fs::remove_file(config).map_err(Error::io(config))?;
+            file.remove()?;
         } else {
-            paths::write_private(config, rest.as_bytes(), 0o600)?;
+            file.put(&rest)?;
         }
         if backup_goes {
             std::fs::remove_file(&backup).map_err(Error::io(&backup))?;
@@ -214,7 +232,7 @@ fn ssh_block(config: &Path, dry_run: bool, done: &mut Vec<Removal>) -> Result<()
     }
     done.push(Removal {
         what: "ssh_config",
-        path: config.to_path_buf(),
+        path: config.clone(),
         detail: "the runcode managed block".to_owned(),
     });
     if backup_goes {
@@ -224,26 +242,24 @@ fn ssh_block(config: &Path, dry_run: bool, done: &mut Vec<Removal>) -> Result<()
 }
 
 /// The agent-setup block in Codex's config.toml.
-fn codex_block(config: &Path, dry_run: bool, done: &mut Vec<Removal>) -> Result<()> {
-    let Ok(text) = std::fs::read_to_string(config) else {
-        return Ok(());
-    };
-    let Ok(Some(without)) = crate::codex::remove(&text) else {
+fn codex_block(file: &Owned, dry_run: bool, done: &mut Vec<Removal>) -> Result<()> {
+    let config = &file.path;
+    let Ok(Some(without)) = crate::wiring::codex::remove(&file.text) else {
         return Ok(());
     };
     if !dry_run {
-        paths::write_private(config, without.as_bytes(), 0o600)?;
+        file.put(&without)?;
     }
     done.push(Removal {
         what: "codex_approvals",
-        path: config.to_path_buf(),
+        path: config.clone(),
         detail: "the agent-setup block".to_owned(),
     });
     // agent-setup's backup is the file as it was before the block: once the
     // block is out, the same bytes (or, made later, runcode's own wiring).
-    let backup = config.with_file_name("config.toml.bak");
+    let backup = Backup::CodexBlock.of(config);
     if let Ok(old) = std::fs::read_to_string(&backup)
-        && (old == without || crate::codex::has_block(&old))
+        && (old == without || crate::wiring::codex::has_block(&old))
     {
         if !dry_run {
             std::fs::remove_file(&backup).map_err(Error::io(&backup))?;
@@ -259,22 +275,20 @@ fn codex_block(config: &Path, dry_run: bool, done: &mut Vec<Removal>) -> Result<
 
 /// agent-setup's rule in Claude Code's `permissions.allow`, and its backup
 /// when that holds nothing more than what is back in place.
-fn claude_allow(settings: &Path, dry_run: bool, done: &mut Vec<Removal>) -> Result<()> {
-    let Ok(text) = std::fs::read_to_string(settings) else {
-        return Ok(());
-    };
-    let Ok(Some(without)) = claude::allow_edit(&text, true) else {
+fn claude_allow(file: &Owned, dry_run: bool, done: &mut Vec<Removal>) -> Result<()> {
+    let settings = &file.path;
+    let Ok(Some(without)) = claude::allow_edit(&file.text, true) else {
         return Ok(());
     };
     if !dry_run {
-        paths::write_private(settings, without.as_bytes(), 0o600)?;
+        file.put(&without)?;
     }
     done.push(Removal {
         what: "claude_permission",
-        path: settings.to_path_buf(),
+        path: settings.clone(),
         detail: format!("{} in permissions.allow", claude::ALLOW_RULE),
     });
-    let backup = settings.with_file_name(super::agent_setup::CLAUDE_BACKUP);
+    let backup = Backup::ClaudeAllow.of(settings);
     if let Ok(old) = std::fs::read_to_string(&backup)
         && (old == without || claude::allows_tools(&old))
     {

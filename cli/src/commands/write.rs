@@ -9,7 +9,7 @@ use serde_json::json;
 use crate::cli::SessionFlags;
 use crate::ctx::Ctx;
 use crate::error::Result;
-use crate::transfer;
+use crate::remote::transfer;
 
 pub fn run(
     ctx: &Ctx,

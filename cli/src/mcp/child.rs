@@ -22,8 +22,8 @@ use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio_util::sync::CancellationToken;
 
-use crate::interrupt::STOP_FILE_VAR;
 use crate::output::{PROGRESS_FILE_VAR, RESULT_FILE_VAR};
+use crate::remote::interrupt::STOP_FILE_VAR;
 
 /// How the server starts its children.
 pub struct Runner {
@@ -274,7 +274,7 @@ impl Drop for Running {
 
 #[cfg(unix)]
 fn signal(pid: u32) {
-    crate::interrupt::send(pid, rustix::process::Signal::INT);
+    crate::remote::interrupt::send(pid, rustix::process::Signal::INT);
 }
 
 /// Windows has no signal for one process without a shared console: the
@@ -286,12 +286,12 @@ fn signal(_pid: u32) {}
 /// ends the child alone; on Windows the child and what it started.
 #[cfg(unix)]
 fn kill_tree(pid: u32) {
-    crate::interrupt::send(pid, rustix::process::Signal::KILL);
+    crate::remote::interrupt::send(pid, rustix::process::Signal::KILL);
 }
 
 #[cfg(not(unix))]
 fn kill_tree(pid: u32) {
-    crate::interrupt::taskkill(pid, true);
+    crate::remote::interrupt::taskkill(pid, true);
 }
 
 /// A private directory for the result files (mode 0700 on Unix).

@@ -192,7 +192,7 @@ impl Server {
         if let Some(refused) = too_big("the edited file", after.as_bytes()) {
             return refused;
         }
-        let expect = crate::transfer::posix_cksum(before);
+        let expect = crate::remote::transfer::posix_cksum(before);
         let call = Call {
             stdin: Some(after.clone().into_bytes()),
             ..Call::new(&["write", "--expect-cksum", &expect, "--", &a.path])

@@ -5,11 +5,11 @@
 
 use super::store::{FORMAT, load, unknown_format};
 use super::{Policy, Request, Session, store};
-use crate::bundle;
-use crate::credential;
 use crate::ctx::Ctx;
 use crate::error::{Error, Result};
 use crate::paths::{self, Paths};
+use crate::plane::bundle;
+use crate::plane::credential;
 use runcode_rules::time::now;
 
 /// The session to use for workspace `id`: the cached one when `req`'s

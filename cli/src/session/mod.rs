@@ -17,7 +17,7 @@ pub use runcode_rules::time::now;
 pub use socket::short_dir;
 pub use store::{FORWARDS, KEEPER, Meta, all, load, remove};
 
-use crate::ssh::{Control, Ssh, Streams, Target};
+use crate::remote::ssh::{Control, Ssh, Streams, Target};
 
 #[derive(Debug, Clone)]
 pub struct Session {

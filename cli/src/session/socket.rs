@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 #[cfg(unix)]
 use crate::error::Error;
 use crate::error::Result;
-use crate::sshconfig;
+use crate::remote::sshconfig;
 
 /// The control socket: in the session directory when the path fits the
 /// socket length budget, else in a short private directory

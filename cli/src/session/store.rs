@@ -7,11 +7,11 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 use super::{Session, socket};
-use crate::bundle::Bundle;
-use crate::credential::Credential;
 use crate::error::{Error, Result};
 use crate::paths::{self, Paths};
-use crate::sshconfig;
+use crate::plane::bundle::Bundle;
+use crate::plane::credential::Credential;
+use crate::remote::sshconfig;
 use runcode_rules::time::{iso8601, now};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -77,7 +77,7 @@ fn end_keeper(dir: &std::path::Path) {
         let keeper = std::fs::read(format!("/proc/{pid}/cmdline"))
             .is_ok_and(|c| c.split(|b| *b == 0).any(|a| a == b"keep-forwards"));
         if keeper {
-            crate::interrupt::send(pid, rustix::process::Signal::TERM);
+            crate::remote::interrupt::send(pid, rustix::process::Signal::TERM);
         }
     }
     #[cfg(not(target_os = "linux"))]

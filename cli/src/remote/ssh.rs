@@ -10,7 +10,7 @@ use std::ffi::OsString;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use crate::sshconfig;
+use crate::remote::sshconfig;
 
 /// The OpenSSH client, found on PATH.
 pub const PROGRAM: &str = "ssh";
@@ -174,7 +174,7 @@ impl<'a> Ssh<'a> {
         match self.streams {
             Streams::Inherit => {}
             Streams::Quiet => {
-                crate::interrupt::quiet(&mut cmd);
+                crate::remote::interrupt::quiet(&mut cmd);
             }
             Streams::Diagnostics => {
                 cmd.stdin(Stdio::null()).stdout(Stdio::null());

@@ -7,6 +7,22 @@
 //! never retried: the command may have run. On Ctrl-C the remote command is
 //! ended too, since ssh without a terminal leaves it running.
 //! docs/sessions.md has the rules.
+//!
+//! The room around it holds every other way runcode reaches the workspace:
+//! the ssh command line (`ssh`) and the session's config (`sshconfig`),
+//! recorded runs and their resumption (`runs`, `resume`), transfers,
+//! forwards, Ctrl-C (`interrupt`), progress, and the shell scripts the
+//! workspace runs (`scripts`).
+
+pub mod forwards;
+pub mod interrupt;
+pub mod progress;
+pub mod resume;
+pub mod runs;
+pub mod scripts;
+pub mod ssh;
+pub mod sshconfig;
+pub mod transfer;
 
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -16,9 +32,8 @@ use std::time::{Duration, Instant};
 
 use crate::ctx::Ctx;
 use crate::error::{Error, Result};
-use crate::interrupt;
+use crate::remote::ssh::Streams;
 use crate::session::{self, Request, Session};
-use crate::ssh::Streams;
 use crate::text::shell_quote;
 
 /// The variable that marks a remote command and everything it starts, so

@@ -12,9 +12,9 @@ use std::process::{Child, ExitStatus, Stdio};
 use crate::attach;
 use crate::ctx::Ctx;
 use crate::error::{Error, Result};
-use crate::interrupt::{self, ChildGuard, TempGuard};
 use crate::output::Output;
-use crate::progress::{Meter, Reading, Writing};
+use crate::remote::interrupt::{self, ChildGuard, TempGuard};
+use crate::remote::progress::{Meter, Reading, Writing};
 use crate::remote::{self, Call, exit_code};
 use crate::session::{self, Policy, Request, Session};
 use crate::text::shell_quote;
@@ -48,11 +48,8 @@ pub fn run<T>(
     let (_, code, value) = remote::attempt(ctx, req, s, retry, op)?;
     match value {
         Some(v) if code == 0 => Ok(v),
-        _ if code == CHANGED => Err(Error::Io {
-            path: PathBuf::from(what),
-            source: std::io::Error::other(
-                "the file changed on the workspace since it was read, so it was left as it is; read it again and redo the edit",
-            ),
+        _ if code == CHANGED => Err(Error::ChangedSinceRead {
+            path: what.to_owned(),
         }),
         _ => Err(failed(what, code)),
     }
@@ -83,11 +80,9 @@ fn spawn(
 }
 
 fn failed(what: &str, code: i32) -> Error {
-    Error::Io {
-        path: PathBuf::from(what),
-        source: std::io::Error::other(format!(
-            "the transfer failed (remote status {code}); nothing was left at the destination"
-        )),
+    Error::TransferFailed {
+        path: what.to_owned(),
+        status: code,
     }
 }
 

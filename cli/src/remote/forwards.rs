@@ -12,8 +12,11 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 use crate::paths::{self, Paths};
 use crate::remote;
+use crate::remote::ssh::{Control, Streams};
 use crate::session::{self, Session};
-use crate::ssh::{Control, Streams};
+
+/// Forwards are made over a session with a command's margin.
+pub const POLICY: session::Policy = session::Policy::Command;
 
 /// How often the keeper looks.
 const EVERY: Duration = Duration::from_secs(1);
@@ -106,7 +109,7 @@ pub fn start_keeper(id: u64) {
     };
     let mut cmd = std::process::Command::new(exe);
     cmd.args(["keep-forwards", &id.to_string()]);
-    crate::interrupt::quiet(&mut cmd);
+    crate::remote::interrupt::quiet(&mut cmd);
     #[cfg(unix)]
     std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
     let _ = cmd.spawn();

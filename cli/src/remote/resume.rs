@@ -22,9 +22,9 @@ use std::time::{Duration, Instant};
 
 use crate::ctx::Ctx;
 use crate::error::{Error, Result};
-use crate::interrupt;
+use crate::remote::interrupt;
+use crate::remote::runs::{self, State};
 use crate::remote::{self, Call};
-use crate::runs::{self, State};
 use crate::session::{self, Request, Session};
 
 /// How long the CLI keeps trying to reach the workspace again.

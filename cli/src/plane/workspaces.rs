@@ -4,8 +4,8 @@
 
 use serde_json::Value;
 
-use crate::api::Api;
 use crate::error::{Error, Result};
+use crate::plane::api::Api;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Workspace {
@@ -71,7 +71,7 @@ fn parse(entry: &Value, shared: bool) -> Option<Workspace> {
         ssh_user: text("ssh_user"),
         web_url: entry["web_url"]
             .as_str()
-            .and_then(crate::bundle::safe_web_url),
+            .and_then(crate::plane::bundle::safe_web_url),
     })
 }
 

@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::{claude, sshconfig};
+use crate::{remote::sshconfig, wiring::claude};
 
 /// One thing runcode wired, and the program it names.
 pub struct Wire {

@@ -5,8 +5,8 @@
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
+use crate::plane::workspaces::Workspace;
 use crate::text;
-use crate::workspaces::Workspace;
 
 /// The longest usable ControlPath: the socket path limit (108 bytes on
 /// Linux, 104 on macOS), less the NUL and the `.XXXXXXXXXXXXXXXX` suffix ssh

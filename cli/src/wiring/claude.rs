@@ -170,8 +170,39 @@ pub fn allow_edit(text: &str, remove: bool) -> Result<Option<String>, String> {
     Ok(Some(out))
 }
 
+/// The folders Claude Code's status-line input names (the session's
+/// working and project folders), absolute ones only; any other input, none.
+pub fn statusline_dirs(raw: &[u8]) -> Vec<std::path::PathBuf> {
+    let Ok(v) = serde_json::from_slice::<serde_json::Value>(raw) else {
+        return Vec::new();
+    };
+    [
+        &v["workspace"]["current_dir"],
+        &v["workspace"]["project_dir"],
+        &v["cwd"],
+    ]
+    .iter()
+    .filter_map(|x| x.as_str())
+    .filter(|p| p.starts_with('/') || p.contains(":\\"))
+    .map(std::path::PathBuf::from)
+    .collect()
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn stdin_json_of_any_shape_is_survived() {
+        assert_eq!(
+            super::statusline_dirs(
+                br#"{"cwd": "/p", "workspace": {"current_dir": "/p/x", "project_dir": 3}}"#
+            ),
+            [PathBuf::from("/p/x"), PathBuf::from("/p")]
+        );
+        assert!(super::statusline_dirs(b"\xff garbage").is_empty());
+        assert!(super::statusline_dirs(b"[]").is_empty());
+        assert!(super::statusline_dirs(br#"{"cwd": "relative"}"#).is_empty());
+    }
+
     use super::*;
 
     #[test]
