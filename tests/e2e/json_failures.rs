@@ -59,7 +59,7 @@ fn every_command_fails_with_one_json_object_and_a_known_code() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(v["error"], "io");
+    assert_eq!(v["error"], "left_untouched");
     let mut insecure = Cli::bare("http://example.com");
     insecure.token = Some("t".to_owned());
     for args in [
