@@ -12,39 +12,9 @@ use crate::cli::SessionFlags;
 use crate::ctx::Ctx;
 use crate::error::{Error, Result};
 use crate::plane::workspaces::{self, Target};
-use crate::remote::{self, Call};
+use crate::remote::{self, Call, scripts};
 use crate::session::{self, Policy, Session};
 use crate::{attach, remote::interrupt, text};
-
-const MARKERS: &str = "package.json pyproject.toml requirements.txt go.mod Cargo.toml pom.xml build.gradle Gemfile \
-                       composer.json Makefile Dockerfile docker-compose.yml";
-
-/// The probe. It runs in the workdir (`$1`), prints `key=value` lines, and
-/// gives each tool /dev/null as stdin so nothing waits for input.
-const PROBE: &str = r#"cd "$1" 2>/dev/null || cd
-echo "cwd=$(pwd)"
-echo "os=$(uname -s)"
-echo "arch=$(uname -m)"
-echo "kernel=$(uname -r)"
-if [ -r /etc/os-release ]; then (. /etc/os-release; echo "distro=${PRETTY_NAME:-$NAME}"); fi
-if command -v git >/dev/null 2>&1 && git rev-parse --is-inside-work-tree >/dev/null 2>&1 </dev/null; then
-  echo "git.branch=$(git rev-parse --abbrev-ref HEAD 2>/dev/null </dev/null)"
-  if [ -n "$(git status --porcelain 2>/dev/null </dev/null | head -n 1)" ]; then echo git.dirty=yes; else echo git.dirty=no; fi
-  echo "git.remote=$(git remote get-url origin 2>/dev/null </dev/null)"
-  echo "git.head=$(git log -1 --format='%h %s' 2>/dev/null </dev/null)"
-fi
-for f in MARKERS; do [ -e "$f" ] && echo "marker=$f"; done
-for t in python3 node go rustc java ruby docker git pnpm npm make; do
-  command -v "$t" >/dev/null 2>&1 || continue
-  case $t in
-    go) v=$(go version </dev/null 2>&1) ;;
-    java) v=$(java -version </dev/null 2>&1) ;;
-    *) v=$("$t" --version </dev/null 2>&1) ;;
-  esac
-  echo "tool.$t=$(printf '%s\n' "$v" | head -n 1)"
-done
-echo "disk=$(df -hP . 2>/dev/null | awk 'NR==2 {print $4 " free of " $2}')"
-"#;
 
 pub const POLICY: Policy = Policy::Attach;
 
@@ -81,16 +51,13 @@ pub fn run(ctx: &Ctx, flags: SessionFlags, arg: Option<&str>, timeout: u64) -> R
 
 /// Runs the probe: ssh's status and what the probe printed.
 fn probe(s: &Session, call: &Call, timeout: u64) -> Result<(ExitStatus, String)> {
-    let mut cmd = call.ssh(
-        s,
-        &format!("sh -s -- {}", text::shell_quote(&s.meta.workdir)),
-    );
+    let mut cmd = call.ssh(s, &scripts::stdin_line(&[&s.meta.workdir]));
     cmd.stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::null());
     let (mut child, _guard) = interrupt::spawn(&mut cmd, "ssh")?;
     if let Some(mut stdin) = child.stdin.take() {
-        let _ = stdin.write_all(PROBE.replace("MARKERS", MARKERS).as_bytes());
+        let _ = stdin.write_all(scripts::CONTEXT.as_bytes());
     }
     let mut stdout = child.stdout.take().expect("piped");
     let reader = std::thread::spawn(move || {

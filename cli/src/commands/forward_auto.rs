@@ -18,15 +18,13 @@ use crate::cli::SessionFlags;
 use crate::ctx::Ctx;
 use crate::error::{Error, Result};
 use crate::remote::forwards::{self, Forward, ensure_master, recorded, save, spec};
+use crate::remote::scripts;
 use crate::remote::ssh::{Control, Streams};
 use crate::session::{self, Session};
 use crate::{attach, remote::interrupt};
 
 /// How often the listeners are read.
 const EVERY: Duration = Duration::from_secs(1);
-
-/// The remote command that prints the listener tables.
-const READ: &str = "cat /proc/net/tcp /proc/net/tcp6 2>/dev/null";
 
 /// The ports in LISTEN state (`0A`) in `/proc/net/tcp*` text.
 pub fn listening(text: &str) -> BTreeSet<u16> {
@@ -50,7 +48,11 @@ fn free_local(port: u16, taken: &BTreeSet<u16>) -> Option<u16> {
 }
 
 fn read_listeners(s: &Session) -> Option<BTreeSet<u16>> {
-    let mut cmd = s.ssh().streams(Streams::Quiet).run(READ).command();
+    let mut cmd = s
+        .ssh()
+        .streams(Streams::Quiet)
+        .run(scripts::line(scripts::LISTENERS, &[]))
+        .command();
     cmd.stdin(std::process::Stdio::null());
     let out = crate::remote::output(cmd).ok()?;
     out.0.success().then(|| listening(&out.1))

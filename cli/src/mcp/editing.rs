@@ -16,7 +16,7 @@ use super::child::{Call, Outcome};
 use super::results::{encode, failure, refusal, spawn_failed, too_big};
 use super::server::Server;
 use crate::error::{Code, Error, failure_object};
-use crate::text::shell_quote;
+use crate::remote::scripts::{self, status};
 
 /// The longest line `read_file` returns whole, in characters (as the
 /// clients' own Read tools cut).
@@ -25,21 +25,6 @@ const LINE_CUT: usize = 2000;
 pub(super) const PAGE_LINES: u64 = 2000;
 /// The changed lines `edit_file` shows, at most.
 const DIFF_LINES: usize = 40;
-
-/// The status the remote scripts exit with when the path is not there.
-const MISSING: i32 = 66;
-
-/// A remote path as an argument that no command reads as an option.
-fn operand(path: &str) -> String {
-    if path.starts_with('-') {
-        shell_quote(&format!("./{path}"))
-    } else {
-        shell_quote(path)
-    }
-}
-
-/// `sh` that fails with `MISSING` and a message unless `$f` is a file.
-const NEED_FILE: &str = "[ -f \"$f\" ] || { if [ -e \"$f\" ]; then echo \"$f is not a regular file\" >&2; else echo \"no such file: $f\" >&2; fi; exit 66; }; ";
 
 impl Server {
     /// Runs `script` on the workspace through `exec`, keeping `keep` bytes.
@@ -58,7 +43,7 @@ impl Server {
             .run(call, ct, |_| {})
             .await
             .map_err(spawn_failed)?;
-        if outcome.status == MISSING {
+        if outcome.status == status::MISSING {
             let why = String::from_utf8_lossy(&outcome.stderr.bytes)
                 .trim()
                 .to_owned();
@@ -84,10 +69,9 @@ impl Server {
     ) -> CallToolResult {
         let first = offset.max(1);
         let last = first.saturating_add(limit.max(1)) - 1;
-        let script = format!(
-            "f={f}; {NEED_FILE}awk -v s={first} -v e={last} 'NR>=s && NR<=e {{ if (length($0) > {LINE_CUT}) $0 = substr($0, 1, {LINE_CUT}) \" [line cut at {LINE_CUT} characters]\"; printf \"%6d\\t%s\\n\", NR, $0 }} END {{ printf \"%d\\n\", NR > \"/dev/stderr\" }}' \"$f\"",
-            f = operand(path)
-        );
+        let (first_arg, last_arg, cut) =
+            (first.to_string(), last.to_string(), LINE_CUT.to_string());
+        let script = scripts::line(scripts::READ_LINES, &[path, &first_arg, &last_arg, &cut]);
         let outcome = match self.script(&script, super::READ_KEEP, ct).await {
             Ok(o) => o,
             Err(refused) => return refused,
@@ -230,18 +214,16 @@ impl Server {
             return refusal(&Error::Usage("pattern is empty".to_owned()));
         }
         let max = a.max_results.clamp(1, 1000);
-        let mut flags = String::from("-rnIE --exclude-dir=.git");
-        if a.ignore_case {
-            flags.push_str(" -i");
-        }
-        if !a.glob.is_empty() {
-            flags.push_str(&format!(" --include={}", shell_quote(&a.glob)));
-        }
-        let script = format!(
-            "p={p}; [ -e \"$p\" ] || {{ echo \"no such file or directory: $p\" >&2; exit 66; }}; grep {flags} -e {pat} -- \"$p\" | head -n {limit}; exit 0",
-            p = operand(if a.path.is_empty() { "." } else { &a.path }),
-            pat = shell_quote(&a.pattern),
-            limit = max + 1,
+        let limit = (max + 1).to_string();
+        let script = scripts::line(
+            scripts::SEARCH,
+            &[
+                if a.path.is_empty() { "." } else { &a.path },
+                &a.pattern,
+                &limit,
+                if a.ignore_case { "i" } else { "" },
+                &a.glob,
+            ],
         );
         let outcome = match self.script(&script, super::READ_KEEP, ct).await {
             Ok(o) => o,
@@ -279,13 +261,14 @@ impl Server {
     ) -> CallToolResult {
         let depth = a.depth.clamp(1, 20);
         let max = a.max_results.clamp(1, 5000);
-        let prune = "\\( -name .git -o -name node_modules \\) -prune";
-        let script = format!(
-            "p={p}; [ -e \"$p\" ] || {{ echo \"no such file or directory: $p\" >&2; exit 66; }}; \
-             {{ find \"$p\" -mindepth 1 -maxdepth {depth} {prune} -o -type d -print | sed 's|$|/|'; \
-             find \"$p\" -mindepth 1 -maxdepth {depth} {prune} -o ! -type d -print; }} | LC_ALL=C sort | head -n {limit}",
-            p = operand(if a.path.is_empty() { "." } else { &a.path }),
-            limit = max + 1,
+        let (depth, limit) = (depth.to_string(), (max + 1).to_string());
+        let script = scripts::line(
+            scripts::LIST_FILES,
+            &[
+                if a.path.is_empty() { "." } else { &a.path },
+                &depth,
+                &limit,
+            ],
         );
         let outcome = match self.script(&script, 256 * 1024, ct).await {
             Ok(o) => o,

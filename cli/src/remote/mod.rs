@@ -265,11 +265,7 @@ fn finish_interrupted(s: &Session, call: &Call) -> Result<()> {
 /// master (which the terminal's Ctrl-C does not reach: it runs in its own
 /// session), bounded in time. Linux workspaces list processes in /proc.
 pub fn end_remote(s: &Session, run_id: &str) {
-    let script = format!(
-        "m={RUN_ID_VAR}={id}; end() {{ p=$( {{ grep -lzxF -- \"$m\" /proc/[0-9]*/environ; grep -lF -- \"$m;\" /proc/[0-9]*/cmdline; }} 2>/dev/null | cut -d/ -f3 | grep -vx \"$$\"); \
-         for i in $p; do kill -\"$1\" \"-$i\" 2>/dev/null; kill -\"$1\" \"$i\" 2>/dev/null; done; }}; end TERM; sleep 1; end KILL; exit 0",
-        id = shell_quote(run_id)
-    );
+    let script = scripts::line(scripts::END, &[run_id]);
     let mut cmd = s
         .ssh()
         .connect_timeout(5)

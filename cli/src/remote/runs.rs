@@ -15,48 +15,27 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use crate::error::{Error, Result};
-use crate::remote::RUN_ID_VAR;
+use crate::remote::{RUN_ID_VAR, scripts};
 use crate::session::Session;
 use crate::text::shell_quote;
-
-/// Where runs live on the workspace, relative to the remote user's home.
-const BASE: &str = "\"${XDG_CACHE_HOME:-$HOME/.cache}/runcode/runs\"";
-
-/// Finished runs whose client never came back are removed this long
-/// (minutes) after they ended.
-const EXPIRE_MINUTES: u32 = 24 * 60;
 
 /// Acknowledged runs are removed on the workspace this many at a time:
 /// the clean-up then costs the wrapper a process or two once every so many
 /// runs, not on each (P4).
 pub const ACK_BATCH: usize = 8;
 
-/// The remote command line of a recorded run: `line` runs in the remote
-/// user's shell as it always did, with the run id exported, its output
-/// kept in the run's files and passed on (four processes: `mkdir`,
-/// `mkfifo`, two `tee`). When `acked` names runs, those and the expired
-/// ones are removed in the background afterwards.
+/// The remote command line of a recorded run (`scripts/wrap.sh`): `line`
+/// runs in the remote user's shell as it always did, with the run id
+/// exported, its output kept in the run's files and passed on. When
+/// `acked` names runs, those and the expired ones are removed in the
+/// background afterwards.
 pub fn wrap(run_id: &str, line: &str, acked: &[String]) -> String {
-    let id = shell_quote(run_id);
-    let gone: String = acked
-        .iter()
-        .filter(|a| valid_id(a))
-        .map(|a| format!(" \"$b\"/{a}"))
-        .collect();
-    let clean = if gone.is_empty() {
-        String::new()
-    } else {
-        format!(
-            "( rm -rf{gone}; find \"$b\" -mindepth 2 -maxdepth 2 \\( -name status -o -name void \\) -mmin +{EXPIRE_MINUTES} 2>/dev/null \
-             | while read -r f; do rm -rf \"${{f%/*}}\"; done ) </dev/null >/dev/null 2>&1 & "
-        )
-    };
+    let mut args = vec![run_id, line];
+    args.extend(acked.iter().filter(|a| valid_id(a)).map(String::as_str));
     format!(
-        "export {RUN_ID_VAR}={id}; b={BASE}; d=\"$b\"/{id}; \
-         {{ mkdir \"$d\" 2>/dev/null || {{ mkdir -p \"$b\" && mkdir \"$d\"; }}; }} && echo $$ > \"$d/pid\" && mkfifo \"$d/o\" \"$d/e\" \
-         || {{ echo \"runcode: cannot record run {run_id} in $b on the workspace (run with --no-resume to go without)\" >&2; exit 125; }}; \
-         tee -p \"$d/out\" < \"$d/o\" & tee -p \"$d/err\" < \"$d/e\" >&2 & \
-         ( {line} ) > \"$d/o\" 2> \"$d/e\"; s=$?; wait; echo $s > \"$d/status\"; {clean}exit $s"
+        "export {RUN_ID_VAR}={}; {}",
+        shell_quote(run_id),
+        scripts::line(scripts::WRAP, &args)
     )
 }
 
@@ -74,18 +53,13 @@ pub enum State {
     Lost,
 }
 
-/// The remote line that prints one word of `State` for `run_id`. A run
-/// with no record gets one that says it never ran (`void`), in the same
-/// step: a request for it still on its way (a link that came back) then
-/// finds the record taken and never starts the command, and the client
-/// runs it again under a new id.
+/// The remote line that prints one word of `State` for `run_id`
+/// (`scripts/probe.sh`). A run with no record gets one that says it never
+/// ran (`void`), in the same step: a request for it still on its way (a
+/// link that came back) then finds the record taken and never starts the
+/// command, and the client runs it again under a new id.
 pub fn probe_line(run_id: &str) -> String {
-    format!(
-        "b={BASE}; d=\"$b\"/{id}; if mkdir -p \"$b\" && mkdir \"$d\" 2>/dev/null; then : > \"$d/void\"; echo unknown; \
-         elif [ -e \"$d/void\" ]; then echo unknown; elif [ -s \"$d/status\" ]; then echo \"done $(cat \"$d/status\")\"; \
-         elif [ ! -s \"$d/pid\" ] || kill -0 \"$(cat \"$d/pid\")\" 2>/dev/null; then echo running; else echo lost; fi",
-        id = shell_quote(run_id)
-    )
+    scripts::line(scripts::PROBE, &[run_id])
 }
 
 /// Reads `probe_line`'s answer.
@@ -103,26 +77,17 @@ pub fn parse_state(text: &str) -> Option<State> {
 }
 
 /// The remote line that continues a run's stdout from byte `out` and its
-/// stderr from byte `err`, following both until the run ends. (The first
-/// byte is 1 for tail.)
+/// stderr from byte `err`, following both until the run ends
+/// (`scripts/attach.sh`).
 pub fn attach_line(run_id: &str, out: u64, err: u64) -> String {
-    format!(
-        "d={BASE}/{id}; [ -d \"$d\" ] || exit 0; i=0; while [ ! -s \"$d/pid\" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done; \
-         if [ -s \"$d/status\" ]; then f=; else f=\"-f -s 0.2 --pid=$(cat \"$d/pid\")\"; fi; \
-         tail -c +{o} $f \"$d/out\" & tail -c +{e} $f \"$d/err\" >&2 & wait; exit 0",
-        id = shell_quote(run_id),
-        o = out + 1,
-        e = err + 1,
-    )
+    let (out, err) = ((out + 1).to_string(), (err + 1).to_string());
+    scripts::line(scripts::ATTACH, &[run_id, &out, &err])
 }
 
 /// The remote line that lists the runs on the workspace, newest first: one
-/// `<id> <state> <status>` line each.
+/// `<id> <state> <status>` line each (`scripts/list.sh`).
 pub fn list_line() -> String {
-    format!(
-        "b={BASE}; [ -d \"$b\" ] || exit 0; cd \"$b\" && for d in $(ls -t); do [ -d \"$d\" ] && [ ! -e \"$d/void\" ] || continue; \
-         if [ -s \"$d/status\" ]; then echo \"$d done $(cat \"$d/status\")\"; elif kill -0 \"$(cat \"$d/pid\" 2>/dev/null)\" 2>/dev/null; then echo \"$d running -\"; else echo \"$d lost -\"; fi; done"
-    )
+    scripts::line(scripts::LIST, &[])
 }
 
 /// A run id as the CLI makes them: digits and dashes only, so it is safe in
@@ -209,9 +174,10 @@ mod tests {
         for bad in ["", "1;rm -rf /", "../x", "a b", &"1".repeat(65)] {
             assert!(!valid_id(bad), "{bad}");
         }
+        // Only plain ids reach the wrapper's clean-up (which checks again).
         let line = wrap("1-2", "true", &["3-4".into(), "x;y".into()]);
         assert!(
-            line.contains("rm -rf \"$b\"/3-4;") && !line.contains("x;y"),
+            line.ends_with(" '1-2' 'true' '3-4'") && !line.contains("x;y"),
             "{line}"
         );
     }

@@ -15,9 +15,9 @@ use crate::error::{Error, Result};
 use crate::output::Output;
 use crate::remote::interrupt::{self, ChildGuard, TempGuard};
 use crate::remote::progress::{Meter, Reading, Writing};
+use crate::remote::scripts::{self, status};
 use crate::remote::{self, Call, exit_code};
 use crate::session::{self, Policy, Request, Session};
-use crate::text::shell_quote;
 
 /// One try of a transfer: ssh's status, and the result when the remote side
 /// succeeded.
@@ -48,7 +48,7 @@ pub fn run<T>(
     let (_, code, value) = remote::attempt(ctx, req, s, retry, op)?;
     match value {
         Some(v) if code == 0 => Ok(v),
-        _ if code == CHANGED => Err(Error::ChangedSinceRead {
+        _ if code == status::CHANGED => Err(Error::ChangedSinceRead {
             path: what.to_owned(),
         }),
         _ => Err(failed(what, code)),
@@ -86,38 +86,19 @@ fn failed(what: &str, code: i32) -> Error {
     }
 }
 
-/// Remote shell that writes its stdin to `dest` (into it, if it is a
-/// directory) through a temporary file, then prints the final path. A short
-/// stream (the client died half way: the remote side only sees the input
-/// end) is refused by its size instead of renamed into place. With
-/// `expect` (a POSIX `cksum` line of what the file held when it was read),
-/// the temporary file starts as a copy of the file (`cp -p`: its mode and
-/// owner are kept) and the rename happens only while the file still holds
-/// exactly that, else the script exits with `CHANGED`.
+/// The remote line that writes its stdin to `dest` (into it, if it is a
+/// directory) through a temporary file, then prints the final path
+/// (`scripts/receive_file.sh`). A short stream is refused by its size;
+/// with `expect` (a POSIX `cksum` line of what the file held when it was
+/// read) the rename happens only while the file still holds exactly that,
+/// else the script exits with `status::CHANGED`.
 fn receive_file_script(dest: &str, name: &str, size: u64, expect: Option<&str>) -> String {
-    let check = format!("[ \"$(wc -c < \"$t\" | tr -d ' ')\" = {size} ] || exit 1; ");
-    let (keep, guard) = match expect {
-        None => (String::new(), String::new()),
-        Some(sum) => (
-            "cp -p -- \"$d\" \"$t\" || exit 1; ".to_owned(),
-            format!(
-                "[ \"$(cksum < \"$d\")\" = {} ] || exit {CHANGED}; ",
-                shell_quote(sum)
-            ),
-        ),
-    };
-    format!(
-        "d={d}; if [ -d \"$d\" ]; then d=\"$d\"/{n}; fi; mkdir -p -- \"$(dirname -- \"$d\")\" || exit 1; \
-         t=\"$d.runcode-tmp.$$\"; trap 'rm -f -- \"$t\"' EXIT HUP INT TERM; {keep}cat > \"$t\" || exit 1; {check}{guard}\
-         mv -f -- \"$t\" \"$d\" || exit 1; trap - EXIT; printf '%s' \"$d\"",
-        d = shell_quote(dest),
-        n = shell_quote(name)
+    let size = size.to_string();
+    scripts::line(
+        scripts::RECEIVE_FILE,
+        &[dest, name, &size, expect.unwrap_or_default()],
     )
 }
-
-/// The remote status of a guarded write whose file changed since it was
-/// read.
-pub const CHANGED: i32 = 3;
 
 /// What POSIX `cksum` prints for `bytes` read from stdin: the CRC-32 of the
 /// bytes followed by their length (polynomial 0x04C11DB7, no reflection,
@@ -218,13 +199,7 @@ pub fn send_dir(
         .ok()
         .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
         .unwrap_or_else(|| "dir".to_owned());
-    let script = format!(
-        "d={d}; if [ -d \"$d\" ]; then d=\"$d\"/{n}; fi; mkdir -p -- \"$(dirname -- \"$d\")\" || exit 1; \
-         t=\"$d.runcode-tmp.$$\"; mkdir -- \"$t\" || exit 1; trap 'rm -rf -- \"$t\"' EXIT HUP INT TERM; \
-         tar -xof - -C \"$t\" || exit 1; rm -rf -- \"$d\" && mv -- \"$t/tree\" \"$d\" || exit 1; printf '%s' \"$d\"",
-        d = shell_quote(dest),
-        n = shell_quote(&name)
-    );
+    let script = scripts::line(scripts::RECEIVE_TREE, &[dest, &name]);
     let (mut child, _guard) = spawn(s, call, &script, Stdio::piped(), Stdio::piped())?;
     // Buffered: tar writes a 512-byte header and a small body per file, and
     // 5,000 small writes to ssh's pipe cost far more than the bytes.
@@ -295,12 +270,7 @@ pub fn fetch(
     out: Option<&Path>,
     shown: Output,
 ) -> Attempted<Fetched> {
-    let script = format!(
-        "d={d}; if [ -d \"$d\" ]; then printf D; cd -- \"$d\" && exec tar -cf - .; \
-         elif [ -r \"$d\" ] && [ ! -d \"$d\" ]; then printf 'F%s\\n' \"$(wc -c < \"$d\" | tr -d ' ')\"; exec cat -- \"$d\"; \
-         else echo \"runcode: no readable file or directory at $d\" >&2; exit 2; fi",
-        d = shell_quote(remote)
-    );
+    let script = scripts::line(scripts::SEND, &[remote]);
     let (mut child, _guard) = spawn(s, call, &script, Stdio::null(), Stdio::piped())?;
     let mut stream = child.stdout.take().expect("piped");
     // A 1 MiB pipe (the unprivileged maximum) instead of 64 KiB: ssh and we
