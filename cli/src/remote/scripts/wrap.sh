@@ -22,10 +22,13 @@ wait
 echo $s > "$d/status"
 if [ $# -gt 0 ]; then
   (
+    # One rm for them all; a name that is not a plain run id is dropped.
     for a in "$@"; do
+      shift
       case $a in '' | *[!0-9-]*) continue ;; esac
-      rm -rf "$b/$a"
+      set -- "$@" "$b/$a"
     done
+    rm -rf "$@"
     find "$b" -mindepth 2 -maxdepth 2 \( -name status -o -name void \) -mmin +1440 2>/dev/null |
       while read -r f; do rm -rf "${f%/*}"; done
   ) < /dev/null > /dev/null 2>&1 &
