@@ -16,6 +16,7 @@ mod plane;
 mod remote;
 mod session;
 mod text;
+pub mod tuning;
 mod wiring;
 
 use runcode_rules::url;

@@ -78,13 +78,38 @@ impl Output {
         let _ = written.and_then(|()| out.flush());
     }
 
-    /// A progress line or hint, on stderr, flushed.
+    /// One event of a command that reports as it goes (`forward --auto`):
+    /// one line on stdout, `value` under `--json` (JSON lines), else `human`.
+    pub fn event(&self, value: &Value, human: &str) {
+        let mut out = std::io::stdout().lock();
+        let written = if self.json {
+            writeln!(out, "{value}")
+        } else {
+            writeln!(out, "{human}")
+        };
+        let _ = written.and_then(|()| out.flush());
+    }
+
+    /// Asks `question` on stderr and reads the answer from stdin: whether
+    /// it was yes (`y`, `Y` or `yes`). The caller makes sure stdin is a
+    /// terminal.
+    pub fn confirm(&self, question: &str) -> bool {
+        let mut err = std::io::stderr().lock();
+        let _ = write!(err, "{question} [y/N] ");
+        let _ = err.flush();
+        drop(err);
+        let mut answer = String::new();
+        let _ = std::io::stdin().read_line(&mut answer);
+        matches!(answer.trim(), "y" | "Y" | "yes")
+    }
+
     /// Whether progress lines go to `RUNCODE_PROGRESS_FILE` (under
     /// `runcode mcp`).
     pub fn progress_to_file(&self) -> bool {
         progress_file().is_some()
     }
 
+    /// A progress line or hint, on stderr, flushed.
     pub fn progress(&self, line: &str) {
         if let Some(path) = progress_file() {
             let appended = std::fs::OpenOptions::new()

@@ -36,6 +36,33 @@ fn the_error_code_tables_are_made_from_the_enum() {
     }
 }
 
+/// Every setting of `runcode::tuning` has its row in docs/cli.md, with its
+/// default and range, and no other `RUNCODE_*_MS`/`_SECS` variable is read.
+#[test]
+fn the_tuning_settings_are_documented() {
+    let doc = std::fs::read_to_string(crate::util::repo().join("docs/cli.md")).unwrap();
+    for knob in runcode::tuning::ALL {
+        let row = format!(
+            "| `{}` | {} | {}–{} | {} |",
+            knob.var, knob.default, knob.min, knob.max, knob.what
+        );
+        assert!(doc.contains(&row), "docs/cli.md lacks: {row}");
+    }
+    let mut files = Vec::new();
+    rust_files(&crate::util::repo().join("cli/src"), &mut files);
+    for file in files.iter().filter(|f| !f.ends_with("tuning.rs")) {
+        let code = std::fs::read_to_string(file).unwrap();
+        for (i, _) in code.match_indices("env::var(\"RUNCODE_") {
+            let name: String = code[i + 10..].chars().take_while(|c| *c != '"').collect();
+            assert!(
+                !name.ends_with("_MS") && !name.ends_with("_SECS"),
+                "{}: {name} is read outside tuning.rs",
+                file.display()
+            );
+        }
+    }
+}
+
 fn rust_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
     for entry in std::fs::read_dir(dir).unwrap().flatten() {
         let path = entry.path();
@@ -212,10 +239,15 @@ fn module_of(path: &str, rooms: &std::collections::BTreeSet<String>) -> String {
 /// A source file's code, unit tests left out.
 fn code_of(file: &Path) -> String {
     let text = std::fs::read_to_string(file).unwrap();
-    text.split("#[cfg(test)]\nmod tests")
-        .next()
-        .unwrap_or_default()
-        .to_owned()
+    // Cut at the `#[cfg(test)]` or `#[cfg(all(test, ...))]` line above `mod tests`.
+    let lines: Vec<&str> = text.lines().collect();
+    let end = lines
+        .windows(2)
+        .position(|w| {
+            w[0].starts_with("#[cfg(") && w[0].contains("test") && w[1].starts_with("mod tests")
+        })
+        .unwrap_or(lines.len());
+    lines[..end].join("\n")
 }
 
 /// The paths below `crate::` a piece of code names, `crate::{a, b::c}`

@@ -1,7 +1,7 @@
 //! `runcode delete <ws> [--yes]`: deletes a workspace after asking (unless
 //! --yes or --json); deleting the attached one detaches it.
 
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::IsTerminal;
 
 use serde_json::json;
 
@@ -18,17 +18,12 @@ pub fn run(ctx: &Ctx, arg: &str, yes: bool) -> Result<i32> {
                 ws.id
             )));
         }
-        let mut err = std::io::stderr().lock();
-        let _ = write!(
-            err,
-            "delete workspace #{} {} and everything on it? [y/N] ",
+        let question = format!(
+            "delete workspace #{} {} and everything on it?",
             ws.id,
-            ws.display_name()
+            crate::text::clean(&ws.display_name(), false)
         );
-        let _ = err.flush();
-        let mut answer = String::new();
-        let _ = std::io::stdin().lock().read_line(&mut answer);
-        if !matches!(answer.trim(), "y" | "Y" | "yes") {
+        if !ctx.out.confirm(&question) {
             return Err(Error::Usage("not deleted".to_owned()));
         }
     }

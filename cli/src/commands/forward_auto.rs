@@ -9,10 +9,9 @@
 //! the keeper brings them back after a dropped link.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::Write;
 use std::time::Duration;
 
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::cli::SessionFlags;
 use crate::ctx::Ctx;
@@ -58,17 +57,6 @@ fn read_listeners(s: &Session) -> Option<BTreeSet<u16>> {
     out.0.success().then(|| listening(&out.1))
 }
 
-/// One line: the JSON object, or `human`.
-fn say(ctx: &Ctx, value: &Value, human: &str) {
-    let mut out = std::io::stdout().lock();
-    let _ = if ctx.out.json {
-        writeln!(out, "{value}")
-    } else {
-        writeln!(out, "{human}")
-    };
-    let _ = out.flush();
-}
-
 pub fn run(ctx: &Ctx, flags: SessionFlags, exclude: &[u16]) -> Result<i32> {
     if cfg!(windows) {
         return Err(Error::Unavailable(
@@ -88,8 +76,7 @@ pub fn run(ctx: &Ctx, flags: SessionFlags, exclude: &[u16]) -> Result<i32> {
         .copied()
         .chain(exclude.iter().copied())
         .collect();
-    say(
-        ctx,
+    ctx.out.event(
         &json!({"event": "watching", "workspace_id": id, "ignored": ignored}),
         &format!(
             "watching #{id} for new listening ports (ignoring {}); Ctrl-C stops",
@@ -121,8 +108,7 @@ pub fn run(ctx: &Ctx, flags: SessionFlags, exclude: &[u16]) -> Result<i32> {
                     port,
                 };
                 if let Err(why) = forwards::add(&s, &forward) {
-                    say(
-                        ctx,
+                    ctx.out.event(
                         &json!({"event": "failed", "port": port, "local": local, "message": why}),
                         &format!("could not forward {port}: {why}"),
                     );
@@ -140,8 +126,7 @@ pub fn run(ctx: &Ctx, flags: SessionFlags, exclude: &[u16]) -> Result<i32> {
                 } else {
                     format!(" ({port} is taken on this machine)")
                 };
-                say(
-                    ctx,
+                ctx.out.event(
                     &json!({"event": "forwarded", "port": port, "local": local, "url": url}),
                     &format!("{url}  ->  port {port} on #{id}{moved}"),
                 );
@@ -150,8 +135,7 @@ pub fn run(ctx: &Ctx, flags: SessionFlags, exclude: &[u16]) -> Result<i32> {
             for port in gone {
                 if let Some(local) = ours.remove(&port) {
                     remove(&s, port, local)?;
-                    say(
-                        ctx,
+                    ctx.out.event(
                         &json!({"event": "removed", "port": port, "local": local}),
                         &format!("port {port} stopped listening: localhost:{local} removed"),
                     );
@@ -165,8 +149,7 @@ pub fn run(ctx: &Ctx, flags: SessionFlags, exclude: &[u16]) -> Result<i32> {
             let _ = remove(&s, port, local);
         }
     }
-    say(
-        ctx,
+    ctx.out.event(
         &json!({"event": "stopped"}),
         "stopped watching; its forwards are removed",
     );

@@ -24,6 +24,9 @@ struct Removal {
 
 pub fn run(ctx: &Ctx, all: bool, dry_run: bool) -> Result<i32> {
     let mut done = Vec::new();
+    // The edits below take runcode's edit lock in the cache folder; one
+    // that was not there before is runcode's own doing, and goes again.
+    let had_cache = ctx.paths.cache.exists();
     if let Some(settings) = claude::settings_path() {
         // The permission first: the status line's own restore then sees a
         // file in which nothing else changed.
@@ -61,7 +64,7 @@ pub fn run(ctx: &Ctx, all: bool, dry_run: bool) -> Result<i32> {
             }
         }
         for (what, dir) in [("cache", &ctx.paths.cache), ("config", &ctx.paths.config)] {
-            if dir.exists() {
+            if dir.exists() && (what != "cache" || had_cache) {
                 if !dry_run {
                     std::fs::remove_dir_all(dir).map_err(Error::io(dir))?;
                 }
@@ -76,6 +79,10 @@ pub fn run(ctx: &Ctx, all: bool, dry_run: bool) -> Result<i32> {
                 });
             }
         }
+    }
+    if !had_cache {
+        let _ = std::fs::remove_file(ctx.paths.cache.join(".edit.lock"));
+        let _ = std::fs::remove_dir(&ctx.paths.cache);
     }
     let list: Vec<Value> = done
         .iter()

@@ -77,10 +77,7 @@ pub fn wait_running(ctx: &Ctx, api: &Api, id: u64, deadline: Instant) -> Result<
 
 /// Every few seconds, never past the deadline.
 pub fn poll_interval(deadline: Instant) -> Duration {
-    let every = std::env::var("RUNCODE_POLL_MS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .map_or(Duration::from_secs(3), Duration::from_millis);
+    let every = crate::tuning::POLL.get();
     every
         .min(deadline.saturating_duration_since(Instant::now()))
         .max(Duration::from_millis(50))

@@ -13,20 +13,13 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use crate::output::Output;
 
 /// How long a transfer runs before it shows progress; also the interval
-/// of progress lines.
-const QUIET_FOR: Duration = Duration::from_secs(1);
-
-/// `QUIET_FOR`, or `RUNCODE_PROGRESS_AFTER_MS` (a test knob: loopback
-/// moves 64 MiB in well under a second).
+/// of progress lines (`tuning::PROGRESS_AFTER`, 1 s).
 fn quiet_for() -> Duration {
-    std::env::var("RUNCODE_PROGRESS_AFTER_MS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .map_or(QUIET_FOR, Duration::from_millis)
+    crate::tuning::PROGRESS_AFTER.get()
 }
 
 enum Sink {
-    /// A bar on the terminal, made once `QUIET_FOR` has passed.
+    /// A bar on the terminal, made once `quiet_for()` has passed.
     Terminal(Option<ProgressBar>),
     /// Lines to the MCP server's progress file.
     Lines(Output, Option<Instant>),

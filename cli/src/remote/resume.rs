@@ -11,7 +11,7 @@
 //!   tell a finished stream from a cut one): its drop is `ssh_failed`, as is
 //!   every drop with `--no-resume`;
 //! - Ctrl-C ends the remote command, and nothing is ever run twice;
-//! - after `RESUME_BOUND` without reaching the workspace, the CLI stops with
+//! - after `bound()` (`tuning::RESUME`) without reaching the workspace, the CLI stops with
 //!   `disconnected`, naming the run and how to look at it.
 
 use std::io::{Read, Write};
@@ -27,16 +27,10 @@ use crate::remote::runs::{self, State};
 use crate::remote::{self, Call};
 use crate::session::{self, Request, Session};
 
-/// How long the CLI keeps trying to reach the workspace again.
-pub const RESUME_BOUND: Duration = Duration::from_secs(300);
-
-/// `RESUME_BOUND`, or `RUNCODE_RESUME_SECS` (how the tests make a link that
-/// is down for good give up in seconds).
+/// How long the CLI keeps trying to reach the workspace again
+/// (`tuning::RESUME`, 5 minutes).
 pub fn bound() -> Duration {
-    std::env::var("RUNCODE_RESUME_SECS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .map_or(RESUME_BOUND, Duration::from_secs)
+    crate::tuning::RESUME.get()
 }
 
 /// The first pause between two tries to reach the workspace; it doubles up
