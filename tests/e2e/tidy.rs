@@ -36,6 +36,68 @@ fn the_error_code_tables_are_made_from_the_enum() {
     }
 }
 
+/// Every link of the README (and of the docs pages it sends a newcomer to
+/// first) reaches a file of the repository, and its `#anchor` a heading of
+/// that file; web addresses are left alone.
+#[test]
+fn the_readme_links_resolve() {
+    let repo = crate::util::repo();
+    let anchor_of = |heading: &str| -> String {
+        heading
+            .trim_start_matches('#')
+            .trim()
+            .to_lowercase()
+            .chars()
+            .filter(|c| c.is_alphanumeric() || *c == ' ' || *c == '-' || *c == '_')
+            .map(|c| if c == ' ' { '-' } else { c })
+            .collect()
+    };
+    let mut broken = Vec::new();
+    for page in ["README.md", "docs/guide.md", "docs/development.md"] {
+        let text = std::fs::read_to_string(repo.join(page)).unwrap();
+        let dir = repo.join(page).parent().unwrap().to_path_buf();
+        for (i, _) in text.match_indices("](") {
+            let target: String = text[i + 2..].chars().take_while(|c| *c != ')').collect();
+            if target.starts_with("http")
+                || target.starts_with('<')
+                || target.starts_with("mailto:")
+            {
+                continue;
+            }
+            let (file, anchor) = target.split_once('#').unwrap_or((&target, ""));
+            let path = if file.is_empty() {
+                repo.join(page)
+            } else {
+                dir.join(file)
+            };
+            if !path.exists() {
+                broken.push(format!("{page}: {target}"));
+                continue;
+            }
+            if !anchor.is_empty() {
+                let body = std::fs::read_to_string(&path).unwrap_or_default();
+                let found = body
+                    .lines()
+                    .filter(|l| l.starts_with('#'))
+                    .any(|l| anchor_of(l) == anchor);
+                if !found {
+                    broken.push(format!("{page}: {target} (no such heading)"));
+                }
+            }
+        }
+    }
+    assert!(
+        broken.is_empty(),
+        "links that lead nowhere:\n  {}",
+        broken.join("\n  ")
+    );
+    let lines = std::fs::read_to_string(repo.join("README.md"))
+        .unwrap()
+        .lines()
+        .count();
+    assert!(lines <= 200, "the README is a front door: {lines} lines");
+}
+
 /// Every setting of `runcode::tuning` has its row in docs/cli.md, with its
 /// default and range, and no other `RUNCODE_*_MS`/`_SECS` variable is read.
 #[test]
