@@ -136,7 +136,7 @@ fn a_certificate_session_does_everything_a_key_session_does() {
     std::fs::create_dir_all(ssh_config.parent().unwrap()).unwrap();
     std::fs::write(&ssh_config, "").unwrap();
     cli.ok(&["config-ssh"]);
-    let out = crate::editors::ssh(
+    let out = crate::ssh_config::ssh(
         &cli,
         &ssh_config,
         &format!("runcode.{title}"),

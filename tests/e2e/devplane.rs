@@ -3,6 +3,7 @@
 //! states, minted keys that sshd itself expires, revocation, scp/sftp, port
 //! forwarding, the browser login, restarts and a clean shutdown.
 
+use crate::util::world::scratch;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
 use std::process::{Command, Stdio};
@@ -10,13 +11,6 @@ use std::time::{Duration, Instant};
 
 use crate::util::devplane::{Devplane, Key, call, pid_alive, processes_mentioning, ssh, ssh_opts};
 use serde_json::{Value, json};
-
-fn scratch() -> tempfile::TempDir {
-    tempfile::Builder::new()
-        .prefix("rc-ssh-")
-        .tempdir()
-        .unwrap()
-}
 
 #[test]
 fn the_listing_has_every_category_and_errors_have_their_statuses() {
@@ -103,7 +97,7 @@ fn the_listing_has_every_category_and_errors_have_their_statuses() {
 #[test]
 fn start_passes_through_starting_and_a_mint_needs_running() {
     let dp = Devplane::start(&["--boot-delay", "1.5"]);
-    let dir = scratch();
+    let dir = scratch("ssh");
     let key = Key::new(dir.path());
     let mint = |id: u64| {
         let body = json!({"public_key": key.public, "ttl": 60, "client": "tests"});
@@ -152,7 +146,7 @@ fn start_passes_through_starting_and_a_mint_needs_running() {
 #[test]
 fn a_minted_key_runs_commands_in_the_workdir_with_the_host_key_pinned() {
     let dp = Devplane::start(&[]);
-    let dir = scratch();
+    let dir = scratch("ssh");
     let key = Key::new(dir.path());
     let bundle = dp.mint(1001, &key, 300);
     assert_eq!(bundle["host"], "127.0.0.1");
@@ -208,7 +202,7 @@ fn a_minted_key_runs_commands_in_the_workdir_with_the_host_key_pinned() {
 #[test]
 fn sshd_itself_stops_honouring_a_key_when_its_ttl_runs_out() {
     let dp = Devplane::start(&[]);
-    let dir = scratch();
+    let dir = scratch("ssh");
     let key = Key::new(dir.path());
     let bundle = dp.mint(1001, &key, 5);
     assert!(ssh(&bundle, &key, dir.path(), "true").status.success());
@@ -230,7 +224,7 @@ fn sshd_itself_stops_honouring_a_key_when_its_ttl_runs_out() {
 #[test]
 fn revoking_cuts_new_connections() {
     let dp = Devplane::start(&[]);
-    let dir = scratch();
+    let dir = scratch("ssh");
     let key = Key::new(dir.path());
     let bundle = dp.mint(1001, &key, 300);
     assert!(ssh(&bundle, &key, dir.path(), "true").status.success());
@@ -247,7 +241,7 @@ fn revoking_cuts_new_connections() {
 #[test]
 fn stop_refuses_mints_and_the_sshd_is_gone() {
     let dp = Devplane::start(&[]);
-    let dir = scratch();
+    let dir = scratch("ssh");
     let key = Key::new(dir.path());
     let bundle = dp.mint(1001, &key, 300);
     let pid = dp.gateway(1001)["pid"].as_u64().unwrap();
@@ -276,7 +270,7 @@ fn stop_refuses_mints_and_the_sshd_is_gone() {
 #[test]
 fn scp_and_sftp_move_files() {
     let dp = Devplane::start(&[]);
-    let dir = scratch();
+    let dir = scratch("ssh");
     let key = Key::new(dir.path());
     let bundle = dp.mint(1001, &key, 300);
     let workdir = bundle["workdir"].as_str().unwrap().to_owned();
@@ -329,7 +323,7 @@ fn scp_and_sftp_move_files() {
 #[test]
 fn local_forwarding_reaches_a_port_on_the_workspace() {
     let dp = Devplane::start(&[]);
-    let dir = scratch();
+    let dir = scratch("ssh");
     let key = Key::new(dir.path());
     let bundle = dp.mint(1001, &key, 300);
     // A service on the workspace side (the gateway runs on this machine).
@@ -443,7 +437,7 @@ fn the_consent_page_delivers_the_token_to_the_loopback_callback() {
 #[test]
 fn ssh_disabled_answers_503() {
     let dp = Devplane::start(&["--ssh-disabled"]);
-    let dir = scratch();
+    let dir = scratch("ssh");
     let key = Key::new(dir.path());
     let body = json!({"public_key": key.public});
     let (status, answer) = dp.call("POST", "/api/rc/workspace/1001/ssh-session", Some(body));
@@ -491,7 +485,7 @@ fn create_and_delete_follow_docs_api() {
 #[test]
 fn hostile_modes_poison_exactly_the_next_answers() {
     let dp = Devplane::start(&[]);
-    let dir = scratch();
+    let dir = scratch("ssh");
     let key = Key::new(dir.path());
     let arm = |mode: &str| dp.post("/_dev/hostile", json!({"mode": mode}));
     let cases: [(&str, &str); 5] = [
@@ -559,7 +553,7 @@ fn hostile_modes_poison_exactly_the_next_answers() {
 #[test]
 fn faults_are_injected_and_the_request_log_counts_mints() {
     let dp = Devplane::start(&[]);
-    let dir = scratch();
+    let dir = scratch("ssh");
     let key = Key::new(dir.path());
     dp.post(
         "/_dev/fault",

@@ -2,6 +2,7 @@
 //! state, a shutdown leaves no sshd (even with a session open), it runs as an
 //! ordinary user, and a machine without sshd gets a message naming the fix.
 
+use crate::util::world::scratch;
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -9,17 +10,10 @@ use std::time::Duration;
 use crate::util::devplane::{Devplane, Key, pid_alive, processes_mentioning, ssh, ssh_opts};
 use serde_json::json;
 
-fn scratch() -> tempfile::TempDir {
-    tempfile::Builder::new()
-        .prefix("rc-ssh-")
-        .tempdir()
-        .unwrap()
-}
-
 #[test]
 fn a_restart_keeps_token_workspaces_states_and_host_keys() {
     let mut dp = Devplane::start(&["--boot-delay", "0"]);
-    let dir = scratch();
+    let dir = scratch("ssh");
     let key = Key::new(dir.path());
     let created = dp.call("POST", "/api/rc/workspaces", Some(json!({"name": "Kept"})));
     assert_eq!(created.0, 201, "{}", created.1);
@@ -67,7 +61,7 @@ fn a_restart_keeps_token_workspaces_states_and_host_keys() {
 #[test]
 fn shutting_down_leaves_no_sshd_even_with_a_session_open() {
     let mut dp = Devplane::start(&[]);
-    let dir = scratch();
+    let dir = scratch("ssh");
     let key = Key::new(dir.path());
     let bundle = dp.mint(1001, &key, 300);
     let mut session = Command::new("ssh")
@@ -146,7 +140,7 @@ fn an_ordinary_user_runs_the_devplane_and_logs_in_as_itself() {
     } else {
         Devplane::start(&[])
     };
-    let dir = scratch();
+    let dir = scratch("ssh");
     let key = Key::new(dir.path());
     let bundle = dp.mint(1001, &key, 120);
     let expected = if root {
@@ -200,7 +194,7 @@ fn a_missing_sshd_is_reported_with_what_to_install() {
         crate::util::skip("hiding /usr/sbin needs root (CI runs as root)");
         return;
     }
-    let data = scratch();
+    let data = scratch("ssh");
     let script = format!(
         "mount -t tmpfs tmpfs /usr/sbin && exec env PATH=/usr/bin:/bin '{}' serve --data-dir '{}'",
         crate::util::built("runcode-devplane").display(),

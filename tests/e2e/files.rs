@@ -4,20 +4,13 @@
 //! a forward.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use crate::util::cli::Cli;
-use crate::util::devplane::Devplane;
+use crate::util::world::attached;
 use serde_json::{Value, json};
-
-fn attached() -> (Devplane, Cli, PathBuf) {
-    let dp = Devplane::start(&[]);
-    let cli = Cli::new(&dp);
-    let workdir = PathBuf::from(cli.ok(&["connect", "1001"])["workdir"].as_str().unwrap());
-    (dp, cli, workdir)
-}
 
 #[test]
 fn files_of_every_size_round_trip_byte_for_byte() {

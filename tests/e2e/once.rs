@@ -12,15 +12,8 @@ use std::time::Duration;
 use crate::util::cli::Cli;
 use crate::util::devplane::Devplane;
 use crate::util::wait_until;
+use crate::util::world::{attached, running, unique_sleep};
 use serde_json::Value;
-
-fn attached() -> (Devplane, Cli, PathBuf) {
-    let dp = Devplane::start(&[]);
-    let cli = Cli::new(&dp);
-    let v = cli.ok(&["connect", "1001"]);
-    let workdir = PathBuf::from(v["workdir"].as_str().unwrap());
-    (dp, cli, workdir)
-}
 
 /// A `runcode --json <args>` in a process group of its own, like a job a
 /// shell started in the foreground.
@@ -45,15 +38,6 @@ fn ctrl_c(job: &Child) {
         .status()
         .unwrap();
     assert!(status.success());
-}
-
-/// Processes on the workspace side (not the CLI, not its ssh) whose
-/// command line holds `needle`.
-fn running(needle: &str) -> Vec<String> {
-    runcode_e2e::procs::mentioning(&[needle])
-        .into_iter()
-        .filter(|p| !p.contains("/runcode ") && !p.contains(": ssh "))
-        .collect()
 }
 
 /// The lines of a file the remote command appends to at each run.
@@ -101,12 +85,6 @@ fn finish(job: Child) -> (i32, Value, String) {
     )
 }
 
-/// A sleep no other test (nor another run of this suite) starts: the
-/// process table is the whole machine's.
-fn unique_sleep() -> String {
-    format!("{}{}", 43, std::process::id())
-}
-
 /// An attached workspace, the mints so far, and an `exec` whose remote
 /// command has started (it notes its run in runs.txt, then sleeps).
 fn exec_under_way(sleep: &str) -> (Devplane, Cli, PathBuf, u64, Child) {
@@ -125,7 +103,7 @@ const WAIT: Duration = Duration::from_secs(30);
 
 #[test]
 fn ctrl_c_during_exec_ends_the_remote_command_and_never_reruns_it() {
-    let sleep = unique_sleep();
+    let sleep = unique_sleep(43);
     let (dp, cli, workdir, before, job) = exec_under_way(&sleep);
     ctrl_c(&job);
     let (code, value, stderr) = finish(job);
@@ -144,7 +122,7 @@ fn ctrl_c_during_exec_ends_the_remote_command_and_never_reruns_it() {
 
 #[test]
 fn a_connection_dropped_mid_command_is_reported_and_not_rerun() {
-    let sleep = unique_sleep();
+    let sleep = unique_sleep(43);
     let (dp, _cli, workdir, before, job) = exec_under_way(&sleep);
     dp.post("/_dev/drop?workspace_id=1001", serde_json::json!({}));
     let (code, value, stderr) = finish(job);
@@ -184,7 +162,7 @@ fn a_key_revoked_before_the_command_gets_one_remint_and_one_run() {
 #[test]
 fn ctrl_c_during_put_get_and_write_leaves_nothing_half_written() {
     let (_dp, cli, workdir) = attached();
-    let sleep = unique_sleep();
+    let sleep = unique_sleep(43);
     // put: the local file is a FIFO whose writer stays open, so the upload is
     // under way (its temporary file on the workspace) when Ctrl-C comes.
     let fifo = cli.tmp.path().join("pipe.bin");
@@ -313,7 +291,7 @@ fn ctrl_c_while_waiting_for_a_start_or_a_login_exits_130_with_json() {
 /// Ctrl-C does: the remote command ended and never re-run, exit 130.
 #[test]
 fn a_stop_file_is_ctrl_c_for_a_parent_that_cannot_signal() {
-    let sleep = unique_sleep();
+    let sleep = unique_sleep(43);
     let (dp, cli, workdir) = attached();
     let before = dp.mints();
     let scratch = tempfile::tempdir().unwrap();

@@ -5,6 +5,7 @@
 //! made, served from loopback. And what every bundled launcher must be:
 //! static on Linux, and within P7.
 
+use crate::util::world::scratch;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
@@ -34,13 +35,6 @@ fn version() -> String {
         .to_owned()
 }
 
-fn scratch() -> tempfile::TempDir {
-    tempfile::Builder::new()
-        .prefix("rc-test-")
-        .tempdir()
-        .unwrap()
-}
-
 /// A Windows machine with the bundle's `runcode.cmd`.
 struct Win {
     // Declared first so it drops first: its wineserver is found through the
@@ -55,7 +49,7 @@ impl Win {
         if let Err(why) = wine::available() {
             panic!("{why}");
         }
-        let tmp = scratch();
+        let tmp = scratch("test");
         let wine = Wine::new(&crate::util::repo().join("target/wine"), tmp.path());
         let shim = wine::windows_path(&dist().join("plugin/bin/runcode.cmd"));
         Win {
@@ -166,7 +160,7 @@ fn assert_launcher_failed(w: &Win, out: &Output, needle: &str) {
 #[test]
 fn windows_refuses_a_tampered_archive_and_a_missing_checksum_line_caching_nothing() {
     let w = Win::new();
-    let tmp = scratch();
+    let tmp = scratch("test");
     let asset = windows().asset();
     let tampered = altered_release(tmp.path(), |dir| {
         let path = dir.join(&asset);
@@ -180,7 +174,7 @@ fn windows_refuses_a_tampered_archive_and_a_missing_checksum_line_caching_nothin
     assert_launcher_failed(&w, &out, "mismatch");
     drop(server);
 
-    let tmp = scratch();
+    let tmp = scratch("test");
     let unlisted = altered_release(tmp.path(), |dir| {
         let sums = std::fs::read_to_string(dir.join("checksums.txt")).unwrap();
         let kept: String = sums
@@ -446,7 +440,7 @@ fn windows_cli_takes_its_stop_file_as_ctrl_c() {
     let dp = crate::util::devplane::Devplane::start(&["--boot-delay", "60"]);
     let w = Win::new();
     let server = Server::start(&dist().join("release"));
-    let scratch = scratch();
+    let scratch = scratch("test");
     let stop = scratch.path().join("call.stop");
     let job = w
         .runcode("--json connect 1002 --start --wait", &server.url(""))
@@ -473,7 +467,7 @@ fn windows_cli_takes_its_stop_file_as_ctrl_c() {
 #[test]
 fn windows_shim_without_a_launcher_runs_runcode_bin_or_refuses_in_json() {
     let w = Win::new();
-    let tmp = scratch();
+    let tmp = scratch("test");
     let bin = tmp.path().join("plugin/bin");
     std::fs::create_dir_all(&bin).unwrap();
     for name in ["runcode.cmd", "RUNCODE_VERSION", "RUNCODE_CHECKSUMS"] {
@@ -535,7 +529,7 @@ fn binfmt() {
 #[test]
 fn arm64_launcher_downloads_verifies_and_runs_the_arm64_cli() {
     binfmt();
-    let tmp = scratch();
+    let tmp = scratch("test");
     let server = Server::start(&dist().join("release"));
     let launcher = dist().join("plugin/bin/launcher").join(arm64().launcher());
     let cache = tmp.path().join("cache");
@@ -604,7 +598,7 @@ fn arm64_cli_connects_runs_and_fetches_through_the_hosts_ssh() {
 
 /// The bytes of `name` in a gzip tar.
 fn untar(archive: &[u8], name: &str) -> Vec<u8> {
-    let tmp = scratch();
+    let tmp = scratch("test");
     let file = tmp.path().join("archive.tar.gz");
     std::fs::write(&file, archive).unwrap();
     let status = Command::new("tar")

@@ -17,10 +17,7 @@ struct Scratch {
 }
 
 fn scratch() -> Scratch {
-    let tmp = tempfile::Builder::new()
-        .prefix("rc-plugin-")
-        .tempdir()
-        .unwrap();
+    let tmp = crate::util::world::scratch("plugin");
     let home = tmp.path().join("home");
     std::fs::create_dir_all(home.join(".codex")).unwrap();
     Scratch { _tmp: tmp, home }

@@ -188,13 +188,9 @@ impl Raw {
 
     /// Waits for the server to end (after a signal), up to 30 s.
     pub fn wait(&mut self) -> Option<std::process::ExitStatus> {
-        for _ in 0..600 {
-            if let Ok(Some(status)) = self.child.try_wait() {
-                return Some(status);
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        None
+        super::poll(Duration::from_secs(30), || {
+            self.child.try_wait().ok().flatten()
+        })
     }
 
     /// Notifications received so far.
@@ -205,14 +201,13 @@ impl Raw {
     /// Closes stdin (the client going away) and waits for the server.
     pub fn close(&mut self) -> std::process::ExitStatus {
         self.stdin = None;
-        for _ in 0..600 {
-            if let Ok(Some(status)) = self.child.try_wait() {
-                return status;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let _ = self.child.kill();
-        panic!("the server did not end when its stdin closed");
+        let ended = super::poll(Duration::from_secs(30), || {
+            self.child.try_wait().ok().flatten()
+        });
+        ended.unwrap_or_else(|| {
+            let _ = self.child.kill();
+            panic!("the server did not end when its stdin closed")
+        })
     }
 }
 

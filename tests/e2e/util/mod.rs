@@ -197,6 +197,7 @@ pub fn is_root() -> bool {
         .is_ok_and(|o| o.stdout.starts_with(b"0\n"))
 }
 pub mod cli;
+pub mod world;
 
 /// Is `program` on the usual PATH?
 pub fn is_installed(program: &str) -> bool {
