@@ -86,8 +86,7 @@ pub fn available() -> Result<(), String> {
 }
 
 fn on_path(program: &str) -> bool {
-    std::env::var_os("PATH")
-        .is_some_and(|p| std::env::split_paths(&p).any(|d| d.join(program).is_file()))
+    runcode_rules::program::find(program).is_some()
 }
 
 /// The prepared prefix and helpers, made once under `root` (shared by every

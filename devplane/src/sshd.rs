@@ -13,12 +13,7 @@ use crate::{clock, procs};
 
 /// Finds `sshd` on PATH or in `/usr/sbin`.
 pub fn find() -> Result<PathBuf, String> {
-    let on_path = std::env::var_os("PATH").and_then(|p| {
-        std::env::split_paths(&p)
-            .map(|d| d.join("sshd"))
-            .find(|f| f.is_file())
-    });
-    on_path.or_else(|| Some(PathBuf::from("/usr/sbin/sshd")).filter(|p| p.is_file())).ok_or_else(|| {
+    runcode_rules::program::find("sshd").or_else(|| runcode_rules::program::find_in("sshd", ["/usr/sbin"])).ok_or_else(|| {
         "sshd (the OpenSSH server) is not installed: on Debian or Ubuntu run `sudo apt-get install openssh-server`; \
          macOS ships it as /usr/sbin/sshd"
             .to_owned()

@@ -383,6 +383,65 @@ fn windows_config_ssh_dry_run_writes_windows_paths_openssh_reads() {
     );
 }
 
+/// `open --editor vscode` on Windows finds VS Code's `code.cmd` through
+/// PATH as Windows does (the `which` crate, PATHEXT and all), starts it
+/// with the remote folder's arguments, and with no `code.cmd` on PATH
+/// fails with `program_missing` and the command to run by hand.
+#[test]
+fn windows_open_editor_finds_code_cmd_on_path_or_says_it_is_missing() {
+    let dp = crate::util::devplane::Devplane::start(&[]);
+    let w = Win::new();
+    let server = Server::start(&dist().join("release"));
+    let bin = scratch("wine-bin");
+    let args = bin.path().join("args.txt");
+    // A stand-in for VS Code's launcher: it writes what it was given.
+    std::fs::write(
+        bin.path().join("code.cmd"),
+        format!("@echo %*> \"{}\"\r\n", wine::windows_path(&args)),
+    )
+    .unwrap();
+    let open = |path: Option<&Path>| {
+        let mut cmd = w.runcode("open 1001 --editor vscode --json", &server.url(""));
+        cmd.env("RUNCODE_API_BASE", &dp.api)
+            .env("RUNCODE_TOKEN", &dp.token);
+        if let Some(dir) = path {
+            cmd.env("WINEPATH", wine::windows_path(dir));
+        }
+        run(&mut cmd)
+    };
+
+    let out = open(None);
+    assert_eq!(out.status.code(), Some(1), "{}", both(&out));
+    let failure: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(failure["error"], "program_missing", "{failure}");
+    let message = failure["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("code.cmd") && message.contains("--remote ssh-remote+runcode."),
+        "names the program and the command to run by hand: {message}"
+    );
+
+    let out = open(Some(bin.path()));
+    assert!(out.status.success(), "{}", both(&out));
+    let opened: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(opened["opened"], true, "{opened}");
+    let host = opened["host"].as_str().unwrap().to_owned();
+    let workdir = opened["workdir"].as_str().unwrap().to_owned();
+    let got = crate::util::wait_for(
+        "the stand-in writes its arguments",
+        std::time::Duration::from_secs(30),
+        || {
+            std::fs::read_to_string(&args)
+                .ok()
+                .filter(|t| t.ends_with('\n'))
+        },
+    );
+    assert_eq!(
+        got.trim_end(),
+        format!("--remote ssh-remote+{host} {workdir}"),
+        "the arguments VS Code's docs give for a remote folder"
+    );
+}
+
 /// `runcode mcp` as a Windows client starts it, through `runcode.cmd`:
 /// the server answers on stdio, each tool call runs the Windows CLI itself,
 /// and the CLI's own error codes reach the client.

@@ -67,8 +67,5 @@ pub fn show(cmd: &Command) -> String {
 }
 
 pub fn on_path(program: &str) -> Option<PathBuf> {
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .map(|d| d.join(program))
-        .find(|p| p.is_file())
+    runcode_rules::program::find(program)
 }

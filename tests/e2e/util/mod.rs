@@ -201,9 +201,7 @@ pub mod world;
 
 /// Is `program` on the usual PATH?
 pub fn is_installed(program: &str) -> bool {
-    ["/usr/bin", "/bin", "/usr/local/bin"]
-        .iter()
-        .any(|d| Path::new(d).join(program).is_file())
+    runcode_rules::program::find_in(program, ["/usr/bin", "/bin", "/usr/local/bin"]).is_some()
 }
 
 /// A port free on this machine's loopback now. The devplane's workspaces
