@@ -62,6 +62,7 @@ codes! {
     ChangedSinceRead = "changed_since_read", 1, "an `edit_file` found the file changed on the workspace since it was read, and left it as it is: read it again and redo the edit";
     ProgramMissing = "program_missing", 1, "a local program runcode starts (an editor, the browser opener) is not on PATH: install it, or run the printed command yourself";
     TransferFailed = "transfer_failed", 1, "a `put`, `get` or `write` failed on the workspace side (its remote status is in the message); nothing was left at the destination";
+    LocalPathRefused = "local_path_refused", 2, "an MCP `put` or `get` named a local path outside the places the agent works in (the client's roots, else the server's folder), or one of runcode's, ssh's, the shell's or an agent client's own files: nothing was read or written. `RUNCODE_MCP_ROOTS` widens the places; the CLI's own `put` and `get` are not limited";
     Timeout = "timeout", 124, "an `exec` tool call of `runcode mcp` ran past its `timeout_seconds`: the command was ended on the workspace";
 }
 
@@ -203,6 +204,14 @@ pub enum Error {
         "{path} changed on the workspace since it was read, so it was left as it is; read it again and redo the edit"
     )]
     ChangedSinceRead { path: String },
+    #[error(
+        "the local path {path:?} is refused: {why}; this agent's put and get work under: {allowed} (RUNCODE_MCP_ROOTS widens that; `runcode put`/`get` typed in a terminal are not limited)"
+    )]
+    LocalPathRefused {
+        path: String,
+        why: String,
+        allowed: String,
+    },
     #[error("{program} is not on PATH: {hint}")]
     ProgramMissing { program: String, hint: String },
     #[error(
@@ -278,6 +287,7 @@ impl Error {
             Error::ChangedSinceRead { .. } => Code::ChangedSinceRead,
             Error::ProgramMissing { .. } => Code::ProgramMissing,
             Error::TransferFailed { .. } => Code::TransferFailed,
+            Error::LocalPathRefused { .. } => Code::LocalPathRefused,
         }
     }
 

@@ -19,6 +19,15 @@ fn tool(tool: &'static str, input: Value) -> Step {
     })
 }
 
+/// `tool`, its input made when the step is taken: for a path that is
+/// known only once the client's scratch folder exists.
+fn tool_later(tool: &'static str, input: std::sync::Arc<std::sync::Mutex<Value>>) -> Step {
+    Box::new(move |r| Reply::Tool {
+        name: mcp_tool(r, tool),
+        input: input.lock().unwrap().clone(),
+    })
+}
+
 /// The tool results of the last turn, as the JSON the server returned.
 fn results(m: &Model) -> Vec<String> {
     model::anthropic_tool_results(m.turns().last().unwrap())
@@ -74,11 +83,10 @@ fn claude_code_calls_the_mcp_tools_from_the_plugin() {
 /// calls them and the results come back intact.
 #[test]
 fn codex_calls_the_mcp_tools_from_the_plugin() {
-    let local = tempfile::Builder::new()
-        .prefix("rc-test-")
-        .tempdir()
-        .unwrap();
-    let fetched = local.path().join("fetched.txt");
+    // Outside the folder Codex runs in: the server refuses to write there.
+    let elsewhere = crate::util::world::scratch("elsewhere");
+    let outside = elsewhere.path().join("fetched.txt");
+    let into_project = std::sync::Arc::new(std::sync::Mutex::new(Value::Null));
     let m = Model::start(vec![
         tool("connect", json!({"workspace": "1001"})),
         tool("exec", json!({"command": "echo via-codex; exit 5"})),
@@ -90,21 +98,25 @@ fn codex_calls_the_mcp_tools_from_the_plugin() {
             "get",
             json!({"remote": "notes/codex.txt", "local": "relative.txt"}),
         ),
+        tool_later("get", into_project.clone()),
         tool(
             "get",
-            json!({"remote": "notes/codex.txt", "local": fetched.to_str().unwrap()}),
+            json!({"remote": "notes/codex.txt", "local": outside.to_str().unwrap()}),
         ),
         tool("disconnect", json!({})),
         model::text("Done."),
     ]);
     let c = crate::util::agents::Codex::new(&m);
+    let fetched = c.project.join("fetched.txt");
+    *into_project.lock().unwrap() =
+        json!({"remote": "notes/codex.txt", "local": fetched.to_str().unwrap()});
     // As a user who chose to let the agent work unattended: no bypass flag.
     runcode_in(&c, &["agent-setup", "codex"]);
     let out = c.exec_at_defaults("Work on my RunCode workspace 1001.");
     assert!(out.status.success(), "{}", both(&out));
     assert_eq!(m.left(), 0, "{}", both(&out));
     let outputs = model::openai_tool_results(m.turns().last().unwrap());
-    assert_eq!(outputs.len(), 6, "{outputs:?}");
+    assert_eq!(outputs.len(), 7, "{outputs:?}");
     assert!(
         outputs[0].contains("\"workspace_id\":1001"),
         "{}",
@@ -133,9 +145,14 @@ fn codex_calls_the_mcp_tools_from_the_plugin() {
     assert_eq!(
         std::fs::read_to_string(&fetched).unwrap(),
         "from codex\n",
-        "an absolute local path works"
+        "an absolute local path in the folder Codex runs in works"
     );
-    assert!(outputs[5].contains("detached"), "{}", outputs[5]);
+    assert!(
+        outputs[5].contains("local_path_refused") && !outside.exists(),
+        "a path outside it is refused, nothing written: {}",
+        outputs[5]
+    );
+    assert!(outputs[6].contains("detached"), "{}", outputs[6]);
 }
 
 /// `runcode --json <args>` in the Codex scratch HOME.

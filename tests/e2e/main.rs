@@ -16,6 +16,7 @@ mod editors;
 mod entry;
 mod files;
 mod hostile;
+mod hostile_workspace;
 mod journey;
 mod json_failures;
 mod launcher;

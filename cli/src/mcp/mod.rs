@@ -9,6 +9,7 @@
 mod args;
 mod child;
 mod editing;
+mod local;
 mod results;
 mod server;
 mod tools;

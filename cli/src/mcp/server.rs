@@ -46,6 +46,7 @@ pub fn run(ctx: &Ctx) -> Result<i32> {
     }
     let server = Server {
         runner: Arc::new(Runner::new(exe, dir.clone(), env)),
+        local: Arc::new(super::local::Rule::new(&ctx.paths)),
         tool_router: Server::every_tool(),
     };
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -101,6 +102,8 @@ async fn terminated() {
 #[derive(Clone)]
 pub(super) struct Server {
     pub(super) runner: Arc<Runner>,
+    /// Which local paths `put` and `get` may touch.
+    pub(super) local: Arc<super::local::Rule>,
     /// Every tool, built once: the handler dispatches through it.
     tool_router: ToolRouter<Server>,
 }
@@ -128,6 +131,41 @@ impl Server {
             Err(e) => spawn_failed(e),
         }
     }
+}
+
+/// The folders the client says the user works in (MCP roots), when it
+/// declares them and answers within 5 s; none otherwise.
+#[allow(deprecated)] // roots are deprecated by a newer MCP revision, still what clients send
+pub(super) async fn client_roots(peer: &Peer<RoleServer>) -> Vec<std::path::PathBuf> {
+    let declared = peer
+        .peer_info()
+        .is_some_and(|info| info.capabilities.roots.is_some());
+    if !declared {
+        return Vec::new();
+    }
+    let asked = tokio::time::timeout(std::time::Duration::from_secs(5), peer.list_roots()).await;
+    let Ok(Ok(listed)) = asked else {
+        return Vec::new();
+    };
+    listed
+        .roots
+        .iter()
+        .filter_map(|r| file_uri_path(&r.uri))
+        .collect()
+}
+
+/// The local path a `file://` URI names.
+fn file_uri_path(uri: &str) -> Option<std::path::PathBuf> {
+    let rest = uri.strip_prefix("file://")?;
+    let rest = rest.strip_prefix("localhost").unwrap_or(rest);
+    let decoded = String::from_utf8(runcode_rules::percent::decode(rest, false)).ok()?;
+    // `file:///C:/src` names `C:/src` on Windows.
+    let path = if cfg!(windows) {
+        decoded.trim_start_matches('/').to_owned()
+    } else {
+        decoded
+    };
+    Some(std::path::PathBuf::from(path)).filter(|p| p.is_absolute())
 }
 
 /// The CLI's progress lines as progress notifications, when the client

@@ -16,7 +16,7 @@ use super::args::{
 };
 use super::child::Call;
 use super::results::{encode, failure, local_in_plugin, refusal, spawn_failed, stream, too_big};
-use super::server::{Server, progress};
+use super::server::{Server, client_roots, progress};
 use super::{EXEC_KEEP, EXEC_TIMEOUT_MAX};
 use crate::error::Error;
 
@@ -268,7 +268,12 @@ impl Server {
         if let Some(refused) = local_in_plugin(&a.local) {
             return refused;
         }
-        let call = Call::new(&["put", "--", &a.local, &a.remote]);
+        let roots = client_roots(&peer).await;
+        let local = match self.local.check(&roots, &a.local, None) {
+            Ok(path) => path.display().to_string(),
+            Err(e) => return refusal(&e),
+        };
+        let call = Call::new(&["put", "--", &local, &a.remote]);
         self.plain(call, ct, progress(&meta, peer)).await
     }
 
@@ -292,7 +297,12 @@ impl Server {
         if let Some(refused) = local_in_plugin(&a.local) {
             return refused;
         }
-        let call = Call::new(&["get", "--out", &a.local, "--", &a.remote]);
+        let roots = client_roots(&peer).await;
+        let local = match self.local.check(&roots, &a.local, Some(&a.remote)) {
+            Ok(path) => path.display().to_string(),
+            Err(e) => return refusal(&e),
+        };
+        let call = Call::new(&["get", "--out", &local, "--", &a.remote]);
         self.plain(call, ct, progress(&meta, peer)).await
     }
 

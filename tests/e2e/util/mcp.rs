@@ -70,7 +70,8 @@ pub fn inspector(server: &Command, method: &[&str]) -> Value {
 /// `runcode mcp` driven line by line.
 pub struct Raw {
     child: Child,
-    stdin: Option<ChildStdin>,
+    /// Shared with the reader, which answers the server's `roots/list`.
+    stdin: Arc<Mutex<Option<ChildStdin>>>,
     waiting: Arc<Mutex<HashMap<u64, Sender<Value>>>>,
     notes: Receiver<Value>,
     next: u64,
@@ -79,6 +80,20 @@ pub struct Raw {
 impl Raw {
     /// Starts the server (`server` runs `runcode mcp`) and initializes it.
     pub fn start(server: &mut Command) -> Raw {
+        Raw::start_with(server, None)
+    }
+
+    /// `start`, as a client that declares MCP roots and answers
+    /// `roots/list` with `roots` (folders, sent as `file://` URIs).
+    pub fn start_with_roots(server: &mut Command, roots: &[PathBuf]) -> Raw {
+        let uris = roots
+            .iter()
+            .map(|r| json!({"uri": format!("file://{}", r.display())}))
+            .collect();
+        Raw::start_with(server, Some(uris))
+    }
+
+    fn start_with(server: &mut Command, roots: Option<Vec<Value>>) -> Raw {
         let mut child = server
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -96,17 +111,30 @@ impl Raw {
                 eprintln!("{line}");
             }
         });
-        let stdin = child.stdin.take().unwrap();
+        let stdin = Arc::new(Mutex::new(Some(child.stdin.take().unwrap())));
         let stdout = child.stdout.take().unwrap();
+        let declared = roots.is_some();
         let waiting: Arc<Mutex<HashMap<u64, Sender<Value>>>> = Arc::default();
         let (note_tx, notes) = channel();
         {
             let waiting = waiting.clone();
+            let stdin = stdin.clone();
             std::thread::spawn(move || {
                 for line in BufReader::new(stdout).lines() {
                     let Ok(line) = line else { return };
                     let message: Value = serde_json::from_str(&line)
                         .unwrap_or_else(|e| panic!("stdout is protocol only: {e}: {line:?}"));
+                    if message["method"] == "roots/list" {
+                        let answer = json!({
+                            "jsonrpc": "2.0",
+                            "id": message["id"],
+                            "result": {"roots": roots.clone().unwrap_or_default()},
+                        });
+                        if let Some(stdin) = stdin.lock().unwrap().as_mut() {
+                            let _ = writeln!(stdin, "{answer}").and_then(|()| stdin.flush());
+                        }
+                        continue;
+                    }
                     match message["id"].as_u64() {
                         Some(id) if message.get("method").is_none() => {
                             if let Some(tx) = waiting.lock().unwrap().remove(&id) {
@@ -122,7 +150,7 @@ impl Raw {
         }
         let mut raw = Raw {
             child,
-            stdin: Some(stdin),
+            stdin,
             waiting,
             notes,
             next: 1,
@@ -131,7 +159,7 @@ impl Raw {
             "initialize",
             &json!({
                 "protocolVersion": "2025-06-18",
-                "capabilities": {},
+                "capabilities": if declared { json!({"roots": {}}) } else { json!({}) },
                 "clientInfo": {"name": "runcode-tests", "version": "0"}
             }),
         );
@@ -141,7 +169,8 @@ impl Raw {
     }
 
     fn send(&mut self, message: &Value) {
-        let stdin = self.stdin.as_mut().expect("open");
+        let mut stdin = self.stdin.lock().unwrap();
+        let stdin = stdin.as_mut().expect("open");
         writeln!(stdin, "{message}").unwrap();
         stdin.flush().unwrap();
     }
@@ -200,7 +229,7 @@ impl Raw {
 
     /// Closes stdin (the client going away) and waits for the server.
     pub fn close(&mut self) -> std::process::ExitStatus {
-        self.stdin = None;
+        *self.stdin.lock().unwrap() = None;
         let ended = super::poll(Duration::from_secs(30), || {
             self.child.try_wait().ok().flatten()
         });

@@ -1,0 +1,157 @@
+//! The workspace is hostile too (docs/security.md): agents run untrusted
+//! code there, and a prompt injection can steer the agent's tool calls. So
+//! what the workspace sends, and what an agent asks for because of it,
+//! never reaches runcode's own files, ssh's or the shell's on this machine.
+
+use std::path::Path;
+
+use crate::util::mcp::Raw;
+use crate::util::world::{attached, scratch};
+use serde_json::{Value, json};
+
+/// `runcode mcp` for `cli`, in its scratch folder (the agent's project).
+fn server(cli: &crate::util::cli::Cli) -> std::process::Command {
+    let mut cmd = cli.cmd();
+    cmd.arg("mcp");
+    cmd
+}
+
+#[track_caller]
+fn refused_local(result: &Value) {
+    assert_eq!(result["isError"], true, "{result}");
+    assert_eq!(
+        result["structuredContent"]["error"], "local_path_refused",
+        "{result}"
+    );
+}
+
+fn bytes(path: &Path) -> Option<Vec<u8>> {
+    std::fs::read(path).ok()
+}
+
+/// The audit's attack: a workspace file with a `ProxyCommand` fetched over
+/// the session's own ssh config would run on the next connection; the API
+/// token copied up would leave the machine. Neither happens, nor does a
+/// write into `~/.ssh`, a shell startup file, a `.git` folder, or outside
+/// the folder the agent works in. Inside it, put and get work, and the
+/// CLI typed by a person stays as free as `cp`.
+#[test]
+fn an_agents_put_and_get_never_reach_runcodes_sshs_or_the_shells_files() {
+    let (_dp, cli, workdir) = attached();
+    std::fs::write(
+        workdir.join("evil_config"),
+        "Host *\n  ProxyCommand touch /tmp/pwned-by-runcode-test\n",
+    )
+    .unwrap();
+    let session_config = cli.session_dir(1001).join("config");
+    let before = bytes(&session_config).expect("a session config");
+    let token = cli.home.join(".config/runcode/token");
+    std::fs::create_dir_all(token.parent().unwrap()).unwrap();
+    std::fs::write(&token, "secret-token\n").unwrap();
+    std::fs::create_dir_all(cli.tmp.path().join(".git/hooks")).unwrap();
+    let mut raw = Raw::start(&mut server(&cli));
+
+    for local in [
+        session_config.clone(),
+        cli.home.join(".ssh/config"),
+        cli.home.join(".ssh/authorized_keys"),
+        cli.home.join(".bashrc"),
+        cli.home.join(".profile"),
+        cli.home.join(".claude/settings.json"),
+        cli.tmp.path().join(".git/hooks/pre-commit"),
+        scratch("elsewhere").path().join("x"),
+    ] {
+        let result = raw.call(
+            "get",
+            &json!({"remote": "evil_config", "local": local.to_str().unwrap()}),
+        );
+        refused_local(&result);
+        assert!(
+            local == session_config || !local.exists(),
+            "{} was written",
+            local.display()
+        );
+    }
+    assert_eq!(
+        bytes(&session_config).unwrap(),
+        before,
+        "the session config is untouched"
+    );
+    // Into a folder, the file takes the remote name: that name is checked
+    // too (here the test's HOME lies inside the agent's folder).
+    refused_local(&raw.call(
+        "get",
+        &json!({"remote": ".bashrc", "local": cli.home.to_str().unwrap()}),
+    ));
+    // A remote name that climbs out of the folder it lands in.
+    refused_local(&raw.call("get", &json!({"remote": "notes/..", "local": "."})));
+
+    for local in [token.clone(), cli.session_dir(1001).join("id_ed25519")] {
+        let result = raw.call(
+            "put",
+            &json!({"local": local.to_str().unwrap(), "remote": "stolen"}),
+        );
+        refused_local(&result);
+    }
+    assert!(
+        !workdir.join("stolen").exists(),
+        "nothing reached the workspace"
+    );
+
+    // Where the agent works, both directions work.
+    let got = raw.call(
+        "get",
+        &json!({"remote": "evil_config", "local": "fetched.txt"}),
+    );
+    assert_ne!(got["isError"], true, "{got}");
+    assert!(cli.tmp.path().join("fetched.txt").is_file());
+    std::fs::write(cli.tmp.path().join("up.txt"), "up\n").unwrap();
+    let put = raw.call("put", &json!({"local": "up.txt", "remote": "up.txt"}));
+    assert_ne!(put["isError"], true, "{put}");
+    assert_eq!(
+        std::fs::read_to_string(workdir.join("up.txt")).unwrap(),
+        "up\n"
+    );
+    assert!(!Path::new("/tmp/pwned-by-runcode-test").exists());
+
+    // A person's own `runcode get` goes anywhere they say.
+    let mine = scratch("mine");
+    let out = mine.path().join("copy.txt");
+    cli.ok(&["get", "up.txt", "--out", out.to_str().unwrap()]);
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), "up\n");
+}
+
+/// The client's roots (MCP `roots/list`) are the places the agent works in,
+/// and `RUNCODE_MCP_ROOTS` widens them; the keys stay refused inside both.
+#[test]
+fn the_clients_roots_and_runcode_mcp_roots_set_the_places() {
+    let (_dp, cli, workdir) = attached();
+    std::fs::write(workdir.join("f.txt"), "f\n").unwrap();
+    let project = scratch("project");
+    let wider = scratch("wider");
+    let mut cmd = server(&cli);
+    cmd.env("RUNCODE_MCP_ROOTS", wider.path());
+    let mut raw = Raw::start_with_roots(&mut cmd, &[project.path().to_path_buf()]);
+    for dir in [project.path(), wider.path()] {
+        let local = dir.join("f.txt");
+        let got = raw.call(
+            "get",
+            &json!({"remote": "f.txt", "local": local.to_str().unwrap()}),
+        );
+        assert_ne!(got["isError"], true, "{got}");
+        assert_eq!(std::fs::read_to_string(&local).unwrap(), "f\n");
+    }
+    // The server's own folder is not a root once the client names some.
+    refused_local(&raw.call(
+        "get",
+        &json!({"remote": "f.txt", "local": cli.tmp.path().join("f.txt").to_str().unwrap()}),
+    ));
+    // A root that holds runcode's cache does not open the cache.
+    let mut cmd = server(&cli);
+    cmd.env("RUNCODE_MCP_ROOTS", &cli.home);
+    let mut raw = Raw::start(&mut cmd);
+    refused_local(&raw.call(
+        "get",
+        &json!({"remote": "f.txt", "local": cli.session_dir(1001).join("config").to_str().unwrap()}),
+    ));
+}
