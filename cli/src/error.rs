@@ -44,7 +44,7 @@ codes! {
     HttpError = "http_error", 2, "any other HTTP failure, a 2xx body that is not JSON, or a 2xx that says `\"error\": true`";
     Network = "network", 2, "no connection, DNS, TLS or timeout (20 s per request)";
     NetworkBlocked = "network_blocked", 2, "this process may not open network sockets, loopback included: an agent's sandbox refused it (not an outage). Use the runcode MCP tools, whose server runs outside the sandbox, or allow network in the sandbox (Codex: `network_access = true` under `[sandbox_workspace_write]`)";
-    InsecureBase = "insecure_base", 2, "a base or redirect that is not `https://` (or `http://` to loopback); refused before any request";
+    InsecureBase = "insecure_base", 2, "a base or redirect that is not `https://` (or `http://` to loopback), or an API redirect to another scheme, host or port (the token goes to the API's origin only); refused before any request";
     UnsafeBundle = "unsafe_bundle", 2, "the session bundle broke a rule of docs/security.md: the server is broken or hostile";
     StartFailed = "start_failed", 2, "the server refused to power the workspace on (its message says why)";
     StopFailed = "stop_failed", 2, "the server refused to power the workspace off (its message says why)";
@@ -128,6 +128,10 @@ pub enum Error {
         "refusing {url}: use https://, or http:// only to localhost or 127.0.0.1 (the token would travel in clear text)"
     )]
     InsecureBase { url: String },
+    #[error(
+        "the API redirected to {url}, which is not its own origin {origin}; refused, so the token is sent nowhere else"
+    )]
+    OtherOrigin { url: String, origin: String },
     #[error("the server sent an unsafe session bundle ({0}); refusing to connect")]
     UnsafeBundle(String),
     #[error("could not start the workspace: {0}")]
@@ -264,7 +268,7 @@ impl Error {
             Error::Http(_) => Code::HttpError,
             Error::Network(_) => Code::Network,
             Error::NetworkBlocked(_) => Code::NetworkBlocked,
-            Error::InsecureBase { .. } => Code::InsecureBase,
+            Error::InsecureBase { .. } | Error::OtherOrigin { .. } => Code::InsecureBase,
             Error::UnsafeBundle(_) => Code::UnsafeBundle,
             Error::StartFailed(_) => Code::StartFailed,
             Error::StopFailed(_) => Code::StopFailed,

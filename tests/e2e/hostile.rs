@@ -192,6 +192,27 @@ fn a_redirect_off_loopback_is_refused_and_one_on_loopback_followed() {
     )
     .unwrap();
     assert_eq!(cli.ok(&["list"])["workspaces"], json!([]));
+
+    // Another port of loopback is another origin: the token never goes
+    // there (the audit saw `Authorization: Token` arrive).
+    let other = runcode_e2e::serve::Server::start(root.path());
+    server.rule(
+        "/api/rc/workspaces",
+        runcode_e2e::serve::Rule::Redirect(other.url("/api/rc/other")),
+    );
+    let failure = cli.fails(&["list"], "insecure_base", 2);
+    assert!(
+        failure["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("origin"),
+        "{failure}"
+    );
+    assert_eq!(
+        other.requests().len(),
+        0,
+        "nothing reached the other origin"
+    );
 }
 
 #[test]

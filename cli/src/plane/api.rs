@@ -28,6 +28,20 @@ pub fn check_base(url: &str) -> Result<()> {
     }
 }
 
+/// The origin of `url`: scheme, host and port, the port made explicit, so
+/// `https://a` and `https://a:443` are one origin.
+fn origin(url: &str) -> Option<(String, String, u16)> {
+    let p = runcode_rules::url::parts(url)?;
+    let scheme = p.scheme.to_ascii_lowercase();
+    let host_port = p.host_port();
+    let port = match host_port.rsplit_once(':') {
+        Some((_, port)) if !host_port.ends_with(']') => port.parse().ok()?,
+        _ if scheme == "https" => 443,
+        _ => 80,
+    };
+    Some((scheme, p.host().to_ascii_lowercase(), port))
+}
+
 pub struct Api {
     base: String,
     token: String,
@@ -77,6 +91,12 @@ impl Api {
                     .unwrap_or("");
                 let next = join(&url, location);
                 check_base(&next)?;
+                if origin(&next) != origin(&self.base) {
+                    return Err(Error::OtherOrigin {
+                        url: crate::text::clean(&next, false),
+                        origin: crate::text::clean(&self.base, false),
+                    });
+                }
                 url = next;
                 continue;
             }
@@ -284,6 +304,26 @@ fn roots() -> ureq::tls::RootCerts {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_origin_is_scheme_host_and_port() {
+        assert_eq!(
+            origin("https://App.example/x"),
+            origin("https://app.example:443/y")
+        );
+        assert_eq!(origin("http://127.0.0.1/a"), origin("http://127.0.0.1:80"));
+        for other in [
+            "http://app.example",
+            "https://app.example:8443",
+            "https://evil.example",
+            "https://app.example.evil.example",
+            "https://user@evil.example",
+        ] {
+            assert_ne!(origin("https://app.example"), origin(other), "{other}");
+        }
+        assert_eq!(origin("http://[::1]:8/a").map(|o| o.2), Some(8));
+        assert_eq!(origin("http://[::1]/a").map(|o| o.2), Some(80));
+    }
 
     #[test]
     fn only_https_or_loopback_http_carries_the_token() {
