@@ -63,6 +63,7 @@ codes! {
     ProgramMissing = "program_missing", 1, "a local program runcode starts (an editor, the browser opener) is not on PATH: install it, or run the printed command yourself";
     TransferFailed = "transfer_failed", 1, "a `put`, `get` or `write` failed on the workspace side (its remote status is in the message); nothing was left at the destination";
     LocalPathRefused = "local_path_refused", 2, "an MCP `put` or `get` named a local path outside the places the agent works in (the client's roots, else the server's folder), or one of runcode's, ssh's, the shell's or an agent client's own files: nothing was read or written. `RUNCODE_MCP_ROOTS` widens the places; the CLI's own `put` and `get` are not limited";
+    RunDisputed = "run_disputed", 2, "the workspace answered that a run never started when it had (it printed output, or the mark was not runcode's), or a command had to be started again too often: nothing was started again. A hostile or broken workspace; check it before running the command again";
     Timeout = "timeout", 124, "an `exec` tool call of `runcode mcp` ran past its `timeout_seconds`: the command was ended on the workspace";
 }
 
@@ -176,6 +177,16 @@ pub enum Error {
         run_id: String,
         waited: u64,
     },
+    /// The workspace's account of a run cannot be true, or would start it
+    /// too often.
+    #[error(
+        "workspace #{id} says run {run_id} never started, but {why}; nothing was started again: check the workspace before running the command again"
+    )]
+    RunDisputed {
+        id: u64,
+        run_id: String,
+        why: String,
+    },
     /// ssh (or another local program) could not be started.
     #[error("could not start {program}: {source}")]
     Spawn {
@@ -287,6 +298,7 @@ impl Error {
             Error::LoginFailed(_) => Code::LoginFailed,
             Error::Interrupted => Code::Interrupted,
             Error::Timeout { .. } => Code::Timeout,
+            Error::RunDisputed { .. } => Code::RunDisputed,
             Error::LeftUntouched { .. } => Code::LeftUntouched,
             Error::ChangedSinceRead { .. } => Code::ChangedSinceRead,
             Error::ProgramMissing { .. } => Code::ProgramMissing,

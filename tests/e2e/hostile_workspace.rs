@@ -155,3 +155,120 @@ fn the_clients_roots_and_runcode_mcp_roots_set_the_places() {
         &json!({"remote": "f.txt", "local": cli.session_dir(1001).join("config").to_str().unwrap()}),
     ));
 }
+
+/// A command line that, run on the workspace, drops its own connection
+/// the hard way (the sshd serving it killed), as a link that dies does:
+/// `before` runs first.
+fn then_drop_the_link(before: &str) -> String {
+    format!(
+        "{before}; p=$$; while [ \"$p\" -gt 1 ]; do \
+         case $(ps -o comm= -p \"$p\") in sshd*) kill -9 \"$p\"; exit 0;; esac; \
+         p=$(ps -o ppid= -p \"$p\" | tr -d ' '); done"
+    )
+}
+
+/// The run's folder on the workspace, in the remote shell's words.
+const RUN_DIR: &str = "d=\"${XDG_CACHE_HOME:-$HOME/.cache}/runcode/runs/$RUNCODE_RUN_ID\"";
+
+/// `runcode --json exec -- <line>`, given at most two minutes (a client
+/// that starts the command again and again never ends by itself).
+fn exec_bounded(cli: &crate::util::cli::Cli, line: &str) -> (Option<i32>, Value) {
+    let mut child = cli
+        .cmd()
+        .args(["--json", "exec", "--", line])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let status = crate::util::poll(std::time::Duration::from_secs(120), || {
+        child.try_wait().ok().flatten()
+    });
+    if status.is_none() {
+        let _ = child.kill();
+    }
+    let out = child.wait_with_output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let last = text.lines().last().unwrap_or_default().to_owned();
+    (
+        status.and_then(|s| s.code()),
+        serde_json::from_str(&last).unwrap_or(Value::Null),
+    )
+}
+
+fn lines(path: &Path) -> usize {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .count()
+}
+
+/// A workspace that marks a started run as never started (the audit's
+/// `void` file) and drops the link gets no second run: the mark was not
+/// this client's, so the answer is refused with `run_disputed`, naming the
+/// run, and the command ran once. Through the MCP `exec` tool too.
+#[test]
+fn a_forged_never_started_mark_starts_nothing_again() {
+    let (_dp, cli, workdir) = attached();
+    let line = then_drop_the_link(&format!(
+        "{RUN_DIR}; : > \"$d/void\"; echo run >> count.txt"
+    ));
+    let (code, failure) = exec_bounded(&cli, &line);
+    assert_eq!(code, Some(2), "{failure}");
+    assert_eq!(failure["error"], "run_disputed", "{failure}");
+    assert!(
+        failure["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("run "),
+        "names the run: {failure}"
+    );
+    assert_eq!(lines(&workdir.join("count.txt")), 1, "the command ran once");
+
+    let mut raw = Raw::start(&mut server(&cli));
+    let result = raw.call(
+        "exec",
+        &json!({"command": line.replace("count.txt", "mcp.txt")}),
+    );
+    assert_eq!(result["isError"], true, "{result}");
+    assert_eq!(
+        result["structuredContent"]["error"], "run_disputed",
+        "{result}"
+    );
+    assert_eq!(
+        lines(&workdir.join("mcp.txt")),
+        1,
+        "the tool's command ran once"
+    );
+}
+
+/// A run that printed had started, whatever the workspace says after: one
+/// that wipes its record once it has printed is not started again. One
+/// that wipes it before printing looks like a link that dropped before the
+/// start; the command is started again, but a bounded number of times.
+#[test]
+fn a_run_that_vanishes_is_started_again_a_bounded_number_of_times() {
+    let (_dp, cli, workdir) = attached();
+    let printed = then_drop_the_link(&format!(
+        "echo started; sleep 1; {RUN_DIR}; rm -rf \"$d\"; echo run >> printed.txt"
+    ));
+    let (code, failure) = exec_bounded(&cli, &printed);
+    assert_eq!(
+        (code, &failure["error"]),
+        (Some(2), &json!("run_disputed")),
+        "{failure}"
+    );
+    assert_eq!(lines(&workdir.join("printed.txt")), 1, "it ran once");
+
+    let silent = then_drop_the_link(&format!("{RUN_DIR}; rm -rf \"$d\"; echo run >> silent.txt"));
+    let (code, failure) = exec_bounded(&cli, &silent);
+    assert_eq!(
+        (code, &failure["error"]),
+        (Some(2), &json!("run_disputed")),
+        "{failure}"
+    );
+    assert_eq!(
+        lines(&workdir.join("silent.txt")),
+        3,
+        "started again twice at most, then refused"
+    );
+}

@@ -99,6 +99,7 @@ pub fn run(
     let mut s = session;
     let mut got = Got::default();
     let mut retries = 1u8;
+    let mut restarts = 0u8;
     let _handled = interrupt::handled();
     loop {
         let call = Call::new(&s);
@@ -140,11 +141,42 @@ pub fn run(
         }
         // The run's fate decides: never started, run it; else follow it.
         match follow(ctx, req, s, &run_id, got, io)? {
-            Followed::NeverStarted(back) => s = back,
+            Followed::NeverStarted(back) => {
+                // A run that printed had started, whatever the workspace
+                // says; and however often it says so, a command is
+                // started again a bounded number of times.
+                let why = if got.out + got.err > 0 {
+                    Some(format!(
+                        "it had already sent {} bytes of output",
+                        got.out + got.err
+                    ))
+                } else if restarts >= MAX_RESTARTS {
+                    Some(format!(
+                        "the command was already started {} times",
+                        restarts + 1
+                    ))
+                } else {
+                    None
+                };
+                if let Some(why) = why {
+                    return Err(Error::RunDisputed {
+                        id: ws,
+                        run_id,
+                        why,
+                    });
+                }
+                restarts += 1;
+                s = back;
+            }
             Followed::Ended(back, code) => return Ok((back, code)),
         }
     }
 }
+
+/// How many times a command whose runs the workspace says never started
+/// is started again, at most: a dropped link before the start is rare, a
+/// workspace that says so every time is hostile.
+const MAX_RESTARTS: u8 = 2;
 
 /// What following a run came to.
 pub enum Followed {
@@ -174,7 +206,7 @@ pub fn follow(
     // (A command that exited 255 itself, or ended as the link did, is
     // found done: its last bytes are fetched without a word.)
     match reach(ctx, req, &mut s, run_id, &mut minted)? {
-        State::Unknown => return Ok(Followed::NeverStarted(s)),
+        State::Unknown | State::Void => return Ok(Followed::NeverStarted(s)),
         State::Lost => lost = true,
         State::Running => ctx.out.progress(&format!(
             "runcode: the connection to #{ws} dropped during run {run_id}; reconnected, following it"
@@ -214,7 +246,7 @@ pub fn follow(
                 return Ok(Followed::Ended(s, code));
             }
             State::Done(_) | State::Running => {}
-            State::Lost | State::Unknown => lost = true,
+            State::Lost | State::Unknown | State::Void => lost = true,
         }
     }
 }
@@ -242,7 +274,11 @@ fn reach(
     let ws = s.meta.ws_id;
     let deadline = Instant::now() + bound();
     let mut pause = FIRST_PAUSE;
+    // Probes of this run sent so far: a `void` mark found by the first one
+    // was not made by this client.
+    let mut probes = 0u32;
     loop {
+        probes += 1;
         let call = Call::new(s);
         let mut cmd = call.ssh_raw(s, &runs::probe_line(run_id));
         cmd.stdin(Stdio::null()).stderr(Stdio::null());
@@ -251,6 +287,13 @@ fn reach(
         if status.success()
             && let Some(state) = runs::parse_state(&text)
         {
+            if state == State::Void && probes == 1 {
+                return Err(Error::RunDisputed {
+                    id: ws,
+                    run_id: run_id.to_owned(),
+                    why: "its never-started mark was not made by this client".to_owned(),
+                });
+            }
             return Ok(state);
         }
         let said = call.diagnostics();

@@ -42,8 +42,12 @@ pub fn wrap(run_id: &str, line: &str, acked: &[String]) -> String {
 /// What the workspace knows of a run.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum State {
-    /// No record: the command never started.
+    /// No record: the command never started (the probe has just marked it
+    /// so).
     Unknown,
+    /// Marked as never started before this probe: by an earlier probe of
+    /// this client whose answer was lost, or by a hostile workspace.
+    Void,
     /// Its wrapper still runs.
     Running,
     /// It ended with this status.
@@ -67,6 +71,7 @@ pub fn parse_state(text: &str) -> Option<State> {
     let word = text.trim();
     match word {
         "unknown" => Some(State::Unknown),
+        "void" => Some(State::Void),
         "running" => Some(State::Running),
         "lost" => Some(State::Lost),
         _ => word
@@ -166,6 +171,7 @@ mod tests {
     #[test]
     fn states_read_back_and_ids_are_plain() {
         assert_eq!(parse_state("unknown\n"), Some(State::Unknown));
+        assert_eq!(parse_state("void\n"), Some(State::Void));
         assert_eq!(parse_state("done 7\n"), Some(State::Done(7)));
         assert_eq!(parse_state("running"), Some(State::Running));
         assert_eq!(parse_state("lost"), Some(State::Lost));
