@@ -64,6 +64,7 @@ codes! {
     TransferFailed = "transfer_failed", 1, "a `put`, `get` or `write` failed on the workspace side (its remote status is in the message); nothing was left at the destination";
     LocalPathRefused = "local_path_refused", 2, "an MCP `put` or `get` named a local path outside the places the agent works in (the client's roots, else the server's folder), or one of runcode's, ssh's, the shell's or an agent client's own files: nothing was read or written. `RUNCODE_MCP_ROOTS` widens the places; the CLI's own `put` and `get` are not limited";
     RunDisputed = "run_disputed", 2, "the workspace answered that a run never started when it had (it printed output, or the mark was not runcode's), or a command had to be started again too often: nothing was started again. A hostile or broken workspace; check it before running the command again";
+    OversizedAnswer = "oversized_answer", 2, "the workspace answered one of runcode's own questions (a probe, the run listing, a written file's path) with more than 1 MiB: a broken or hostile workspace (a shell that prints at every start, say); runcode stopped reading and acted on none of it";
     Timeout = "timeout", 124, "an `exec` tool call of `runcode mcp` ran past its `timeout_seconds`: the command was ended on the workspace";
 }
 
@@ -187,6 +188,12 @@ pub enum Error {
         run_id: String,
         why: String,
     },
+    /// The workspace said more than `remote::ANSWER_LIMIT` in answer to
+    /// one of runcode's own scripts.
+    #[error(
+        "workspace #{id} answered with more than 1 MiB where runcode's own script prints a line; runcode stopped reading: check the workspace's shell start-up files"
+    )]
+    OversizedAnswer { id: u64 },
     /// ssh (or another local program) could not be started.
     #[error("could not start {program}: {source}")]
     Spawn {
@@ -299,6 +306,7 @@ impl Error {
             Error::Interrupted => Code::Interrupted,
             Error::Timeout { .. } => Code::Timeout,
             Error::RunDisputed { .. } => Code::RunDisputed,
+            Error::OversizedAnswer { .. } => Code::OversizedAnswer,
             Error::LeftUntouched { .. } => Code::LeftUntouched,
             Error::ChangedSinceRead { .. } => Code::ChangedSinceRead,
             Error::ProgramMissing { .. } => Code::ProgramMissing,

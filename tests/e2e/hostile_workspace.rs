@@ -272,3 +272,97 @@ fn a_run_that_vanishes_is_started_again_a_bounded_number_of_times() {
         "started again twice at most, then refused"
     );
 }
+
+/// Peak resident memory (VmHWM, KiB) of `cmd` run to its end, sampled from
+/// /proc while it runs; its exit code and stdout too.
+fn peak_kib(cmd: &mut std::process::Command) -> (Option<i32>, u64, Vec<u8>) {
+    let child = cmd
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let status_file = format!("/proc/{}/status", child.id());
+    let mut child = child;
+    let mut stdout = child.stdout.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut out = Vec::new();
+        let _ = std::io::Read::read_to_end(&mut stdout, &mut out);
+        out
+    });
+    let mut peak = 0;
+    let code = loop {
+        if let Ok(text) = std::fs::read_to_string(&status_file)
+            && let Some(line) = text.lines().find(|l| l.starts_with("VmHWM:"))
+        {
+            peak = peak.max(line.split_whitespace().nth(1).unwrap().parse().unwrap());
+        }
+        if let Some(status) = child.try_wait().unwrap() {
+            break status.code();
+        }
+        // A sampling pace, not a wait for the other side.
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    };
+    (code, peak, reader.join().unwrap())
+}
+
+/// A compromised shell on the workspace (a forced command that prints
+/// 300 MB before every command it runs) and a 50 MB run status file: the
+/// CLI's peak memory stays under 64 MiB for `runs`, `put`, `write` and
+/// `context`, and what it prints stays small.
+#[test]
+fn memory_stays_bounded_whatever_the_workspace_sends() {
+    let (dp, cli, workdir) = attached();
+    // A run whose status file is 50 MB of digits.
+    let runs = dp.data_dir.join("ws-1001/cache/runcode/runs/1-0-1");
+    std::fs::create_dir_all(&runs).unwrap();
+    std::fs::write(runs.join("status"), "7".repeat(50 << 20)).unwrap();
+    let limit = 64 * 1024;
+    let (code, peak, out) = peak_kib(cli.cmd().args(["--json", "runs"]));
+    assert!(peak < limit, "runs peaked at {peak} KiB");
+    assert_eq!(code, Some(0));
+    assert!(out.len() < 1 << 20, "{} bytes printed", out.len());
+
+    // Now the shell itself: every command of this key first prints 300 MB.
+    let keys = dp.data_dir.join("ws-1001/authorized_keys");
+    let text = std::fs::read_to_string(&keys).unwrap();
+    let forced = "command=\"head -c 300000000 /dev/zero | tr '\\\\0' x; exec /bin/sh -c \\\"$SSH_ORIGINAL_COMMAND\\\"\"";
+    let hostile: String = text.lines().map(|l| format!("{forced},{l}\n")).collect();
+    std::fs::write(&keys, hostile).unwrap();
+    // The master in place was let in before; the next connection is not.
+    let config = cli.session_dir(1001).join("config");
+    let alias = std::fs::read_to_string(&config)
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix("Host ").map(str::to_owned))
+        .unwrap();
+    let _ = std::process::Command::new("ssh")
+        .args(["-F", config.to_str().unwrap(), "-O", "exit", &alias])
+        .output();
+    std::fs::write(cli.tmp.path().join("small.txt"), "small\n").unwrap();
+    for args in [
+        vec!["--json", "runs"],
+        vec!["--json", "put", "small.txt", "small.txt"],
+        vec!["--json", "context"],
+    ] {
+        let (code, peak, out) = peak_kib(cli.cmd().args(&args));
+        assert!(peak < limit, "{args:?} peaked at {peak} KiB");
+        assert!(out.len() < 1 << 20, "{args:?}: {} bytes printed", out.len());
+        if args[1] != "context" {
+            // runcode's own one-line answers came back 300 MB long.
+            let failure: Value = serde_json::from_slice(&out).unwrap_or(Value::Null);
+            assert_eq!(
+                (code, &failure["error"]),
+                (Some(2), &json!("oversized_answer")),
+                "{args:?}"
+            );
+        }
+    }
+    let (_, peak, out) = peak_kib(
+        cli.cmd()
+            .args(["--json", "write", "w.txt"])
+            .stdin(std::fs::File::open(cli.tmp.path().join("small.txt")).unwrap()),
+    );
+    assert!(peak < limit, "write peaked at {peak} KiB");
+    assert!(out.len() < 1 << 20);
+    let _ = workdir;
+}

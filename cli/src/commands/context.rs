@@ -2,7 +2,7 @@
 //! prints a flat digest of the box; parsed into JSON or shown as text.
 
 use std::collections::BTreeMap;
-use std::io::{Read, Write};
+use std::io::Write;
 use std::process::{ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
@@ -17,6 +17,9 @@ use crate::session::{self, Policy, Session};
 use crate::{attach, remote::interrupt, text};
 
 pub const POLICY: Policy = Policy::Attach;
+
+/// The most bytes of the probe's digest kept.
+const DIGEST_LIMIT: usize = 256 * 1024;
 
 pub fn run(ctx: &Ctx, flags: SessionFlags, arg: Option<&str>, timeout: u64) -> Result<i32> {
     let id = match arg {
@@ -60,10 +63,12 @@ fn probe(s: &Session, call: &Call, timeout: u64) -> Result<(ExitStatus, String)>
         let _ = stdin.write_all(scripts::CONTEXT.as_bytes());
     }
     let mut stdout = child.stdout.take().expect("piped");
+    // Bounded, then drained: the digest is small, whatever the workspace
+    // sends (the timeout below ends a stream that never stops).
     let reader = std::thread::spawn(move || {
-        let mut text = String::new();
-        let _ = stdout.read_to_string(&mut text);
-        text
+        let (bytes, _) = remote::read_bounded(&mut stdout, DIGEST_LIMIT);
+        let _ = std::io::copy(&mut stdout, &mut std::io::sink());
+        String::from_utf8_lossy(&bytes).into_owned()
     });
     let deadline = Instant::now() + Duration::from_secs(timeout);
     let status = loop {

@@ -53,7 +53,7 @@ fn read_listeners(s: &Session) -> Option<BTreeSet<u16>> {
         .run(scripts::line(scripts::LISTENERS, &[]))
         .command();
     cmd.stdin(std::process::Stdio::null());
-    let out = crate::remote::output(cmd).ok()?;
+    let out = crate::remote::output(cmd, s.meta.ws_id).ok()?;
     out.0.success().then(|| listening(&out.1))
 }
 

@@ -12,13 +12,16 @@ use crate::{attach, remote, remote::runs};
 
 pub const POLICY: Policy = Policy::Command;
 
+/// The most runs listed, newest first (docs/cli.md).
+const MAX_RUNS: usize = 200;
+
 pub fn run(ctx: &Ctx, flags: SessionFlags) -> Result<i32> {
     let a = attach::require(&ctx.paths)?;
     let (s, _) = session::acquire(ctx, a.id, flags.request(POLICY))?;
     let call = remote::Call::new(&s);
     let mut cmd = call.ssh_raw(&s, &runs::list_line());
     cmd.stdin(std::process::Stdio::null());
-    let (status, text) = remote::output(cmd)?;
+    let (status, text) = remote::output(cmd, a.id)?;
     if !status.success() {
         remote::replay(ctx, &call.diagnostics());
         return Err(Error::SshDropped {
@@ -26,7 +29,7 @@ pub fn run(ctx: &Ctx, flags: SessionFlags) -> Result<i32> {
             reason: remote::dropped_reason(&call.diagnostics()),
         });
     }
-    let rows: Vec<Value> = text.lines().filter_map(row).collect();
+    let rows: Vec<Value> = text.lines().filter_map(row).take(MAX_RUNS).collect();
     let human = if rows.is_empty() {
         format!("no runs recorded on #{}", a.id)
     } else {

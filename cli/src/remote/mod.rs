@@ -54,23 +54,51 @@ pub fn command_line(workdir: Option<&str>, words: &[OsString]) -> String {
     }
 }
 
-/// Runs `cmd` to completion with Ctrl-C handled as the module says, its
-/// stdout read whole: ssh's status and that text.
-pub fn output(mut cmd: Command) -> Result<(ExitStatus, String)> {
-    cmd.stdout(std::process::Stdio::piped());
-    let (mut child, _guard) = interrupt::spawn(&mut cmd, "ssh")?;
-    answer(&mut child)
+/// The most bytes kept of the workspace's answer to one of runcode's own
+/// questions (a probe, the run listing, a listener table, a written
+/// file's path). The workspace may be hostile: whatever it sends, the CLI
+/// holds this much and no more (docs/security.md).
+pub const ANSWER_LIMIT: usize = 1 << 20;
+
+/// Reads at most `limit` bytes of `from`: the bytes, and whether there
+/// was more.
+pub fn read_bounded(from: &mut impl std::io::Read, limit: usize) -> (Vec<u8>, bool) {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    let _ = from
+        .take(u64::try_from(limit).unwrap_or(u64::MAX) + 1)
+        .read_to_end(&mut bytes);
+    let over = bytes.len() > limit;
+    bytes.truncate(limit);
+    (bytes, over)
 }
 
-/// What a child printed on its (piped) stdout, and its status.
-pub fn answer(child: &mut std::process::Child) -> Result<(ExitStatus, String)> {
-    use std::io::Read;
-    let mut text = String::new();
+/// Runs `cmd` (an ssh to workspace `id`) to completion with Ctrl-C
+/// handled as the module says, its stdout read up to `ANSWER_LIMIT`:
+/// ssh's status and that text.
+pub fn output(mut cmd: Command, id: u64) -> Result<(ExitStatus, String)> {
+    cmd.stdout(std::process::Stdio::piped());
+    let (mut child, _guard) = interrupt::spawn(&mut cmd, "ssh")?;
+    answer(&mut child, id)
+}
+
+/// What a child (an ssh to workspace `id`) printed on its (piped)
+/// stdout, and its status. One that says more than `ANSWER_LIMIT` is ended
+/// there, and that is `OversizedAnswer`: no script of runcode's says so
+/// much.
+pub fn answer(child: &mut std::process::Child, id: u64) -> Result<(ExitStatus, String)> {
+    let mut bytes = Vec::new();
     if let Some(mut out) = child.stdout.take() {
-        let _ = out.read_to_string(&mut text);
+        let (kept, over) = read_bounded(&mut out, ANSWER_LIMIT);
+        if over {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(Error::OversizedAnswer { id });
+        }
+        bytes = kept;
     }
     let status = child.wait().map_err(Error::spawn("ssh"))?;
-    Ok((status, text))
+    Ok((status, String::from_utf8_lossy(&bytes).into_owned()))
 }
 
 /// Runs `cmd` to completion with Ctrl-C handled as the module says.

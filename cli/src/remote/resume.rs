@@ -282,7 +282,7 @@ fn reach(
         let call = Call::new(s);
         let mut cmd = call.ssh_raw(s, &runs::probe_line(run_id));
         cmd.stdin(Stdio::null()).stderr(Stdio::null());
-        let (status, text) = remote::output(cmd)?;
+        let (status, text) = remote::output(cmd, ws)?;
         finish_interrupted(s, run_id)?;
         if status.success()
             && let Some(state) = runs::parse_state(&text)

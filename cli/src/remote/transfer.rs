@@ -166,8 +166,11 @@ pub fn send_file(
     if let Some(m) = meter.as_mut() {
         m.finish();
     }
-    let (status, written) = remote::answer(&mut child)?;
-    Ok((status, status.success().then_some((written, size))))
+    let (status, written) = remote::answer(&mut child, s.meta.ws_id)?;
+    Ok((
+        status,
+        status.success().then_some((shown_path(&written), size)),
+    ))
 }
 
 /// Copies stdin into a private spool file in the session directory, so that
@@ -226,12 +229,21 @@ pub fn send_dir(
     if let Some(m) = meter.as_mut() {
         m.finish();
     }
-    let (status, written) = remote::answer(&mut child)?;
+    let (status, written) = remote::answer(&mut child, s.meta.ws_id)?;
     if !status.success() {
         return Ok((status, None));
     }
     sent.map_err(Error::io(source))?;
-    Ok((status, Some((written, files, bytes))))
+    Ok((status, Some((shown_path(&written), files, bytes))))
+}
+
+/// The path the workspace says it wrote, as runcode shows it: no control
+/// characters (it came from the workspace), at most 4096 characters.
+fn shown_path(written: &str) -> String {
+    crate::text::clean(written, false)
+        .chars()
+        .take(4096)
+        .collect()
 }
 
 fn count(dir: &Path, files: &mut u64, bytes: &mut u64) {

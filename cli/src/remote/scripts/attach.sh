@@ -11,7 +11,7 @@ if [ -s "$d/status" ]; then
   tail -c "+$2" "$d/out" &
   tail -c "+$3" "$d/err" >&2 &
 else
-  p=$(cat "$d/pid")
+  p=$(head -c 16 "$d/pid")
   tail -c "+$2" -f -s 0.2 --pid="$p" "$d/out" &
   tail -c "+$3" -f -s 0.2 --pid="$p" "$d/err" >&2 &
 fi

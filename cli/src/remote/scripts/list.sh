@@ -6,8 +6,8 @@ cd "$b" || exit 0
 for d in $(ls -t); do
   [ -d "$d" ] && [ ! -e "$d/void" ] || continue
   if [ -s "$d/status" ]; then
-    echo "$d done $(cat "$d/status")"
-  elif kill -0 "$(cat "$d/pid" 2>/dev/null)" 2>/dev/null; then
+    echo "$d done $(head -c 16 "$d/status")"
+  elif kill -0 "$(head -c 16 "$d/pid" 2>/dev/null)" 2>/dev/null; then
     echo "$d running -"
   else
     echo "$d lost -"

@@ -11,8 +11,8 @@ if mkdir -p "$b" && mkdir "$d" 2>/dev/null; then
 elif [ -e "$d/void" ]; then
   echo void
 elif [ -s "$d/status" ]; then
-  echo "done $(cat "$d/status")"
-elif [ ! -s "$d/pid" ] || kill -0 "$(cat "$d/pid")" 2>/dev/null; then
+  echo "done $(head -c 16 "$d/status")"
+elif [ ! -s "$d/pid" ] || kill -0 "$(head -c 16 "$d/pid")" 2>/dev/null; then
   echo running
 else
   echo lost
