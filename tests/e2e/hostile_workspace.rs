@@ -366,3 +366,47 @@ fn memory_stays_bounded_whatever_the_workspace_sends() {
     assert!(out.len() < 1 << 20);
     let _ = workdir;
 }
+
+/// A `.git/config` whose remote URL carries OSC 0 (window title) and OSC
+/// 52 (clipboard) and a newline followed by a line of the digest's own:
+/// `runcode context` prints none of the escapes, and the smuggled line
+/// never becomes one of its own.
+#[test]
+fn context_prints_no_escape_and_no_line_the_workspace_made() {
+    let (_dp, cli, workdir) = attached();
+    let git = |args: &[&str]| {
+        let out = std::process::Command::new("git")
+            .args(args)
+            .current_dir(&workdir)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "git {args:?}");
+    };
+    git(&["init", "-q"]);
+    let config = workdir.join(".git/config");
+    let mut text = std::fs::read_to_string(&config).unwrap();
+    text.push_str(
+        "[remote \"origin\"]\n\turl = \"https://x.example/a\\u001b]0;owned\\u0007\\u001b]52;c;aGk=\\u0007\\nmarker=smuggled\"\n",
+    );
+    // git's config escapes: \n is a newline; the ESC and BEL bytes go in raw.
+    let text = text
+        .replace("\\u001b", "\u{1b}")
+        .replace("\\u0007", "\u{7}");
+    std::fs::write(&config, text).unwrap();
+    let out = cli.run(&["context"]);
+    assert!(out.status.success(), "{}", crate::util::both(&out));
+    let shown = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        !shown.contains('\u{1b}') && !shown.contains('\u{7}'),
+        "an escape reached the terminal: {shown:?}"
+    );
+    assert!(
+        !shown.contains("smuggled")
+            || !shown
+                .lines()
+                .any(|l| l.trim_start().starts_with("project smuggled")),
+        "{shown}"
+    );
+    let v = cli.ok(&["context"]);
+    assert_eq!(v["markers"], json!([]), "no marker came from the URL: {v}");
+}

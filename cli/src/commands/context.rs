@@ -97,7 +97,14 @@ pub fn digest(id: u64, workdir: &str, raw: &str) -> Value {
         let Some((key, value)) = line.split_once('=') else {
             continue;
         };
-        let value = text::clean(value.trim(), false);
+        // Only the keys the probe prints: a key is never shown as it came.
+        if !known_key(key) {
+            continue;
+        }
+        let value: String = text::clean(value.trim(), false)
+            .chars()
+            .take(1024)
+            .collect();
         if key == "marker" {
             markers.push(Value::String(value));
         } else if let Some(tool) = key.strip_prefix("tool.") {
@@ -134,6 +141,21 @@ pub fn digest(id: u64, workdir: &str, raw: &str) -> Value {
         "tools": tools,
         "disk": field("disk"),
     })
+}
+
+/// The probe's keys: its fields, `marker`, `git.<field>`, and `tool.<name>`
+/// for the tools it asks about.
+fn known_key(key: &str) -> bool {
+    const FIELDS: &[&str] = &["cwd", "os", "arch", "kernel", "distro", "disk", "marker"];
+    const GIT: &[&str] = &["branch", "dirty", "remote", "head"];
+    const TOOLS: &[&str] = &[
+        "python3", "node", "go", "rustc", "java", "ruby", "docker", "git", "pnpm", "npm", "make",
+    ];
+    FIELDS.contains(&key)
+        || key.strip_prefix("git.").is_some_and(|f| GIT.contains(&f))
+        || key
+            .strip_prefix("tool.")
+            .is_some_and(|t| TOOLS.contains(&t))
 }
 
 /// `https://user:token@host/x` -> `https://host/x`.
@@ -201,5 +223,18 @@ mod tests {
         assert_eq!(v["markers"], json!(["Cargo.toml"]));
         assert_eq!(v["tools"]["git"], "git version 2.4[2J");
         assert_eq!(v["distro"], Value::Null);
+    }
+
+    #[test]
+    fn keys_are_only_the_probes_own_and_values_stay_on_one_line() {
+        let raw = "tool.\u{1b}]0;evil\u{7}x=1\ntool.git=ok\nos=Linux\u{1b}]52;c;aGk=\u{7}\nevil\u{1b}[2J=2\n";
+        let v = digest(7, "/w", raw);
+        assert_eq!(v["tools"], json!({"git": "ok"}));
+        assert_eq!(v["os"], "Linux]52;c;aGk=");
+        let shown = human(&v);
+        assert!(
+            !shown.contains('\u{1b}') && !shown.contains('\u{7}'),
+            "{shown:?}"
+        );
     }
 }
