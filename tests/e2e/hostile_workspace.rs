@@ -146,6 +146,25 @@ fn the_clients_roots_and_runcode_mcp_roots_set_the_places() {
         "get",
         &json!({"remote": "f.txt", "local": cli.tmp.path().join("f.txt").to_str().unwrap()}),
     ));
+    // Codex has no roots; it sends the folder its session runs in with
+    // each call, and that folder counts as the root.
+    let codex_cwd = scratch("codex-cwd");
+    let mut raw = Raw::start(&mut server(&cli));
+    let call = |raw: &mut Raw, local: &Path| {
+        raw.request(
+            "tools/call",
+            &json!({
+                "name": "get",
+                "arguments": {"remote": "f.txt", "local": local.to_str().unwrap()},
+                "_meta": {"codex/sandbox-state": {"sandboxCwd": format!("file://{}", codex_cwd.path().display())}},
+            }),
+        )["result"]
+            .clone()
+    };
+    let inside = call(&mut raw, &codex_cwd.path().join("f.txt"));
+    assert_ne!(inside["isError"], true, "{inside}");
+    assert!(codex_cwd.path().join("f.txt").is_file());
+    refused_local(&call(&mut raw, &cli.tmp.path().join("g.txt")));
     // A root that holds runcode's cache does not open the cache.
     let mut cmd = server(&cli);
     cmd.env("RUNCODE_MCP_ROOTS", &cli.home);

@@ -4,10 +4,11 @@
 //! read and write only under the places the user is working in, and never
 //! in the files that would hand the workspace this machine:
 //!
-//! - allowed: the client's roots (MCP `roots/list`), else the server's
-//!   working directory, else (when that is the plugin's own folder, as
-//!   under Codex) `$PWD`, the folder the client was started in; plus every
-//!   folder in `RUNCODE_MCP_ROOTS` (an OS path list), which widens it;
+//! - allowed: the client's roots (MCP `roots/list`; from Codex, which has
+//!   none, the folder its session runs in, sent with each call), else the
+//!   server's working directory unless that is the plugin's own folder;
+//!   plus every folder in `RUNCODE_MCP_ROOTS` (an OS path list), which
+//!   widens it;
 //! - refused anywhere: runcode's own config and cache (sessions, keys,
 //!   the token), `~/.ssh`, shell startup files, `~/.gitconfig`,
 //!   `~/.local/bin`, the agent clients' settings, the plugin's folder, and
@@ -59,7 +60,7 @@ const HOME_DIRS: &[&str] = &[
 /// The rule, made once when the server starts.
 #[derive(Debug, Clone)]
 pub struct Rule {
-    /// The server's own fallback places (cwd or `$PWD`), canonical.
+    /// The server's own fallback place (its working directory), canonical.
     fallback: Vec<PathBuf>,
     /// `RUNCODE_MCP_ROOTS`, canonical.
     widened: Vec<PathBuf>,
@@ -101,14 +102,9 @@ fn resolve(path: &Path) -> Option<PathBuf> {
 
 impl Rule {
     pub fn new(paths: &Paths) -> Rule {
-        let cwd = std::env::current_dir().ok();
-        let pwd = std::env::var_os("PWD")
-            .map(PathBuf::from)
-            .filter(|p| p.is_absolute() && p.is_dir());
-        let fallback = [cwd, pwd]
-            .into_iter()
-            .flatten()
-            .find(|d| !is_plugin_folder(d))
+        let fallback = std::env::current_dir()
+            .ok()
+            .filter(|d| !is_plugin_folder(d))
             .and_then(|d| std::fs::canonicalize(d).ok())
             .into_iter()
             .collect();

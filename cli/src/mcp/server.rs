@@ -136,7 +136,7 @@ impl Server {
 /// The folders the client says the user works in (MCP roots), when it
 /// declares them and answers within 5 s; none otherwise.
 #[allow(deprecated)] // roots are deprecated by a newer MCP revision, still what clients send
-pub(super) async fn client_roots(peer: &Peer<RoleServer>) -> Vec<std::path::PathBuf> {
+async fn client_roots(peer: &Peer<RoleServer>) -> Vec<std::path::PathBuf> {
     let declared = peer
         .peer_info()
         .is_some_and(|info| info.capabilities.roots.is_some());
@@ -151,6 +151,27 @@ pub(super) async fn client_roots(peer: &Peer<RoleServer>) -> Vec<std::path::Path
         .roots
         .iter()
         .filter_map(|r| file_uri_path(&r.uri))
+        .collect()
+}
+
+/// The folders the user works in, for `put` and `get`: the client's MCP
+/// roots; else, from Codex, the folder its session runs in, which it puts
+/// in each call's `_meta` (`codex/sandbox-state`, `sandboxCwd`) for a
+/// server that declares that capability, as this one does.
+pub(super) async fn local_roots(
+    peer: &Peer<RoleServer>,
+    meta: &RequestMetaObject,
+) -> Vec<std::path::PathBuf> {
+    let roots = client_roots(peer).await;
+    if !roots.is_empty() {
+        return roots;
+    }
+    ["codex/sandbox-state", "codex/sandbox-state-meta"]
+        .iter()
+        .filter_map(|key| meta.0.0.get(*key))
+        .filter_map(|state| state["sandboxCwd"].as_str())
+        .filter_map(file_uri_path)
+        .take(1)
         .collect()
 }
 
@@ -192,7 +213,15 @@ pub(super) fn progress(
 #[tool_handler(router = self.tool_router)]
 impl ServerHandler for Server {
     fn get_info(&self) -> ServerConfig {
-        ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
+        let mut capabilities = ServerCapabilities::builder().enable_tools().build();
+        // Codex then says in each call which folder its session runs in.
+        capabilities.experimental = Some(
+            ["codex/sandbox-state", "codex/sandbox-state-meta"]
+                .into_iter()
+                .map(|k| (k.to_owned(), serde_json::Map::new()))
+                .collect(),
+        );
+        ServerConfig::new(capabilities)
             .with_server_info(Implementation::new("runcode", env!("CARGO_PKG_VERSION")))
             .with_instructions(INSTRUCTIONS)
     }

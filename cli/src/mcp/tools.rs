@@ -16,7 +16,7 @@ use super::args::{
 };
 use super::child::Call;
 use super::results::{encode, failure, local_in_plugin, refusal, spawn_failed, stream, too_big};
-use super::server::{Server, client_roots, progress};
+use super::server::{Server, local_roots, progress};
 use super::{EXEC_KEEP, EXEC_TIMEOUT_MAX};
 use crate::error::Error;
 
@@ -268,7 +268,7 @@ impl Server {
         if let Some(refused) = local_in_plugin(&a.local) {
             return refused;
         }
-        let roots = client_roots(&peer).await;
+        let roots = local_roots(&peer, &meta).await;
         let local = match self.local.check(&roots, &a.local, None) {
             Ok(path) => path.display().to_string(),
             Err(e) => return refusal(&e),
@@ -297,7 +297,7 @@ impl Server {
         if let Some(refused) = local_in_plugin(&a.local) {
             return refused;
         }
-        let roots = client_roots(&peer).await;
+        let roots = local_roots(&peer, &meta).await;
         let local = match self.local.check(&roots, &a.local, Some(&a.remote)) {
             Ok(path) => path.display().to_string(),
             Err(e) => return refusal(&e),

@@ -59,10 +59,6 @@ impl Scratch {
             .env("RUNCODE_POLL_MS", "200")
             .env("RUNCODE_DOWNLOAD_BASE", self.release.url(""))
             .current_dir(&self.project)
-            // A shell sets PWD to the folder the client starts in; Codex
-            // passes it to the plugin's MCP server, which runs in the
-            // plugin's own folder and takes PWD as the place it may write.
-            .env("PWD", &self.project)
             .stdin(Stdio::null());
         cmd
     }
