@@ -429,3 +429,28 @@ fn context_prints_no_escape_and_no_line_the_workspace_made() {
     let v = cli.ok(&["context"]);
     assert_eq!(v["markers"], json!([]), "no marker came from the URL: {v}");
 }
+
+/// A folder fetched from the workspace never brings its modes along: no
+/// setuid, setgid or sticky bit, nothing world-writable (as
+/// `tar --no-same-permissions`), and an executable stays executable.
+#[test]
+fn a_fetched_tree_gets_no_setuid_and_nothing_world_writable() {
+    use std::os::unix::fs::PermissionsExt;
+    let (_dp, cli, workdir) = attached();
+    let tree = workdir.join("tree");
+    std::fs::create_dir_all(tree.join("open")).unwrap();
+    for (name, mode) in [("suid", 0o6755), ("shared", 0o666), ("run", 0o755)] {
+        std::fs::write(tree.join(name), "x").unwrap();
+        std::fs::set_permissions(tree.join(name), std::fs::Permissions::from_mode(mode)).unwrap();
+    }
+    std::fs::set_permissions(tree.join("open"), std::fs::Permissions::from_mode(0o1777)).unwrap();
+    let local = scratch("fetched");
+    let out = local.path().join("tree");
+    cli.ok(&["get", "tree", "--out", out.to_str().unwrap()]);
+    let mode = |p: &str| std::fs::metadata(out.join(p)).unwrap().permissions().mode() & 0o7777;
+    for p in ["", "suid", "shared", "run", "open"] {
+        assert_eq!(mode(p) & 0o7002, 0, "{p:?} is {:o}", mode(p));
+    }
+    assert_eq!(mode("run") & 0o100, 0o100, "an executable stays executable");
+    assert_eq!(mode("suid") & 0o100, 0o100);
+}

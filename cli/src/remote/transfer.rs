@@ -237,6 +237,23 @@ pub fn send_dir(
     Ok((status, Some((shown_path(&written), files, bytes))))
 }
 
+/// The permission bits a fetched tree never gets: the user's umask, and
+/// the world's write bit whatever the umask says.
+fn local_mask() -> u32 {
+    #[cfg(unix)]
+    {
+        use rustix::fs::Mode;
+        // umask can only be read by setting it: set it back at once.
+        let umask = rustix::process::umask(Mode::from_raw_mode(0o022));
+        rustix::process::umask(umask);
+        umask.as_raw_mode() | 0o002
+    }
+    #[cfg(not(unix))]
+    {
+        0o002
+    }
+}
+
 /// The path the workspace says it wrote, as runcode shows it: no control
 /// characters (it came from the workspace), at most 4096 characters.
 fn shown_path(written: &str) -> String {
@@ -339,7 +356,11 @@ pub fn fetch(
                 meter: meter.as_mut(),
             };
             let mut archive = tar::Archive::new(std::io::BufReader::with_capacity(1 << 20, counted));
-            archive.set_preserve_permissions(true);
+            // The workspace's modes are not trusted: no setuid, setgid or
+            // sticky bit, and the user's umask (and never world-writable),
+            // as `tar --no-same-permissions` does.
+            archive.set_preserve_permissions(false);
+            archive.set_mask(local_mask());
             archive.unpack(tmp).map_err(Error::io(tmp))?;
             let (mut files, mut bytes) = (0, 0);
             count(tmp, &mut files, &mut bytes);
