@@ -556,6 +556,21 @@ fn disconnect_leaves_no_master_and_the_config_is_exactly_as_documented() {
 
     assert!(cli.run(&["exec", "--", "true"]).status.success());
     assert!(dir.join("ctl").exists(), "a master is running");
+    // Every file a command adds (the acknowledged runs among them) is
+    // private too.
+    assert!(dir.join("runs-acked").is_file());
+    for entry in std::fs::read_dir(&dir).unwrap().flatten() {
+        use std::os::unix::fs::PermissionsExt;
+        let meta = entry.metadata().unwrap();
+        if meta.is_file() {
+            assert_eq!(
+                meta.permissions().mode() & 0o077,
+                0,
+                "{:?}",
+                entry.file_name()
+            );
+        }
+    }
     assert!(!processes_mentioning(&dir).is_empty());
     let out = cli.ok(&["disconnect"]);
     assert_eq!(out["detached"], 1001);

@@ -130,11 +130,12 @@ fn acked(s: &Session) -> Vec<String> {
 
 /// Records that the client has all of `run_id`.
 pub fn ack(s: &Session, run_id: &str) {
-    if let Ok(mut f) = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(acked_file(s))
-    {
+    let mut options = std::fs::OpenOptions::new();
+    options.create(true).append(true);
+    // Private from its first byte, as every file of the session directory.
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    if let Ok(mut f) = options.open(acked_file(s)) {
         let _ = writeln!(f, "{run_id}");
     }
 }
