@@ -454,3 +454,85 @@ fn a_fetched_tree_gets_no_setuid_and_nothing_world_writable() {
     assert_eq!(mode("run") & 0o100, 0o100, "an executable stays executable");
     assert_eq!(mode("suid") & 0o100, 0o100);
 }
+
+/// A workspace that opens more listeners than anyone forwards by hand
+/// gets 32 forwards and a `skipped` event for each of the rest; no local
+/// port below 1024 is taken (port 80 there lands on a high port here), and
+/// the search for a free port never lands on another service's well-known
+/// port (5431 is busy here, being the same loopback: 5432 is passed over).
+#[test]
+fn forward_auto_holds_at_most_32_and_never_a_privileged_or_service_port() {
+    use std::io::BufRead;
+    let (_dp, cli, _workdir) = attached();
+    let mut ports: Vec<u16> = (0..40).map(|_| crate::util::free_port()).collect();
+    let free_here = |p: u16| std::net::TcpListener::bind(("127.0.0.1", p)).is_ok();
+    let service_case = free_here(5431) && free_here(5432);
+    if service_case {
+        ports.push(5431);
+    }
+    let privileged = crate::util::is_root() && free_here(80);
+    if privileged {
+        ports.push(80);
+    }
+    let list = ports
+        .iter()
+        .map(u16::to_string)
+        .collect::<Vec<_>>()
+        .join(",");
+    let listen = format!(
+        "(python3 -c 'import socket,sys,time\nss=[]\nfor p in sys.argv[1].split(\",\"):\n s=socket.socket(); s.bind((\"127.0.0.1\",int(p))); s.listen(); ss.append(s)\ntime.sleep(90)' {list} &) </dev/null >/dev/null 2>&1"
+    );
+    let mut child = cli
+        .cmd()
+        .args(["--json", "forward", "--auto"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (tx, events) = std::sync::mpsc::channel::<Value>();
+    let stdout = child.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            let _ = tx.send(serde_json::from_str(&line).unwrap_or(Value::Null));
+        }
+    });
+    let first = events
+        .recv_timeout(std::time::Duration::from_secs(20))
+        .unwrap();
+    assert_eq!(first["event"], "watching", "{first}");
+    assert!(cli.run(&["exec", "--", &listen]).status.success());
+    let mut forwarded = std::collections::BTreeMap::new();
+    let mut skipped = std::collections::BTreeSet::new();
+    while forwarded.len() + skipped.len() < ports.len() {
+        let e = events
+            .recv_timeout(std::time::Duration::from_secs(30))
+            .unwrap_or_else(|_| panic!("{} forwarded, {} skipped", forwarded.len(), skipped.len()));
+        let port = e["port"].as_u64().unwrap_or(0);
+        match e["event"].as_str() {
+            Some("forwarded") => {
+                forwarded.insert(port, e["local"].as_u64().unwrap());
+            }
+            Some("skipped") => {
+                assert_eq!(e["reason"], "limit", "{e}");
+                skipped.insert(port);
+            }
+            _ => panic!("{e}"),
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(forwarded.len(), 32, "{forwarded:?}");
+    assert_eq!(skipped.len(), ports.len() - 32);
+    for (port, local) in &forwarded {
+        assert!(*local >= 1024, "{port} -> {local}");
+    }
+    if privileged {
+        assert!(forwarded.contains_key(&80), "{forwarded:?}");
+    }
+    if service_case {
+        assert_ne!(forwarded.get(&5431), Some(&5432), "another service's port");
+        assert!(forwarded.contains_key(&5431), "{forwarded:?}");
+    }
+}

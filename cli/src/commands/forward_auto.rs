@@ -40,10 +40,35 @@ pub fn listening(text: &str) -> BTreeSet<u16> {
         .collect()
 }
 
-/// `port` if it is free on this machine's loopback, else the next free one.
+/// The most forwards `forward --auto` holds at once (docs/cli.md): a
+/// workspace that opens hundreds of listeners gets this many.
+pub const MAX_FORWARDS: usize = 32;
+
+/// Ports of well-known services on this machine (databases, caches, queues,
+/// remote desktops, container engines). A local client of one of them must
+/// never reach the workspace by surprise: `forward --auto` takes one only
+/// for the same port on the workspace, never as the next free port.
+pub const SERVICE_PORTS: &[u16] = &[
+    1433, 1521, 2049, 2181, 2375, 2376, 3306, 3389, 5432, 5672, 5900, 5984, 6379, 6443, 9092, 9200,
+    11211, 27017,
+];
+
+/// Where the search for a local port starts for workspace `port`: the
+/// port itself, or for one below 1024 (which `forward --auto` never takes)
+/// the port plus 10000.
+fn first_local(port: u16) -> u16 {
+    if port < 1024 { port + 10_000 } else { port }
+}
+
+/// The local port for workspace `port`: the first one from `first_local`
+/// that is free on this machine's loopback, never below 1024, and never a
+/// service port other than `port` itself.
 fn free_local(port: u16, taken: &BTreeSet<u16>) -> Option<u16> {
-    (port..=u16::MAX)
-        .find(|p| !taken.contains(p) && std::net::TcpListener::bind(("127.0.0.1", *p)).is_ok())
+    (first_local(port)..=u16::MAX).find(|p| {
+        (*p == port || !SERVICE_PORTS.contains(p))
+            && !taken.contains(p)
+            && std::net::TcpListener::bind(("127.0.0.1", *p)).is_ok()
+    })
 }
 
 fn read_listeners(s: &Session) -> Option<BTreeSet<u16>> {
@@ -89,13 +114,23 @@ pub fn run(ctx: &Ctx, flags: SessionFlags, exclude: &[u16]) -> Result<i32> {
     );
     // Remote port -> local port, for the forwards this command added.
     let mut ours: BTreeMap<u16, u16> = BTreeMap::new();
+    // Ports left out for the limit, reported once each.
+    let mut left_out: BTreeSet<u16> = BTreeSet::new();
     loop {
         if interrupt::interrupted() || session::load(&ctx.paths, id).is_none() {
             break;
         }
         if let Some(now) = read_listeners(&s) {
             for port in now.difference(&ignored).copied().collect::<Vec<_>>() {
-                if ours.contains_key(&port) {
+                if ours.contains_key(&port) || left_out.contains(&port) {
+                    continue;
+                }
+                if ours.len() >= MAX_FORWARDS {
+                    left_out.insert(port);
+                    ctx.out.event(
+                        &json!({"event": "skipped", "port": port, "reason": "limit", "limit": MAX_FORWARDS}),
+                        &format!("port {port} left out: {MAX_FORWARDS} ports are forwarded already (forward it by hand with `runcode forward {port}`)"),
+                    );
                     continue;
                 }
                 let taken: BTreeSet<u16> = ours.values().copied().collect();
@@ -123,6 +158,8 @@ pub fn run(ctx: &Ctx, flags: SessionFlags, exclude: &[u16]) -> Result<i32> {
                 let url = format!("http://localhost:{local}");
                 let moved = if local == port {
                     String::new()
+                } else if port < 1024 {
+                    format!(" ({port} is a privileged port here)")
                 } else {
                     format!(" ({port} is taken on this machine)")
                 };
@@ -131,6 +168,7 @@ pub fn run(ctx: &Ctx, flags: SessionFlags, exclude: &[u16]) -> Result<i32> {
                     &format!("{url}  ->  port {port} on #{id}{moved}"),
                 );
             }
+            left_out.retain(|p| now.contains(p));
             let gone: Vec<u16> = ours.keys().copied().filter(|p| !now.contains(p)).collect();
             for port in gone {
                 if let Some(local) = ours.remove(&port) {
@@ -178,6 +216,18 @@ fn remove(s: &Session, port: u16, local: u16) -> Result<()> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn local_ports_are_never_privileged_nor_another_service() {
+        let taken = std::collections::BTreeSet::new();
+        for port in [22u16, 80, 443] {
+            let local = super::free_local(port, &taken).unwrap();
+            assert!(local >= 1024, "{port} -> {local}");
+        }
+        // Searching up from 5431 (when it is busy) never lands on 5432.
+        let busy: std::collections::BTreeSet<u16> = [5431].into_iter().collect();
+        assert_ne!(super::free_local(5431, &busy), Some(5432));
+    }
+
     #[test]
     fn listeners_are_read_from_proc_net_tcp() {
         let text = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n   0: 0100007F:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 1 1 0000000000000000 100 0 0 10 0\n   1: 0100007F:1F91 0100007F:C350 01 00000000:00000000 00:00000000 00000000     0        0 2 1\n   0: 00000000000000000000000000000000:0016 00000000000000000000000000000000:0000 0A 00000000:00000000\n";
