@@ -137,6 +137,11 @@ async fn list(State(app): State<AppState>, Query(q): Query<Category>) -> Respons
     if !entries.is_empty() && inner.dev.title_hostile() {
         entries.iter_mut().for_each(dev::hostile_titles);
     }
+    if !entries.is_empty()
+        && let Some(title) = inner.dev.title_inject()
+    {
+        entries.iter_mut().for_each(|e| dev::inject_title(e, title));
+    }
     Json(json!({"data": {"workspaces": entries}})).into_response()
 }
 

@@ -31,6 +31,12 @@ pub enum Hostile {
     Missing,
     /// Titles in the workspace list with terminal escape sequences.
     Title,
+    /// A custom title carrying URI parameters (`&host=evil.example...`),
+    /// which `config-ssh` writes as the host's comment line.
+    DisplayInject,
+    /// That custom title, and a title that continues onto the comment line
+    /// `config-ssh` wrote for it: `<title>\n  # <custom title>`.
+    TitleInject,
     /// Certificate mode: a certificate of another key than the minted one.
     CertOtherKey,
     /// Certificate mode: a host certificate of the minted key.
@@ -197,6 +203,18 @@ impl Controls {
         self.take(Hostile::Title)
     }
 
+    /// The armed title injection, if any: `Some(false)` for the custom
+    /// title alone, `Some(true)` for the title too.
+    pub fn title_inject(&mut self) -> Option<bool> {
+        if self.take(Hostile::TitleInject) {
+            Some(true)
+        } else if self.take(Hostile::DisplayInject) {
+            Some(false)
+        } else {
+            None
+        }
+    }
+
     /// Applies every armed bundle-level mode to `bundle`. Markers are files
     /// under the data dir that a hostile value would create if obeyed.
     pub fn hostile_bundle(
@@ -259,6 +277,18 @@ impl Controls {
 }
 
 /// The hostile title and custom title of a listed workspace.
+/// The custom title of the injection modes.
+const INJECTED: &str = "pwn&host=evil.example&port=2222&user=root";
+
+/// `DisplayInject` (`title` false) or `TitleInject` on one listing entry.
+pub fn inject_title(entry: &mut serde_json::Value, title: bool) {
+    entry["custom_title"] = INJECTED.into();
+    if title {
+        let real = entry["title"].as_str().unwrap_or_default().to_owned();
+        entry["title"] = format!("{real}\n  # {INJECTED}").into();
+    }
+}
+
 pub fn hostile_titles(entry: &mut serde_json::Value) {
     entry["title"] = "evil\u{1b}]0;pwned\u{7}\u{1b}[2J-title".into();
     entry["custom_title"] = "clip\u{1b}]52;c;cHduZWQ=\u{7}\u{9b}31mred\u{7f}".into();

@@ -536,3 +536,40 @@ fn forward_auto_holds_at_most_32_and_never_a_privileged_or_service_port() {
         assert!(forwarded.contains_key(&5431), "{forwarded:?}");
     }
 }
+
+/// `open --editor` takes a title only as `config-ssh` does, and finds its
+/// host line whole: a title that continues onto the comment line
+/// `config-ssh` wrote (the audit's way past a substring check) never
+/// reaches a Gateway link or an editor's authority.
+#[test]
+fn open_editor_refuses_a_title_config_ssh_would_refuse() {
+    let (dp, cli, _workdir) = attached();
+    dp.post(
+        "/_dev/hostile",
+        json!({"mode": "display_inject", "count": 20}),
+    );
+    let wrote = cli.ok(&["config-ssh"]);
+    assert_eq!(wrote["changed"], true, "{wrote}");
+    let config = cli.home.join(".ssh/config");
+    let before = std::fs::read_to_string(&config).unwrap();
+    assert!(before.contains("  # pwn&host=evil.example"), "{before}");
+    dp.post("/_dev/reset", json!({}));
+    dp.post(
+        "/_dev/hostile",
+        json!({"mode": "title_inject", "count": 20}),
+    );
+    for editor in ["gateway", "vscode"] {
+        let (code, out) = cli.json(&["open", "1001", "--editor", editor, "--print"]);
+        assert_eq!(
+            (code, &out["error"]),
+            (2, &json!("usage")),
+            "{editor}: {out}"
+        );
+        assert!(!out.to_string().contains("evil.example"), "{editor}: {out}");
+    }
+    assert_eq!(
+        std::fs::read_to_string(&config).unwrap(),
+        before,
+        "~/.ssh/config untouched"
+    );
+}

@@ -30,7 +30,7 @@ pub fn broken(file: &Owned) -> impl Fn(String) -> Error + '_ {
 /// must be in the block as a line of its own. Whether the file changed.
 pub fn ensure(ctx: &Ctx, title: &str) -> Result<bool> {
     if !text::is_safe_name(title) {
-        return Err(unsafe_title(title));
+        return Err(unsafe_title());
     }
     let file = Owned::open(&ctx.paths, &config_path()?)?;
     let broken = broken(&file);
@@ -42,7 +42,7 @@ pub fn ensure(ctx: &Ctx, title: &str) -> Result<bool> {
     }
     let hosts = managed_hosts(ctx)?;
     if !hosts.iter().any(|h| h.title == title) {
-        return Err(unsafe_title(title));
+        return Err(unsafe_title());
     }
     let new =
         sshconfig::insert_block(&file.text, &sshconfig::render_block(&hosts)?).map_err(&broken)?;
@@ -50,11 +50,10 @@ pub fn ensure(ctx: &Ctx, title: &str) -> Result<bool> {
     Ok(true)
 }
 
-fn unsafe_title(title: &str) -> Error {
-    Error::Usage(format!(
-        "workspace {:?} cannot get a ~/.ssh/config host (not reachable over SSH, or its title is unsafe)",
-        text::clean(title, false)
-    ))
+fn unsafe_title() -> Error {
+    Error::Usage(
+        "this workspace cannot get a ~/.ssh/config host: it is not reachable over SSH, or its title is not a plain name (letters, digits, `.`, `_`, `-`); `runcode list --json` shows it".to_owned(),
+    )
 }
 
 /// One host per SSH-capable workspace whose title is safe to write.
