@@ -337,7 +337,8 @@ fn uninstall_puts_back_the_users_own_files_byte_for_byte() {
     )
     .unwrap();
     let again = run(&["uninstall", "--all"]);
-    assert_eq!(what(&again), ["cache"], "{again}");
+    // The config folder holds runcode's record of the backups it wrote.
+    assert_eq!(what(&again), ["cache", "config"], "{again}");
     assert_eq!(
         std::fs::read_to_string(cli.home.join(".local/bin/runcode")).unwrap(),
         "#!/bin/sh\necho mine\n"
@@ -348,4 +349,175 @@ fn uninstall_puts_back_the_users_own_files_byte_for_byte() {
     assert_eq!(std::fs::read_to_string(&config).unwrap(), own_config);
     let running = runcode_e2e::procs::mentioning(&[cli.home.to_str().unwrap()]);
     assert!(running.is_empty(), "still running: {running:?}");
+}
+
+/// What the user owns stays theirs (the audit's findings): a symlinked
+/// `~/.ssh/config`, settings.json or config.toml is written through and
+/// stays a link; the user's own `config.bak` and `settings.json.bak` are
+/// never overwritten, nor deleted by `uninstall`; a line the user added
+/// inside runcode's Codex block survives `agent-setup` and `--remove`; a
+/// line of theirs inside the ssh block makes `config-ssh` refuse.
+#[test]
+fn the_users_links_backups_and_lines_are_kept() {
+    let dp = Devplane::start(&[]);
+    let cli = Cli::new(&dp);
+    let dotfiles = cli.tmp.path().join("dotfiles");
+    std::fs::create_dir_all(&dotfiles).unwrap();
+    let claude = cli.home.join(".claude");
+    let codex = cli.home.join(".codex");
+    let ssh_dir = cli.home.join(".ssh");
+    for dir in [&claude, &codex, &ssh_dir] {
+        std::fs::create_dir_all(dir).unwrap();
+    }
+    let files = [
+        (
+            ssh_dir.join("config"),
+            "ssh_config",
+            "Host mine\n  User me\n",
+        ),
+        (
+            claude.join("settings.json"),
+            "settings.json",
+            "{\"model\": \"opus\"}\n",
+        ),
+        (
+            codex.join("config.toml"),
+            "config.toml",
+            "model = \"x\"\n\n[plugins.\"runcode@runcode\"]\nenabled = true\n",
+        ),
+    ];
+    for (link, name, text) in &files {
+        std::fs::write(dotfiles.join(name), text).unwrap();
+        std::os::unix::fs::symlink(dotfiles.join(name), link).unwrap();
+    }
+    // The user's own backups, under the names runcode also uses.
+    std::fs::write(ssh_dir.join("config.bak"), "my own backup\n").unwrap();
+    std::fs::write(claude.join("settings.json.bak"), "{\"mine\": true}\n").unwrap();
+    let exe = crate::util::built("runcode");
+    let run = |args: &[&str]| ok_with_claude(&cli, &exe, &claude, args);
+    run(&["connect", "1001"]);
+    run(&["config-ssh"]);
+    run(&["install-statusline"]);
+    run(&["agent-setup", "codex"]);
+    for (link, name, _) in &files {
+        assert!(
+            std::fs::symlink_metadata(link)
+                .unwrap()
+                .file_type()
+                .is_symlink(),
+            "{name} is still a link"
+        );
+        let target = std::fs::read_to_string(dotfiles.join(name)).unwrap();
+        assert!(
+            target.contains("runcode"),
+            "{name} was written through: {target}"
+        );
+    }
+    assert_eq!(
+        std::fs::read_to_string(ssh_dir.join("config.bak")).unwrap(),
+        "my own backup\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(claude.join("settings.json.bak")).unwrap(),
+        "{\"mine\": true}\n"
+    );
+    // runcode's backups went to its own folder instead.
+    let own = cli.home.join(".config/runcode/backups.d");
+    assert_eq!(
+        std::fs::read_to_string(own.join("ssh-config.bak")).unwrap(),
+        "Host mine\n  User me\n"
+    );
+
+    // A line of the user's inside runcode's Codex block.
+    let toml = dotfiles.join("config.toml");
+    let text = std::fs::read_to_string(&toml).unwrap();
+    let edited = text.replace(
+        "default_tools_approval_mode = \"approve\"\n",
+        "default_tools_approval_mode = \"approve\"\ntool_timeout_sec = 900\n",
+    );
+    assert_ne!(edited, text);
+    std::fs::write(&toml, &edited).unwrap();
+    run(&["agent-setup", "codex"]);
+    assert!(
+        std::fs::read_to_string(&toml)
+            .unwrap()
+            .contains("tool_timeout_sec = 900\n")
+    );
+    run(&["agent-setup", "codex", "--remove"]);
+    let removed = std::fs::read_to_string(&toml).unwrap();
+    assert!(
+        removed.contains("tool_timeout_sec = 900\n") && !removed.contains("approve"),
+        "{removed}"
+    );
+
+    // A line of the user's inside the ssh block: refused, untouched.
+    let ssh_text = std::fs::read_to_string(dotfiles.join("ssh_config")).unwrap();
+    let with_mine = ssh_text.replace(
+        "  ForwardX11 no\n",
+        "  ForwardX11 no\n  LocalForward 5999 localhost:5999\n",
+    );
+    std::fs::write(dotfiles.join("ssh_config"), &with_mine).unwrap();
+    for args in [&["config-ssh"][..], &["config-ssh", "--remove"][..]] {
+        let (code, v) = json_with_claude(&cli, &exe, &claude, args);
+        assert_eq!(
+            (code, &v["error"]),
+            (1, &json!("left_untouched")),
+            "{args:?}: {v}"
+        );
+    }
+    assert_eq!(
+        std::fs::read_to_string(dotfiles.join("ssh_config")).unwrap(),
+        with_mine
+    );
+
+    // uninstall never deletes the user's backups.
+    run(&["uninstall"]);
+    assert_eq!(
+        std::fs::read_to_string(ssh_dir.join("config.bak")).unwrap(),
+        "my own backup\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(claude.join("settings.json.bak")).unwrap(),
+        "{\"mine\": true}\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(dotfiles.join("ssh_config")).unwrap(),
+        with_mine,
+        "a block with the user's lines stays"
+    );
+}
+
+/// Two runcode commands editing the same file at once never lose an edit
+/// (the audit lost one of two in 20 of 20 runs): they take turns.
+#[test]
+fn concurrent_edits_of_settings_json_both_land() {
+    let dp = Devplane::start(&[]);
+    let cli = Cli::new(&dp);
+    let claude = cli.tmp.path().join("claude");
+    std::fs::create_dir_all(&claude).unwrap();
+    let settings = claude.join("settings.json");
+    let exe = crate::util::built("runcode");
+    for round in 0..10 {
+        std::fs::write(&settings, "{}\n").unwrap();
+        let spawn = |args: &[&str]| {
+            cli.cmd_of(&exe)
+                .env("CLAUDE_CONFIG_DIR", &claude)
+                .args(args)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap()
+        };
+        let mut a = spawn(&["agent-setup", "claude"]);
+        let mut b = spawn(&["install-statusline"]);
+        assert!(a.wait().unwrap().success() && b.wait().unwrap().success());
+        let v: Value = serde_json::from_str(&std::fs::read_to_string(&settings).unwrap()).unwrap();
+        assert!(v["statusLine"]["command"].is_string(), "round {round}: {v}");
+        assert!(
+            v["permissions"]["allow"]
+                .as_array()
+                .is_some_and(|a| !a.is_empty()),
+            "round {round}: {v}"
+        );
+    }
 }

@@ -16,6 +16,7 @@ pub fn run(ctx: &Ctx, remove: bool, dry_run: bool) -> Result<i32> {
     let owned = Owned::open(&ctx.paths, &ssh_host::config_path()?)?;
     let file = owned.path.clone();
     let old = owned.text.as_str();
+    ssh_host::check_block(&owned)?;
     let broken = ssh_host::broken(&owned);
     let (new, hosts) = if remove {
         match sshconfig::remove_block(old).map_err(&broken)? {

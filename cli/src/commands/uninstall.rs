@@ -126,7 +126,7 @@ fn statusline(file: &Owned, dry_run: bool, done: &mut Vec<Removal>) -> Result<()
     if !ours {
         return Ok(());
     }
-    let backup = Backup::StatusLine.of(settings);
+    let backup = file.runcodes_backup(Backup::StatusLine);
     let before: Option<Value> = std::fs::read_to_string(&backup)
         .ok()
         .and_then(|t| serde_json::from_str(&t).ok());
@@ -216,13 +216,18 @@ fn backup_removal(path: PathBuf, ours: bool) -> Removal {
 /// it; a config that held nothing else goes.
 fn ssh_block(file: &Owned, dry_run: bool, done: &mut Vec<Removal>) -> Result<()> {
     let config = &file.path;
+    // A block that holds the user's own lines stays: removing it would
+    // lose them (`config-ssh --remove` says which).
+    if crate::wiring::ssh_host::check_block(file).is_err() {
+        return Ok(());
+    }
     let Ok(Some(rest)) = sshconfig::remove_block(&file.text) else {
         return Ok(());
     };
     // config.bak holding our block is a copy of runcode's state (written
     // when config-ssh rewrote it), and one holding exactly what the config
     // goes back to is a copy of the user's: either goes. Any other stays.
-    let backup = Backup::SshConfig.of(config);
+    let backup = file.runcodes_backup(Backup::SshConfig);
     let ours_backed_up = std::fs::read_to_string(&backup)
         .is_ok_and(|t| matches!(sshconfig::find_block(&t), Ok(Some(_))));
     let backup_goes =
@@ -264,7 +269,7 @@ fn codex_block(file: &Owned, dry_run: bool, done: &mut Vec<Removal>) -> Result<(
     });
     // agent-setup's backup is the file as it was before the block: once the
     // block is out, the same bytes (or, made later, runcode's own wiring).
-    let backup = Backup::CodexBlock.of(config);
+    let backup = file.runcodes_backup(Backup::CodexBlock);
     if let Ok(old) = std::fs::read_to_string(&backup)
         && (old == without || crate::wiring::codex::has_block(&old))
     {
@@ -295,7 +300,7 @@ fn claude_allow(file: &Owned, dry_run: bool, done: &mut Vec<Removal>) -> Result<
         path: settings.clone(),
         detail: format!("{} in permissions.allow", claude::ALLOW_RULE),
     });
-    let backup = Backup::ClaudeAllow.of(settings);
+    let backup = file.runcodes_backup(Backup::ClaudeAllow);
     if let Ok(old) = std::fs::read_to_string(&backup)
         && (old == without || claude::allows_tools(&old))
     {

@@ -173,6 +173,45 @@ pub fn render_block(hosts: &[ManagedHost]) -> Result<String> {
     Ok(out)
 }
 
+/// The lines of a managed block (`block`, markers included) that runcode
+/// does not write: a user's own line inside it, which rewriting or
+/// removing the block would lose.
+pub fn foreign_lines(block: &str) -> Vec<String> {
+    const KEYS: &[&str] = &[
+        "#",
+        "HostName",
+        "User",
+        "ProxyCommand",
+        "IdentityFile",
+        "IdentitiesOnly",
+        "UserKnownHostsFile",
+        "GlobalKnownHostsFile",
+        "StrictHostKeyChecking",
+        "CheckHostIP",
+        "ForwardAgent",
+        "ForwardX11",
+        "ServerAliveInterval",
+        "ServerAliveCountMax",
+        "ConnectTimeout",
+    ];
+    block
+        .lines()
+        .map(|l| l.trim_end_matches('\r'))
+        .filter(|l| {
+            let ours = *l == BEGIN
+                || *l == END
+                || *l == "Host *"
+                || l.starts_with("# RunCode workspaces, written by `runcode config-ssh`")
+                || l.starts_with("Host runcode.")
+                || l.strip_prefix("  ")
+                    .and_then(|rest| rest.split(' ').next())
+                    .is_some_and(|key| KEYS.contains(&key));
+            !ours
+        })
+        .map(str::to_owned)
+        .collect()
+}
+
 /// `text` with `block` in place of the old block, or at the top when there
 /// was none (so the block's values come first: ssh keeps the first value).
 pub fn insert_block(text: &str, block: &str) -> std::result::Result<String, String> {

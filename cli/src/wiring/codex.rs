@@ -50,19 +50,64 @@ pub fn has_block(text: &str) -> bool {
     matches!(find_block(text), Ok(Some(_)))
 }
 
+/// The line of the block that lets every tool run without a prompt.
+const APPROVE: &str = "default_tools_approval_mode = \"approve\"";
+
+/// The table the block opens for `plugin`.
+fn table(plugin: &str) -> String {
+    format!("[plugins.\"{plugin}\".mcp_servers.runcode]")
+}
+
 /// The block for `plugin` (`runcode@<marketplace>`): every runcode tool
 /// runs without a prompt.
+#[cfg(test)]
 pub fn block(plugin: &str) -> String {
-    format!(
-        "{BEGIN}\n[plugins.\"{plugin}\".mcp_servers.runcode]\ndefault_tools_approval_mode = \"approve\"\n{END}\n"
-    )
+    block_with(plugin, &[])
+}
+
+/// The block with the user's own `lines` after runcode's.
+fn block_with(plugin: &str, lines: &[&str]) -> String {
+    let mut out = format!("{BEGIN}\n{}\n{APPROVE}\n", table(plugin));
+    for line in lines {
+        out.push_str(line);
+        out.push('\n');
+    }
+    out.push_str(END);
+    out.push('\n');
+    out
+}
+
+/// The lines inside the block that runcode did not write (a user's
+/// `tool_timeout_sec = 900`, which TOML allows only in that table), and
+/// the table's header as it stands.
+fn users_lines(inside: &str) -> (Option<&str>, Vec<&str>) {
+    let mut header = None;
+    let mut own = Vec::new();
+    for line in inside.lines().map(|l| l.trim_end_matches('\r')) {
+        if line == BEGIN || line == END || line == APPROVE {
+            continue;
+        }
+        if header.is_none() && line.starts_with("[plugins.\"runcode@") {
+            header = Some(line);
+            continue;
+        }
+        own.push(line);
+    }
+    (header, own)
 }
 
 /// `text` with the block for `plugin` at its end (in place of an old one).
 /// Refused when the user's own lines already set the runcode server's
 /// policy: two definitions of one table would break Codex's config.
 pub fn insert(text: &str, plugin: &str) -> Result<String, String> {
-    let base = remove(text)?.unwrap_or_else(|| text.to_owned());
+    let kept: Vec<&str> = match find_block(text)? {
+        Some((start, end)) => users_lines(&text[start..end]).1,
+        None => Vec::new(),
+    };
+    let base = match find_block(text)? {
+        Some((start, end)) => format!("{}{}", &text[..start], &text[end..]),
+        None => text.to_owned(),
+    };
     let squeezed: String = base.chars().filter(|c| !c.is_whitespace()).collect();
     if squeezed.contains("mcp_servers.runcode") || squeezed.contains("mcp_servers.\"runcode\"") {
         return Err(
@@ -74,12 +119,28 @@ pub fn insert(text: &str, plugin: &str) -> Result<String, String> {
     } else {
         "\n"
     };
-    Ok(format!("{base}{sep}{}", block(plugin)))
+    Ok(format!("{base}{sep}{}", block_with(plugin, &kept)))
 }
 
-/// `text` without the block, or `None` when there is none.
+/// `text` without the block, or `None` when there is none. Lines the user
+/// added inside it stay, under their table's header, without runcode's
+/// markers and approval line.
 pub fn remove(text: &str) -> Result<Option<String>, String> {
-    Ok(find_block(text)?.map(|(start, end)| format!("{}{}", &text[..start], &text[end..])))
+    Ok(find_block(text)?.map(|(start, end)| {
+        let (header, own) = users_lines(&text[start..end]);
+        let kept = match header {
+            Some(header) if own.iter().any(|l| !l.trim().is_empty()) => {
+                let mut kept = format!("{header}\n");
+                for line in own {
+                    kept.push_str(line);
+                    kept.push('\n');
+                }
+                kept
+            }
+            _ => String::new(),
+        };
+        format!("{}{kept}{}", &text[..start], &text[end..])
+    }))
 }
 
 #[cfg(test)]
@@ -107,6 +168,26 @@ mod tests {
             }
         }
         assert_eq!(remove(CONFIG).unwrap(), None);
+    }
+
+    #[test]
+    fn the_users_lines_inside_the_block_stay() {
+        let with = insert(CONFIG, "runcode@runcode").unwrap();
+        let edited = with.replace(
+            &format!("{APPROVE}\n"),
+            &format!("{APPROVE}\ntool_timeout_sec = 900\n"),
+        );
+        let again = insert(&edited, "runcode@runcode").unwrap();
+        assert!(again.contains("tool_timeout_sec = 900\n"), "{again}");
+        assert_eq!(again, edited, "nothing else changes");
+        let removed = remove(&again).unwrap().unwrap();
+        assert!(
+            removed.ends_with(
+                "[plugins.\"runcode@runcode\".mcp_servers.runcode]\ntool_timeout_sec = 900\n"
+            ),
+            "{removed}"
+        );
+        assert!(!removed.contains(APPROVE) && !removed.contains(BEGIN));
     }
 
     #[test]

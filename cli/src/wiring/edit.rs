@@ -6,6 +6,12 @@
 //! replaces the file atomically with a private (0600) one. A symlinked file
 //! (a dotfile manager's link) is written through to its target, so the link
 //! stays. A refusal (`refuse`) leaves the file exactly as it was.
+//!
+//! A backup is written next to the file (`config.bak`, ...) only when no
+//! such file is there or the one there is runcode's own: runcode records
+//! each backup it writes (`<config>/backups`, its POSIX cksum and path)
+//! and never overwrites or deletes a file it did not make. When the user
+//! has a file of that name, runcode's backup goes to `<config>/backups.d/`.
 
 use std::path::{Path, PathBuf};
 
@@ -37,10 +43,57 @@ impl Backup {
         }
     }
 
-    /// Where this backup of `file` is kept.
+    /// Where this backup of `file` is kept, next to it.
     pub fn of(self, file: &Path) -> PathBuf {
         file.with_file_name(self.name())
     }
+
+    /// Its name in runcode's own folder, when a file of the user's has the
+    /// name next to the file.
+    pub fn own_name(self) -> &'static str {
+        match self {
+            Backup::SshConfig => "ssh-config.bak",
+            Backup::StatusLine => "claude-settings.json.bak",
+            Backup::ClaudeAllow => "claude-settings.json.agent-setup.bak",
+            Backup::CodexBlock => "codex-config.toml.bak",
+        }
+    }
+}
+
+/// runcode's record of the backups it wrote.
+fn record_file(paths: &Paths) -> PathBuf {
+    paths.config.join("backups")
+}
+
+/// Whether the file at `backup` is one runcode wrote, unchanged since.
+pub fn is_ours(paths: &Paths, backup: &Path) -> bool {
+    let Ok(bytes) = std::fs::read(backup) else {
+        return false;
+    };
+    let line = format!(
+        "{}\t{}",
+        crate::remote::transfer::posix_cksum(&bytes),
+        backup.display()
+    );
+    std::fs::read_to_string(record_file(paths)).is_ok_and(|t| t.lines().any(|l| l == line))
+}
+
+/// Records that runcode wrote `bytes` to `backup` (replacing an earlier
+/// record of that path).
+fn remember(paths: &Paths, backup: &Path, bytes: &[u8]) -> Result<()> {
+    let suffix = format!("\t{}", backup.display());
+    let old = std::fs::read_to_string(record_file(paths)).unwrap_or_default();
+    let mut text: String = old
+        .lines()
+        .filter(|l| !l.ends_with(&suffix))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    text.push_str(&format!(
+        "{}{suffix}\n",
+        crate::remote::transfer::posix_cksum(bytes)
+    ));
+    paths::private_dir(&paths.config)?;
+    paths::write_private(&record_file(paths), text.as_bytes(), 0o600)
 }
 
 /// A file another program owns, read under runcode's edit lock.
@@ -51,6 +104,7 @@ pub struct Owned {
     target: PathBuf,
     /// Its text; empty when it does not exist yet.
     pub text: String,
+    paths: Paths,
     _lock: std::fs::File,
 }
 
@@ -81,6 +135,7 @@ impl Owned {
             path: path.to_path_buf(),
             target,
             text,
+            paths: paths.clone(),
             _lock: lock,
         })
     }
@@ -98,6 +153,31 @@ impl Owned {
         }
     }
 
+    /// Where runcode's `backup` of this file is (or would go): next to the
+    /// file unless a file of that name there is not runcode's, else in
+    /// runcode's own folder.
+    pub fn backup(&self, backup: Backup) -> PathBuf {
+        let beside = backup.of(&self.path);
+        if !beside.exists() || is_ours(&self.paths, &beside) {
+            beside
+        } else {
+            self.paths.config.join("backups.d").join(backup.own_name())
+        }
+    }
+
+    /// runcode's own `backup` of this file, where it is: next to it or in
+    /// runcode's folder; a path that holds none of runcode's otherwise (a
+    /// file of the user's is never named).
+    pub fn runcodes_backup(&self, backup: Backup) -> PathBuf {
+        let beside = backup.of(&self.path);
+        let own = self.paths.config.join("backups.d").join(backup.own_name());
+        if is_ours(&self.paths, &beside) {
+            beside
+        } else {
+            own
+        }
+    }
+
     /// Replaces the file with `new`, keeping what it held in `backup` when
     /// it held anything. The folder is made (0700) when missing.
     pub fn write(&self, new: &str, backup: Backup) -> Result<()> {
@@ -105,7 +185,12 @@ impl Owned {
             paths::private_dir(dir)?;
         }
         if !self.text.is_empty() {
-            paths::write_private(&backup.of(&self.path), self.text.as_bytes(), 0o600)?;
+            let at = self.backup(backup);
+            if let Some(dir) = at.parent() {
+                paths::private_dir(dir)?;
+            }
+            paths::write_private(&at, self.text.as_bytes(), 0o600)?;
+            remember(&self.paths, &at, self.text.as_bytes())?;
         }
         self.put(new)
     }

@@ -24,6 +24,23 @@ pub fn broken(file: &Owned) -> impl Fn(String) -> Error + '_ {
     move |why: String| file.refuse(format!("{why}; fix or remove the runcode lines"))
 }
 
+/// Refuses a managed block that holds lines runcode did not write:
+/// rewriting or removing it would lose them.
+pub fn check_block(file: &Owned) -> Result<()> {
+    let Some((start, end)) = sshconfig::find_block(&file.text).map_err(broken(file))? else {
+        return Ok(());
+    };
+    let foreign = sshconfig::foreign_lines(&file.text[start..end]);
+    match foreign.first() {
+        None => Ok(()),
+        Some(line) => Err(file.refuse(format!(
+            "has {} line(s) of your own inside the runcode block (the first: {:?}); move them out of the block",
+            foreign.len(),
+            text::clean(line, false)
+        ))),
+    }
+}
+
 /// Makes sure `~/.ssh/config` has the managed host `runcode.<title>`,
 /// writing the block (every host, as `config-ssh` does) when it lacks it.
 /// The title must pass the same rule as `config-ssh`'s, and the host line
@@ -33,6 +50,7 @@ pub fn ensure(ctx: &Ctx, title: &str) -> Result<bool> {
         return Err(unsafe_title());
     }
     let file = Owned::open(&ctx.paths, &config_path()?)?;
+    check_block(&file)?;
     let broken = broken(&file);
     let entry = format!("Host runcode.{title}");
     if let Some((start, end)) = sshconfig::find_block(&file.text).map_err(&broken)?
