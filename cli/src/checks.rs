@@ -300,6 +300,9 @@ pub fn workspace_list(data: &[u8]) {
         ));
     }
     let block = sshconfig::render_block(&hosts).expect("plain paths render");
+    // Written out here, not taken from `sshconfig::HOST_DIRECTIVES`: the
+    // check is an oracle of its own, so a directive added to the renderer
+    // must be added here too, on purpose.
     let directives = [
         "Host",
         "HostName",

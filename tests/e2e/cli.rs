@@ -3,7 +3,7 @@
 //! stop, re-mint after revocation, a control plane that stops answering,
 //! context, the browser login, disconnect, and the generated ssh config.
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
 use crate::util::cli::{Cli, ssh_g};
@@ -113,27 +113,13 @@ fn exec_moves_bytes_exactly_both_ways() {
     );
 
     // stdin reaches the remote command and its end ends it.
-    let mut child = cli
-        .cmd()
-        .args(["exec", "--", "wc", "-c"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(&bytes).unwrap();
-    let out = child.wait_with_output().unwrap();
+    let out = cli.run_fed(&["exec", "--", "wc", "-c"], &bytes);
     assert_eq!(
         String::from_utf8_lossy(&out.stdout).trim(),
         (1 << 20).to_string()
     );
-    let mut child = cli
-        .cmd()
-        .args(["exec", "--", "cat", ">", "copy.bin"])
-        .stdin(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(&bytes).unwrap();
-    assert!(child.wait().unwrap().success());
+    let out = cli.run_fed(&["exec", "--", "cat", ">", "copy.bin"], &bytes);
+    assert!(out.status.success());
     assert!(std::fs::read(std::path::Path::new(&workdir).join("copy.bin")).unwrap() == bytes);
 }
 
@@ -462,20 +448,10 @@ fn a_callback_with_another_state_is_refused() {
 fn paste_reads_the_token_from_stdin() {
     let dp = Devplane::start(&[]);
     let cli = Cli::bare(&dp.api);
-    let mut child = cli
-        .cmd()
-        .args(["--json", "login", "--paste"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(format!("{}\n", dp.token).as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+    let out = cli.run_fed(
+        &["--json", "login", "--paste"],
+        format!("{}\n", dp.token).as_bytes(),
+    );
     assert!(out.status.success());
     assert_eq!(cli.ok(&["list"])["workspaces"].as_array().unwrap().len(), 3);
 }

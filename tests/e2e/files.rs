@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use crate::util::cli::Cli;
 use crate::util::world::attached;
-use serde_json::{Value, json};
+use serde_json::json;
 
 #[test]
 fn files_of_every_size_round_trip_byte_for_byte() {
@@ -62,20 +62,10 @@ fn awkward_names_and_write_from_stdin_or_file() {
     );
     // Into an existing directory: the file keeps its name.
     cli.ok(&["put", local.to_str().unwrap(), "dir with space"]);
-    let mut child = cli
-        .cmd()
-        .args(["--json", "write", "notes/$(touch pwned).txt"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(b"from stdin\0\xff")
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+    let out = cli.run_fed(
+        &["--json", "write", "notes/$(touch pwned).txt"],
+        b"from stdin\0\xff",
+    );
     assert!(out.status.success());
     assert_eq!(
         std::fs::read(workdir.join("notes/$(touch pwned).txt")).unwrap(),
@@ -361,7 +351,6 @@ fn a_dev_server_on_the_workspace_is_reached_through_a_forward() {
 /// its own behind.
 #[test]
 fn forward_auto_follows_the_workspaces_listeners() {
-    use std::io::BufRead;
     let (_dp, cli, workdir) = attached();
     let serve = |port: u16| {
         format!("(python3 -m http.server {port} --bind 127.0.0.1 &) </dev/null >/dev/null 2>&1")
@@ -378,28 +367,9 @@ fn forward_auto_follows_the_workspaces_listeners() {
         listening(before)
     });
 
-    let mut child = cli
-        .cmd()
-        .args([
-            "--json",
-            "forward",
-            "--auto",
-            "--exclude",
-            &excluded.to_string(),
-        ])
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let (tx, events) = std::sync::mpsc::channel::<Value>();
-    let stdout = child.stdout.take().unwrap();
-    std::thread::spawn(move || {
-        for line in std::io::BufReader::new(stdout)
-            .lines()
-            .map_while(Result::ok)
-        {
-            let _ = tx.send(serde_json::from_str(&line).unwrap_or(Value::Null));
-        }
-    });
+    let excluded_arg = excluded.to_string();
+    let (mut child, events) =
+        cli.events(&["--json", "forward", "--auto", "--exclude", &excluded_arg]);
     let next = |what: &str| {
         events
             .recv_timeout(Duration::from_secs(10))
@@ -488,9 +458,11 @@ fn forward_auto_follows_the_workspaces_listeners() {
         .spawn()
         .unwrap();
     let mut first = String::new();
-    std::io::BufReader::new(child.stdout.as_mut().unwrap())
-        .read_line(&mut first)
-        .unwrap();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(child.stdout.as_mut().unwrap()),
+        &mut first,
+    )
+    .unwrap();
     assert!(first.contains("\"watching\""), "{first}");
     cli.ok(&["disconnect"]);
     let ended = crate::util::wait_for("the watch to end", Duration::from_secs(15), || {

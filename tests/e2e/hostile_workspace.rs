@@ -462,7 +462,6 @@ fn a_fetched_tree_gets_no_setuid_and_nothing_world_writable() {
 /// port (5431 is busy here, being the same loopback: 5432 is passed over).
 #[test]
 fn forward_auto_holds_at_most_32_and_never_a_privileged_or_service_port() {
-    use std::io::BufRead;
     let (_dp, cli, _workdir) = attached();
     let mut ports: Vec<u16> = (0..40).map(|_| crate::util::free_port()).collect();
     let free_here = |p: u16| std::net::TcpListener::bind(("127.0.0.1", p)).is_ok();
@@ -482,22 +481,7 @@ fn forward_auto_holds_at_most_32_and_never_a_privileged_or_service_port() {
     let listen = format!(
         "(python3 -c 'import socket,sys,time\nss=[]\nfor p in sys.argv[1].split(\",\"):\n s=socket.socket(); s.bind((\"127.0.0.1\",int(p))); s.listen(); ss.append(s)\ntime.sleep(90)' {list} &) </dev/null >/dev/null 2>&1"
     );
-    let mut child = cli
-        .cmd()
-        .args(["--json", "forward", "--auto"])
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let (tx, events) = std::sync::mpsc::channel::<Value>();
-    let stdout = child.stdout.take().unwrap();
-    std::thread::spawn(move || {
-        for line in std::io::BufReader::new(stdout)
-            .lines()
-            .map_while(Result::ok)
-        {
-            let _ = tx.send(serde_json::from_str(&line).unwrap_or(Value::Null));
-        }
-    });
+    let (mut child, events) = cli.events(&["--json", "forward", "--auto"]);
     let first = events
         .recv_timeout(std::time::Duration::from_secs(20))
         .unwrap();

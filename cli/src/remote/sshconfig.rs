@@ -147,6 +147,25 @@ pub fn synthetic_host(id: u64) -> String {
     format!("ws-{id}.runcode.invalid")
 }
 
+/// The directives under each `Host runcode.<title>` of the block, in the
+/// order written.
+pub const HOST_DIRECTIVES: &[&str] = &[
+    "HostName",
+    "User",
+    "ProxyCommand",
+    "IdentityFile",
+    "IdentitiesOnly",
+    "UserKnownHostsFile",
+    "GlobalKnownHostsFile",
+    "StrictHostKeyChecking",
+    "CheckHostIP",
+    "ForwardAgent",
+    "ForwardX11",
+    "ServerAliveInterval",
+    "ServerAliveCountMax",
+    "ConnectTimeout",
+];
+
 /// The block's text. It ends with `Host *` so lines that follow it in the
 /// user's file keep applying to every host, as they did before it was added.
 pub fn render_block(hosts: &[ManagedHost]) -> Result<String> {
@@ -177,23 +196,6 @@ pub fn render_block(hosts: &[ManagedHost]) -> Result<String> {
 /// does not write: a user's own line inside it, which rewriting or
 /// removing the block would lose.
 pub fn foreign_lines(block: &str) -> Vec<String> {
-    const KEYS: &[&str] = &[
-        "#",
-        "HostName",
-        "User",
-        "ProxyCommand",
-        "IdentityFile",
-        "IdentitiesOnly",
-        "UserKnownHostsFile",
-        "GlobalKnownHostsFile",
-        "StrictHostKeyChecking",
-        "CheckHostIP",
-        "ForwardAgent",
-        "ForwardX11",
-        "ServerAliveInterval",
-        "ServerAliveCountMax",
-        "ConnectTimeout",
-    ];
     block
         .lines()
         .map(|l| l.trim_end_matches('\r'))
@@ -205,7 +207,7 @@ pub fn foreign_lines(block: &str) -> Vec<String> {
                 || l.starts_with("Host runcode.")
                 || l.strip_prefix("  ")
                     .and_then(|rest| rest.split(' ').next())
-                    .is_some_and(|key| KEYS.contains(&key));
+                    .is_some_and(|key| key == "#" || HOST_DIRECTIVES.contains(&key));
             !ours
         })
         .map(str::to_owned)

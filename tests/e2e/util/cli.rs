@@ -67,6 +67,44 @@ impl Cli {
         cmd
     }
 
+    /// Runs with `input` on stdin (then closed).
+    pub fn run_fed(&self, args: &[&str], input: &[u8]) -> Output {
+        use std::io::Write;
+        let mut child = self
+            .cmd()
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run runcode");
+        let _ = child.stdin.take().expect("piped").write_all(input);
+        child.wait_with_output().expect("run runcode")
+    }
+
+    /// Starts a command that reports as it goes (`forward --auto --json`):
+    /// the child, and its JSON lines as they come.
+    pub fn events(&self, args: &[&str]) -> (std::process::Child, std::sync::mpsc::Receiver<Value>) {
+        use std::io::BufRead;
+        let mut child = self
+            .cmd()
+            .args(args)
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("run runcode");
+        let (tx, events) = std::sync::mpsc::channel();
+        let stdout = child.stdout.take().expect("piped");
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(stdout)
+                .lines()
+                .map_while(Result::ok)
+            {
+                let _ = tx.send(serde_json::from_str(&line).unwrap_or(Value::Null));
+            }
+        });
+        (child, events)
+    }
+
     pub fn run(&self, args: &[&str]) -> Output {
         self.cmd().args(args).output().expect("run runcode")
     }
