@@ -219,6 +219,10 @@ pub enum Command {
         local: PathBuf,
         /// Remote destination (relative to the project directory).
         remote: String,
+        /// Replace a folder with a file or a file with a folder at the
+        /// destination (refused otherwise, so nothing is lost by a typo).
+        #[arg(long)]
+        replace: bool,
         #[command(flatten)]
         session: SessionFlags,
     },
@@ -229,6 +233,10 @@ pub enum Command {
         /// Local destination; `-` or none writes a file to stdout.
         #[arg(long, short, value_name = "PATH")]
         out: Option<PathBuf>,
+        /// Replace a folder with a file or a file with a folder at the
+        /// destination (refused otherwise, so nothing is lost by a typo).
+        #[arg(long)]
+        replace: bool,
         #[command(flatten)]
         session: SessionFlags,
     },
@@ -243,6 +251,9 @@ pub enum Command {
         /// `cksum` line describes, keeping its mode (the MCP `edit_file`).
         #[arg(long, value_name = "CKSUM", hide = true)]
         expect_cksum: Option<String>,
+        /// Replace a folder at the destination with the file (refused otherwise, so nothing is lost by a typo).
+        #[arg(long)]
+        replace: bool,
         #[command(flatten)]
         session: SessionFlags,
     },

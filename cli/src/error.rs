@@ -65,6 +65,7 @@ codes! {
     LocalPathRefused = "local_path_refused", 2, "an MCP `put` or `get` named a local path outside the places the agent works in (the client's roots, else the server's folder), or one of runcode's, ssh's, the shell's or an agent client's own files: nothing was read or written. `RUNCODE_MCP_ROOTS` widens the places; the CLI's own `put` and `get` are not limited";
     RunDisputed = "run_disputed", 2, "the workspace answered that a run never started when it had (it printed output, or the mark was not runcode's), or a command had to be started again too often: nothing was started again. A hostile or broken workspace; check it before running the command again";
     OversizedAnswer = "oversized_answer", 2, "the workspace answered one of runcode's own questions (a probe, the run listing, a written file's path) with more than 1 MiB: a broken or hostile workspace (a shell that prints at every start, say); runcode stopped reading and acted on none of it";
+    NotReplaced = "not_replaced", 1, "a `put`, `get` or `write` would have replaced a folder with a file or a file with a folder (or written into a folder): nothing was changed; pick another destination, or pass `--replace` to mean it";
     Timeout = "timeout", 124, "an `exec` tool call of `runcode mcp` ran past its `timeout_seconds`: the command was ended on the workspace";
 }
 
@@ -194,6 +195,11 @@ pub enum Error {
         "workspace #{id} answered with more than 1 MiB where runcode's own script prints a line; runcode stopped reading: check the workspace's shell start-up files"
     )]
     OversizedAnswer { id: u64 },
+    /// A copy would have replaced a folder with a file, or the other way.
+    #[error(
+        "{path} is a folder where a file would go, or a file where a folder would go; nothing was replaced: choose another destination, or pass --replace to replace it"
+    )]
+    NotReplaced { path: String },
     /// ssh (or another local program) could not be started.
     #[error("could not start {program}: {source}")]
     Spawn {
@@ -307,6 +313,7 @@ impl Error {
             Error::Timeout { .. } => Code::Timeout,
             Error::RunDisputed { .. } => Code::RunDisputed,
             Error::OversizedAnswer { .. } => Code::OversizedAnswer,
+            Error::NotReplaced { .. } => Code::NotReplaced,
             Error::LeftUntouched { .. } => Code::LeftUntouched,
             Error::ChangedSinceRead { .. } => Code::ChangedSinceRead,
             Error::ProgramMissing { .. } => Code::ProgramMissing,

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use crate::util::cli::Cli;
 use crate::util::world::attached;
-use serde_json::json;
+use serde_json::{Value, json};
 
 #[test]
 fn files_of_every_size_round_trip_byte_for_byte() {
@@ -561,4 +561,112 @@ fn long_transfers_show_progress_only_on_a_terminal() {
         .unwrap();
     assert!(out.stderr.is_empty());
     assert!(out.stdout == bytes, "get to a pipe stays byte-exact");
+}
+
+/// A copy never swaps a file for a folder or a folder for a file by
+/// accident (`cp -r` refuses the same): `put`, `get` and `write` refuse
+/// with `not_replaced` and change nothing, on both sides, through links
+/// too; `--replace` means it. `write` to a folder is refused too.
+#[test]
+fn no_copy_replaces_a_file_with_a_folder_or_a_folder_with_a_file() {
+    let (_dp, cli, workdir) = attached();
+    let local = crate::util::world::scratch("kinds");
+    let here = |p: &str| local.path().join(p);
+    std::fs::create_dir_all(here("src")).unwrap();
+    std::fs::write(here("src/f.txt"), "in the folder\n").unwrap();
+    std::fs::write(here("a.txt"), "a file\n").unwrap();
+    // On the workspace: a file where the folder would go, a folder where
+    // the file would go, and a link to each.
+    std::fs::write(workdir.join("a-file"), "keep me\n").unwrap();
+    std::fs::create_dir_all(workdir.join("a-dir/a.txt/inner")).unwrap();
+    std::os::unix::fs::symlink("a-file", workdir.join("link-to-file")).unwrap();
+    let keep = |what: &str| {
+        assert_eq!(
+            std::fs::read_to_string(workdir.join("a-file")).unwrap(),
+            "keep me\n",
+            "{what}"
+        );
+        assert!(workdir.join("a-dir/a.txt/inner").is_dir(), "{what}");
+    };
+    let s = |p: &std::path::Path| p.to_str().unwrap().to_owned();
+    for (args, what) in [
+        (
+            vec!["put", &s(&here("src")), "a-file"],
+            "folder onto a file",
+        ),
+        (
+            vec!["put", &s(&here("src")), "link-to-file"],
+            "folder onto a link to a file",
+        ),
+        (
+            vec!["put", &s(&here("a.txt")), "a-dir"],
+            "file onto a folder of its name",
+        ),
+        (vec!["write", "a-dir"], "write onto a folder"),
+    ] {
+        let out = cli.run_fed(&[&["--json"], &args[..]].concat(), b"x");
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+        assert_eq!(
+            (out.status.code(), &v["error"]),
+            (Some(1), &json!("not_replaced")),
+            "{what}: {v}"
+        );
+        keep(what);
+    }
+    // Without --json: one line that says what to do.
+    let out = cli.run(&["put", &s(&here("src")), "a-file"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("--replace") && err.lines().count() == 1,
+        "{err}"
+    );
+
+    // This machine: the same, for get.
+    std::fs::create_dir_all(here("local-dir")).unwrap();
+    for (args, what) in [
+        (
+            vec!["get", "a-dir", "--out", &s(&here("a.txt"))],
+            "folder onto a local file",
+        ),
+        (
+            vec!["get", "a-file", "--out", &s(&here("local-dir"))],
+            "into a folder: fine, next case",
+        ),
+    ] {
+        let (code, v) = cli.json(&args);
+        if what.starts_with("folder") {
+            assert_eq!(
+                (code, &v["error"]),
+                (1, &json!("not_replaced")),
+                "{what}: {v}"
+            );
+            assert_eq!(std::fs::read_to_string(here("a.txt")).unwrap(), "a file\n");
+        } else {
+            assert_eq!(code, 0, "{v}");
+        }
+    }
+    std::fs::create_dir_all(here("local-dir/a-file2")).unwrap();
+    std::fs::write(workdir.join("a-file2"), "two\n").unwrap();
+    let (code, v) = cli.json(&["get", "a-file2", "--out", &s(&here("local-dir"))]);
+    assert_eq!(
+        (code, &v["error"]),
+        (1, &json!("not_replaced")),
+        "file onto a local folder: {v}"
+    );
+    assert!(here("local-dir/a-file2").is_dir());
+
+    // --replace means it.
+    cli.ok(&["put", &s(&here("src")), "a-file", "--replace"]);
+    assert!(workdir.join("a-file/f.txt").is_file());
+    cli.ok(&[
+        "get",
+        "a-file2",
+        "--out",
+        &s(&here("local-dir")),
+        "--replace",
+    ]);
+    assert_eq!(
+        std::fs::read_to_string(here("local-dir/a-file2")).unwrap(),
+        "two\n"
+    );
 }

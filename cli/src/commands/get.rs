@@ -10,11 +10,17 @@ use crate::ctx::Ctx;
 use crate::error::Result;
 use crate::remote::transfer::{self, Fetched};
 
-pub fn run(ctx: &Ctx, flags: SessionFlags, remote: &str, out: Option<&Path>) -> Result<i32> {
+pub fn run(
+    ctx: &Ctx,
+    flags: SessionFlags,
+    remote: &str,
+    out: Option<&Path>,
+    replace: bool,
+) -> Result<i32> {
     let (s, req) = transfer::session(ctx, flags.request(transfer::POLICY))?;
     let fetched = transfer::run(ctx, req, s, true, remote, |s, call| {
         let path = transfer::remote_path(&s.meta.workdir, remote)?;
-        transfer::fetch(s, call, &path, out, ctx.out)
+        transfer::fetch(s, call, &path, out, ctx.out, replace)
     })?;
     match fetched {
         // stdout carried the bytes themselves: nothing else goes there.

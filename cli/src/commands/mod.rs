@@ -84,17 +84,20 @@ pub fn dispatch(ctx: &Ctx, command: Command) -> Result<i32> {
         Command::Put {
             local,
             remote,
+            replace,
             session,
-        } => put::run(ctx, session, &local, &remote),
+        } => put::run(ctx, session, &local, &remote, replace),
         Command::Get {
             remote,
             out,
+            replace,
             session,
-        } => get::run(ctx, session, &remote, out.as_deref()),
+        } => get::run(ctx, session, &remote, out.as_deref(), replace),
         Command::Write {
             remote,
             file,
             expect_cksum,
+            replace,
             session,
         } => write::run(
             ctx,
@@ -102,6 +105,7 @@ pub fn dispatch(ctx: &Ctx, command: Command) -> Result<i32> {
             &remote,
             file.as_deref(),
             expect_cksum.as_deref(),
+            replace,
         ),
         Command::Forward {
             auto: true,

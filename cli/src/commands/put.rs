@@ -10,13 +10,19 @@ use crate::ctx::Ctx;
 use crate::error::{Error, Result};
 use crate::remote::transfer;
 
-pub fn run(ctx: &Ctx, flags: SessionFlags, local: &Path, remote: &str) -> Result<i32> {
+pub fn run(
+    ctx: &Ctx,
+    flags: SessionFlags,
+    local: &Path,
+    remote: &str,
+    replace: bool,
+) -> Result<i32> {
     let meta = std::fs::metadata(local).map_err(Error::io(local))?;
     let (s, req) = transfer::session(ctx, flags.request(transfer::POLICY))?;
     let (value, human) = if meta.is_dir() {
         let (path, files, bytes) = transfer::run(ctx, req, s, true, remote, |s, call| {
             let dest = transfer::remote_path(&s.meta.workdir, remote)?;
-            transfer::send_dir(s, call, local, &dest, ctx.out)
+            transfer::send_dir(s, call, local, &dest, ctx.out, replace)
         })?;
         (
             json!({"path": path, "bytes": bytes, "files": files}),
@@ -26,7 +32,18 @@ pub fn run(ctx: &Ctx, flags: SessionFlags, local: &Path, remote: &str) -> Result
         let name = transfer::name_of(local);
         let (path, bytes) = transfer::run(ctx, req, s, true, remote, |s, call| {
             let dest = transfer::remote_path(&s.meta.workdir, remote)?;
-            transfer::send_file(s, call, local, &name, &dest, None, ctx.out)
+            transfer::send_file(
+                s,
+                call,
+                local,
+                &name,
+                &dest,
+                transfer::Rule {
+                    expect: None,
+                    replace,
+                },
+                ctx.out,
+            )
         })?;
         (
             json!({"path": path, "bytes": bytes}),

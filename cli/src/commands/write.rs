@@ -17,18 +17,29 @@ pub fn run(
     remote: &str,
     file: Option<&Path>,
     expect: Option<&str>,
+    replace: bool,
 ) -> Result<i32> {
     let (s, req) = transfer::session(ctx, flags.request(transfer::POLICY))?;
-    let (source, name, _spool) = match file {
-        Some(p) => (p.to_path_buf(), transfer::name_of(p), None),
+    // No name: `write` names the file itself, never a file inside a
+    // folder (a folder there is refused, or replaced with --replace).
+    let (source, _spool) = match file {
+        Some(p) => (p.to_path_buf(), None),
         None => {
             let (path, guard) = transfer::spool_stdin(&s)?;
-            (path, "stdin".to_owned(), Some(guard))
+            (path, Some(guard))
         }
     };
     let (path, bytes) = transfer::run(ctx, req, s, true, remote, |s, call| {
         let dest = transfer::remote_path(&s.meta.workdir, remote)?;
-        transfer::send_file(s, call, &source, &name, &dest, expect, ctx.out)
+        transfer::send_file(
+            s,
+            call,
+            &source,
+            "",
+            &dest,
+            transfer::Rule { expect, replace },
+            ctx.out,
+        )
     })?;
     ctx.out.result(
         &json!({"path": path, "bytes": bytes}),

@@ -51,6 +51,9 @@ pub fn run<T>(
         _ if code == status::CHANGED => Err(Error::ChangedSinceRead {
             path: what.to_owned(),
         }),
+        _ if code == status::KIND => Err(Error::NotReplaced {
+            path: what.to_owned(),
+        }),
         _ => Err(failed(what, code)),
     }
 }
@@ -92,11 +95,18 @@ fn failed(what: &str, code: i32) -> Error {
 /// with `expect` (a POSIX `cksum` line of what the file held when it was
 /// read) the rename happens only while the file still holds exactly that,
 /// else the script exits with `status::CHANGED`.
-fn receive_file_script(dest: &str, name: &str, size: u64, expect: Option<&str>) -> String {
+fn receive_file_script(
+    dest: &str,
+    name: &str,
+    size: u64,
+    expect: Option<&str>,
+    replace: bool,
+) -> String {
     let size = size.to_string();
+    let replace = if replace { "1" } else { "" };
     scripts::line(
         scripts::RECEIVE_FILE,
-        &[dest, name, &size, expect.unwrap_or_default()],
+        &[dest, name, &size, expect.unwrap_or_default(), replace],
     )
 }
 
@@ -141,11 +151,12 @@ pub fn send_file(
     source: &Path,
     name: &str,
     dest: &str,
-    expect: Option<&str>,
+    rule: Rule<'_>,
     out: Output,
 ) -> Attempted<(String, u64)> {
+    let Rule { expect, replace } = rule;
     let size = std::fs::metadata(source).map_err(Error::io(source))?.len();
-    let script = receive_file_script(dest, name, size, expect);
+    let script = receive_file_script(dest, name, size, expect, replace);
     let mut meter = Meter::new(out, "sent", Some(size), None);
     let file = File::open(source).map_err(Error::io(source))?;
     // Without a meter ssh reads the file itself; with one, the bytes pass
@@ -187,6 +198,16 @@ pub fn spool_stdin(s: &Session) -> Result<(PathBuf, TempGuard)> {
     Ok((path, guard))
 }
 
+/// How `send_file` may replace what is at its destination.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Rule<'a> {
+    /// Only while the file holds what this POSIX `cksum` line describes
+    /// (the guarded write of `edit_file`).
+    pub expect: Option<&'a str>,
+    /// A folder there may be replaced by the file (`--replace`).
+    pub replace: bool,
+}
+
 /// Sends a local directory as a tar stream; `dest` becomes a copy of it (or
 /// `dest/<name>` when `dest` is an existing directory), replacing what was
 /// there only once the whole tree has arrived.
@@ -196,13 +217,15 @@ pub fn send_dir(
     source: &Path,
     dest: &str,
     out: Output,
+    replace: bool,
 ) -> Attempted<(String, u64, u64)> {
     let name = source
         .canonicalize()
         .ok()
         .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
         .unwrap_or_else(|| "dir".to_owned());
-    let script = scripts::line(scripts::RECEIVE_TREE, &[dest, &name]);
+    let replace = if replace { "1" } else { "" };
+    let script = scripts::line(scripts::RECEIVE_TREE, &[dest, &name, replace]);
     let (mut child, _guard) = spawn(s, call, &script, Stdio::piped(), Stdio::piped())?;
     // Buffered: tar writes a 512-byte header and a small body per file, and
     // 5,000 small writes to ssh's pipe cost far more than the bytes.
@@ -298,6 +321,7 @@ pub fn fetch(
     remote: &str,
     out: Option<&Path>,
     shown: Output,
+    replace: bool,
 ) -> Attempted<Fetched> {
     let script = scripts::line(scripts::SEND, &[remote]);
     let (mut child, _guard) = spawn(s, call, &script, Stdio::null(), Stdio::piped())?;
@@ -334,7 +358,7 @@ pub fn fetch(
                 .map(|_| Fetched::Stdout)
                 .map_err(Error::io("stdout"))
         }
-        (Some(b'F'), false) => receive_local(out.expect("checked"), &name, |tmp| {
+        (Some(b'F'), false) => receive_local(out.expect("checked"), &name, false, replace, |tmp| {
             let mut file = create_new(tmp)?;
             // No fsync: the rename keeps partial files away from the
             // destination name; forcing 256 MiB to disk would double a get.
@@ -348,7 +372,7 @@ pub fn fetch(
         (Some(b'D'), true) => Err(Error::Usage(format!(
             "{remote} is a directory: give --out <local dir>"
         ))),
-        (Some(b'D'), false) => receive_local(out.expect("checked"), &name, |tmp| {
+        (Some(b'D'), false) => receive_local(out.expect("checked"), &name, true, replace, |tmp| {
             std::fs::create_dir(tmp).map_err(Error::io(tmp))?;
             // Buffered, as for put: tar reads a header at a time.
             let counted = Reading {
@@ -414,6 +438,8 @@ fn copy(
 fn receive_local(
     out: &Path,
     name: &str,
+    tree: bool,
+    replace: bool,
     fill: impl FnOnce(&Path) -> Result<(u64, u64)>,
 ) -> Result<(PathBuf, u64, u64)> {
     let dest = if out.is_dir() {
@@ -421,6 +447,14 @@ fn receive_local(
     } else {
         out.to_path_buf()
     };
+    // A file never replaces a folder here, nor a folder a file, unless the
+    // user said so (`--replace`): checked before a byte is received.
+    let clash = std::fs::symlink_metadata(&dest).is_ok_and(|m| m.is_dir() != tree);
+    if clash && !replace {
+        return Err(Error::NotReplaced {
+            path: dest.display().to_string(),
+        });
+    }
     let parent = dest
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -434,8 +468,10 @@ fn receive_local(
     let guard = TempGuard::new(tmp.clone());
     let (files, bytes) = fill(&tmp)?;
     interrupt::check()?;
-    if dest.is_dir() && tmp.is_dir() {
+    if dest.is_dir() && (tmp.is_dir() || replace) {
         std::fs::remove_dir_all(&dest).map_err(Error::io(&dest))?;
+    } else if replace && tmp.is_dir() && std::fs::symlink_metadata(&dest).is_ok() {
+        std::fs::remove_file(&dest).map_err(Error::io(&dest))?;
     }
     std::fs::rename(&tmp, &dest).map_err(Error::io(&dest))?;
     guard.keep();

@@ -213,8 +213,8 @@ mod tests {
 
     fn paths(dir: &Path) -> Paths {
         Paths {
-            config: dir.join("config"),
-            cache: dir.join("cache"),
+            config: dir.join("rc-config"),
+            cache: dir.join("rc-cache"),
         }
     }
 

@@ -37,8 +37,8 @@ pub const LISTENERS: &str = include_str!("listeners.sh");
 /// The digest of `runcode context`, sent on stdin (`stdin_line`).
 pub const CONTEXT: &str = include_str!("context.sh");
 
-/// The exit statuses the scripts give. The Rust side reads `CHANGED` and
-/// `MISSING`; the other two are told apart by what the script printed, and
+/// The exit statuses the scripts give. The Rust side reads `CHANGED`,
+/// `KIND` and `MISSING`; the other two are told apart by what the script printed, and
 /// are named here so the tests and docs/sessions.md agree with the scripts.
 #[cfg_attr(not(all(test, unix)), allow(dead_code))]
 pub mod status {
@@ -46,6 +46,8 @@ pub mod status {
     pub const NOT_READABLE: i32 = 2;
     /// A guarded write found the file changed since it was read.
     pub const CHANGED: i32 = 3;
+    /// A file would have replaced a folder, or a folder a file.
+    pub const KIND: i32 = 4;
     /// The path the MCP tools were given is not there (or not a file).
     pub const MISSING: i32 = 66;
     /// The run could not be recorded on the workspace.
@@ -191,6 +193,24 @@ mod tests {
             // Put back for the next shell.
             std::fs::write(dir.path().join("f"), "old").unwrap();
         }
+    }
+
+    #[test]
+    fn a_folder_is_never_replaced_by_a_file_nor_a_file_by_a_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("d/n")).unwrap();
+        std::fs::write(dir.path().join("f"), "keep").unwrap();
+        // A file whose place in `d` is a folder; `write` (no name) to `d`.
+        for args in [&["d", "n", "1"][..], &["d", "", "1"][..]] {
+            for out in run_in(dir.path(), RECEIVE_FILE, args, b"x") {
+                assert_eq!(out.status.code(), Some(status::KIND), "{args:?}: {out:?}");
+            }
+        }
+        assert!(dir.path().join("d/n").is_dir());
+        for out in run_in(dir.path(), RECEIVE_TREE, &["f", "n"], b"") {
+            assert_eq!(out.status.code(), Some(status::KIND), "{out:?}");
+        }
+        assert_eq!(std::fs::read(dir.path().join("f")).unwrap(), b"keep");
     }
 
     #[test]
