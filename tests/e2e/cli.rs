@@ -456,6 +456,71 @@ fn paste_reads_the_token_from_stdin() {
     assert_eq!(cli.ok(&["list"])["workspaces"].as_array().unwrap().len(), 3);
 }
 
+/// A login is honest: a token the control plane refuses is `unauthorized`
+/// and nothing is saved (the audit saw "logged in" for `garbage`); a token
+/// that overrides the saved one is named; `doctor` fails with a refused
+/// token instead of saying ok.
+#[test]
+fn a_refused_token_is_never_saved_and_an_override_is_named() {
+    let dp = Devplane::start(&[]);
+    let cli = Cli::bare(&dp.api);
+    let out = cli.run_fed(&["--json", "login", "--paste"], b"garbage\n");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (out.status.code(), &v["error"]),
+        (Some(2), &serde_json::json!("unauthorized")),
+        "{v}"
+    );
+    assert!(
+        !cli.home.join(".config/runcode/token").exists(),
+        "nothing saved"
+    );
+
+    // A good token saved while RUNCODE_TOKEN holds another: said so.
+    let out = cli
+        .cmd()
+        .env("RUNCODE_TOKEN", "deadbeef")
+        .args(["--json", "login", "--paste"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .and_then(|mut c| {
+            use std::io::Write;
+            c.stdin
+                .take()
+                .unwrap()
+                .write_all(format!("{}\n", dp.token).as_bytes())?;
+            c.wait_with_output()
+        })
+        .unwrap();
+    assert!(out.status.success(), "{}", crate::util::both(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["overridden_by"], "RUNCODE_TOKEN", "{v}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("RUNCODE_TOKEN is set"));
+
+    let doctor = cli
+        .cmd()
+        .env("RUNCODE_TOKEN", "deadbeef")
+        .args(["--json", "doctor"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        doctor.status.code(),
+        Some(1),
+        "a refused token fails doctor"
+    );
+    let v: serde_json::Value = serde_json::from_slice(&doctor.stdout).unwrap();
+    let api = v["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "api")
+        .unwrap()
+        .clone();
+    assert_eq!(api["status"], "fail", "{api}");
+}
+
 #[test]
 fn disconnect_leaves_no_master_and_the_config_is_exactly_as_documented() {
     let dp = Devplane::start(&[]);

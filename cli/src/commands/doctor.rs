@@ -3,7 +3,7 @@
 use serde_json::{Value, json};
 
 use crate::ctx::Ctx;
-use crate::error::{Code, Result};
+use crate::error::{Code, Error, Result};
 use crate::{plane::api, plane::token, plane::workspaces, remote::sshconfig, session};
 
 struct Check {
@@ -129,6 +129,15 @@ pub fn run(ctx: &Ctx) -> Result<i32> {
                 "ok",
                 format!("{} workspaces visible", list.len()),
             )),
+            // A refused token is a failure of the setup (`gh auth status`
+            // exits 1 too); an unreachable API may be a passing outage.
+            Err(e @ (Error::Unauthorized(_) | Error::Forbidden(_))) => {
+                checks.push(check(
+                    "api",
+                    "fail",
+                    format!("{e}; run `runcode login` (or fix RUNCODE_TOKEN / --token)"),
+                ));
+            }
             Err(e) => checks.push(check("api", "warn", e.to_string())),
         }
     }

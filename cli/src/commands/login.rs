@@ -1,6 +1,7 @@
 //! `runcode login`: the browser loopback login (docs/api.md), or
-//! `--paste`. The token is verified with one listing (a failure only warns)
-//! and saved 0600.
+//! `--paste`. The token is saved (0600) only once the control plane took
+//! it: a refused one is `unauthorized` and nothing is saved; one that
+//! cannot be checked (the network is down) is saved with a warning.
 
 use std::io::{BufRead, BufReader, IsTerminal, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -23,14 +24,26 @@ pub fn run(ctx: &Ctx, paste: bool, no_browser: bool, timeout: u64) -> Result<i32
     let verified = match Api::new(&ctx.api_base, token.clone()).and_then(|a| a.workspaces("active"))
     {
         Ok(_) => true,
+        Err(e @ (Error::Unauthorized(_) | Error::Forbidden(_))) => {
+            return Err(Error::Unauthorized(format!(
+                "the control plane refused this token ({e}); nothing was saved: log in again"
+            )));
+        }
         Err(e) => {
             ctx.out.warn(&format!(
-                "the token was saved but could not be verified: {e}"
+                "the token was saved but could not be checked: {e}"
             ));
             false
         }
     };
     token::save(&ctx.paths, &token)?;
+    // A token from the environment or the command line wins over the file.
+    let overridden = override_source(ctx);
+    if let Some(source) = overridden {
+        ctx.out.warn(&format!(
+            "{source} is set and is used instead of the token just saved; unset it to use this one"
+        ));
+    }
     let email = email.map(|e| crate::text::clean(&e, false));
     let who = email
         .as_deref()
@@ -40,8 +53,20 @@ pub fn run(ctx: &Ctx, paste: bool, no_browser: bool, timeout: u64) -> Result<i32
         "logged in{who}; token saved to {}",
         ctx.paths.token().display()
     );
-    ctx.out.result(&json!({"logged_in": true, "email": email, "verified": verified, "token_file": ctx.paths.token()}), &human);
+    ctx.out.result(&json!({"logged_in": true, "email": email, "verified": verified, "token_file": ctx.paths.token(), "overridden_by": overridden}), &human);
     Ok(0)
+}
+
+/// What overrides the saved token for this run, if anything.
+fn override_source(ctx: &Ctx) -> Option<&'static str> {
+    ctx.token.as_ref()?;
+    Some(
+        if std::env::var_os("RUNCODE_TOKEN").is_some_and(|v| !v.is_empty()) {
+            "RUNCODE_TOKEN"
+        } else {
+            "--token"
+        },
+    )
 }
 
 fn read_pasted() -> Result<String> {
