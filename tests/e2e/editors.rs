@@ -121,6 +121,7 @@ fn open_in_an_editor_starts_each_one_as_its_docs_give() {
         ("zed", vec!["zed".into(), format!("ssh://{host}{workdir}")]),
         ("gateway", vec!["xdg-open".into(), gateway.clone()]),
     ];
+    let ssh_config_before = std::fs::read_to_string(&config).ok();
     for (i, (editor, want)) in cases.iter().enumerate() {
         let printed = cli.ok(&["open", "1001", "--editor", editor, "--print"]);
         assert_eq!(printed["opened"], false);
@@ -130,11 +131,14 @@ fn open_in_an_editor_starts_each_one_as_its_docs_give() {
         } else {
             assert_eq!(printed["command"], serde_json::json!(want), "{printed}");
         }
+        // --print changes nothing on disk, ~/.ssh/config included.
+        assert_eq!(printed["ssh_config_written"], false, "{printed}");
         if i == 0 {
-            // The first one wrote the host, and said so.
-            assert_eq!(printed["ssh_config_written"], true, "{printed}");
-        } else {
-            assert_eq!(printed["ssh_config_written"], false);
+            assert_eq!(
+                std::fs::read_to_string(&config).ok(),
+                ssh_config_before,
+                "--print wrote nothing"
+            );
         }
 
         let _ = std::fs::remove_file(&record);
@@ -149,6 +153,9 @@ fn open_in_an_editor_starts_each_one_as_its_docs_give() {
             "{editor}: {}",
             crate::util::both(&out)
         );
+        // The first real open wrote the host, and said so.
+        let opened: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(opened["ssh_config_written"], i == 0, "{opened}");
         let got = crate::util::wait_for("the stand-in's record", Duration::from_secs(10), || {
             std::fs::read_to_string(&record).ok()
         });

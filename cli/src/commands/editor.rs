@@ -106,7 +106,17 @@ pub fn run(
     req.force |= started;
     let (session, _) = session::acquire(ctx, ws.id, req)?;
     let host = format!("runcode.{}", ws.title);
-    let written = ssh_host::ensure(ctx, &ws.title)?;
+    // --print changes nothing: it says when the host is missing instead.
+    let written = if print {
+        if !ssh_host::present(&ws.title)? {
+            ctx.out.progress(&format!(
+                "runcode: ~/.ssh/config has no {host} host yet: run `runcode config-ssh` (or open without --print, which writes it)"
+            ));
+        }
+        false
+    } else {
+        ssh_host::ensure(ctx, &ws.title)?
+    };
     if written {
         ctx.out.progress(&format!(
             "runcode: wrote the {host} host into ~/.ssh/config (`runcode config-ssh --remove` takes it out)"

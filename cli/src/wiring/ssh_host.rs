@@ -41,6 +41,20 @@ pub fn check_block(file: &Owned) -> Result<()> {
     }
 }
 
+/// Whether `~/.ssh/config` already has the managed host `runcode.<title>`
+/// (read only: `open --editor --print` writes nothing).
+pub fn present(title: &str) -> Result<bool> {
+    if !text::is_safe_name(title) {
+        return Err(unsafe_title());
+    }
+    let text = std::fs::read_to_string(config_path()?).unwrap_or_default();
+    let entry = format!("Host runcode.{title}");
+    Ok(
+        matches!(sshconfig::find_block(&text), Ok(Some((start, end)))
+        if text[start..end].lines().any(|l| l.trim_end_matches('\r') == entry)),
+    )
+}
+
 /// Makes sure `~/.ssh/config` has the managed host `runcode.<title>`,
 /// writing the block (every host, as `config-ssh` does) when it lacks it.
 /// The title must pass the same rule as `config-ssh`'s, and the host line
