@@ -1,5 +1,6 @@
 //! The attachment: `<cache>/current`, line 1 the workspace id, line 2 the
-//! directory it was attached from (its scope).
+//! directory it was attached from (its scope), line 3 its title (for
+//! output that names it; an older file without it is read as before).
 
 use std::path::PathBuf;
 
@@ -10,6 +11,18 @@ use crate::paths::{self, Paths};
 pub struct Attachment {
     pub id: u64,
     pub scope: Option<PathBuf>,
+    /// The title when it was attached, cleaned.
+    pub title: Option<String>,
+}
+
+impl Attachment {
+    /// `title (#id)`, or `#id` when the title is not known.
+    pub fn name(&self) -> String {
+        match &self.title {
+            Some(t) => format!("{t} (#{})", self.id),
+            None => format!("#{}", self.id),
+        }
+    }
 }
 
 pub fn read(paths: &Paths) -> Option<Attachment> {
@@ -17,21 +30,26 @@ pub fn read(paths: &Paths) -> Option<Attachment> {
     let mut lines = text.lines();
     let id = lines.next()?.trim().parse().ok()?;
     let scope = lines.next().filter(|l| !l.is_empty()).map(PathBuf::from);
-    Some(Attachment { id, scope })
+    let title = lines
+        .next()
+        .map(|l| crate::text::clean(l, false))
+        .filter(|l| !l.is_empty());
+    Some(Attachment { id, scope, title })
 }
 
 pub fn require(paths: &Paths) -> Result<Attachment> {
     read(paths).ok_or(Error::NotAttached)
 }
 
-pub fn write(paths: &Paths, id: u64) -> Result<()> {
+pub fn write(paths: &Paths, id: u64, title: &str) -> Result<()> {
     paths::private_dir(&paths.cache)?;
     let scope = std::env::current_dir()
         .map(|d| d.display().to_string())
         .unwrap_or_default();
+    let title = crate::text::one_line(title);
     paths::write_private(
         &paths.current(),
-        format!("{id}\n{scope}\n").as_bytes(),
+        format!("{id}\n{scope}\n{title}\n").as_bytes(),
         0o600,
     )
 }

@@ -158,8 +158,9 @@ pub enum Command {
     /// Open a shell on a workspace, or run one command there.
     #[command(visible_aliases = ["run", "shell"])]
     Ssh {
-        /// Workspace title, custom title, or id.
-        workspace: String,
+        /// Workspace title, custom title, a unique prefix of one, or id
+        /// (default: the attached one).
+        workspace: Option<String>,
         /// The command to run (after `--`); none opens a shell.
         #[arg(last = true, value_name = "CMD")]
         command: Vec<OsString>,

@@ -92,8 +92,8 @@ pub enum Error {
     NotFound(String),
     #[error("no workspace #{id} on this account; `runcode list --all` shows them")]
     NoWorkspaceId { id: u64 },
-    #[error("no workspace is called {name:?}; `runcode list --all` shows them")]
-    NoWorkspaceNamed { name: String },
+    #[error("no workspace is called {name:?}{hint}; `runcode list --all` shows them")]
+    NoWorkspaceNamed { name: String, hint: String },
     #[error("no readable file or directory at {path} on the workspace")]
     NoRemoteFile { path: String },
     #[error("no run {run_id} on the workspace; `runcode runs` lists them")]

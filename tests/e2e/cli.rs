@@ -741,3 +741,55 @@ fn sessions_carry_their_format_and_a_newer_one_is_replaced_not_misread() {
     let meta: Value = serde_json::from_slice(&std::fs::read(&meta_path).unwrap()).unwrap();
     assert_eq!(meta["format"], 1);
 }
+
+/// Names as people type them: a unique prefix of a title is enough (as
+/// docker takes one), a near miss suggests the name it could mean, and
+/// `ssh` without a workspace uses the attached one, as `exec` does.
+#[test]
+fn names_take_a_unique_prefix_a_miss_suggests_and_ssh_defaults_to_the_attached() {
+    let dp = Devplane::start(&[]);
+    let cli = Cli::new(&dp);
+    let list = cli.ok(&["list", "--all"]);
+    let titles: Vec<(u64, String)> = list["workspaces"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| {
+            (
+                w["id"].as_u64().unwrap(),
+                w["title"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    let title = titles.iter().find(|(id, _)| *id == 1001).unwrap().1.clone();
+    let prefix = (3..title.len())
+        .map(|n| &title[..n])
+        .find(|p| titles.iter().filter(|(_, t)| t.starts_with(p)).count() == 1)
+        .unwrap()
+        .to_owned();
+    let v = cli.ok(&["connect", &prefix]);
+    assert_eq!(v["workspace_id"], 1001, "{prefix} -> {v}");
+    // Output names it by its title, the id beside it.
+    let out = cli.run(&["current"]);
+    let shown = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        shown.starts_with(&format!("{title} (#1001) attached")),
+        "{shown}"
+    );
+    assert_eq!(cli.ok(&["current"])["title"], title.as_str());
+
+    let typo = format!("{}x", &title[..title.len() - 1]);
+    let failure = cli.fails(&["connect", &typo], "not_found", 2);
+    let message = failure["message"].as_str().unwrap();
+    assert!(
+        message.contains(&format!("did you mean {title}")),
+        "{message}"
+    );
+
+    let out = cli.run(&["ssh", "--", "pwd"]);
+    assert!(out.status.success(), "{}", crate::util::both(&out));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        v["workdir"].as_str().unwrap()
+    );
+}

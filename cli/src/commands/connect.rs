@@ -36,7 +36,7 @@ pub fn run(
     }
     // Only a connect that worked moves the attachment: one that failed
     // (ssh missing, never answering) leaves the previous one as it was.
-    attach::write(&ctx.paths, ws.id)?;
+    attach::write(&ctx.paths, ws.id, &ws.title)?;
     let statusline_installed = claude::statusline_installed();
     let left = session.seconds_left();
     let m = &session.meta;

@@ -12,6 +12,7 @@ pub fn run(ctx: &Ctx) -> Result<i32> {
     let left = s.as_ref().map(session::Session::seconds_left);
     let value = json!({
         "workspace_id": a.id,
+        "title": a.title,
         "scope": a.scope,
         "alias": s.as_ref().map(|s| s.meta.alias.clone()),
         "config": s.as_ref().map(|s| s.meta.config.clone()),
@@ -23,17 +24,17 @@ pub fn run(ctx: &Ctx) -> Result<i32> {
     });
     let human = match left {
         Some(l) if l > 0 => format!(
-            "#{} attached, session valid for {}",
-            a.id,
+            "{} attached, session valid for {}",
+            a.name(),
             crate::text::minutes(l)
         ),
         Some(_) => format!(
-            "#{} attached, session expired (the next command mints a new one)",
-            a.id
+            "{} attached; its session has ended (the next command starts a new one)",
+            a.name()
         ),
         None => format!(
-            "#{} attached, no cached session (the next command mints one)",
-            a.id
+            "{} attached; no session yet (the next command starts one)",
+            a.name()
         ),
     };
     ctx.out.result(&value, &human);

@@ -69,7 +69,7 @@ pub fn dispatch(ctx: &Ctx, command: Command) -> Result<i32> {
             command,
             no_resume,
             session,
-        } => ssh::run(ctx, session, &workspace, &command, !no_resume),
+        } => ssh::run(ctx, session, workspace.as_deref(), &command, !no_resume),
         Command::Exec {
             home,
             command,

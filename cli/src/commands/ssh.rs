@@ -1,5 +1,6 @@
-//! `runcode ssh <ws> [-- cmd...]` (aliases `run`, `shell`): one command with
-//! its own exit status, or an interactive shell in the project directory.
+//! `runcode ssh [ws] [-- cmd...]` (aliases `run`, `shell`): one command with
+//! its own exit status, or an interactive shell in the project directory;
+//! on the attached workspace when none is named.
 
 use std::ffi::OsString;
 use std::io::IsTerminal;
@@ -16,14 +17,18 @@ pub const POLICY: Policy = Policy::Attach;
 pub fn run(
     ctx: &Ctx,
     flags: SessionFlags,
-    arg: &str,
+    arg: Option<&str>,
     command: &[OsString],
     resume: bool,
 ) -> Result<i32> {
-    // An id with a valid cached session needs no network at all.
-    let id = match workspaces::target(arg)? {
-        Target::Id(id) => id,
-        Target::Name(_) => ctx.resolve(arg)?.id,
+    // An id with a valid cached session needs no network at all; none
+    // means the attached workspace, as for `exec`.
+    let id = match arg {
+        None => crate::attach::require(&ctx.paths)?.id,
+        Some(arg) => match workspaces::target(arg)? {
+            Target::Id(id) => id,
+            Target::Name(_) => ctx.resolve(arg)?.id,
+        },
     };
     let req = flags.request(POLICY);
     let (s, _) = session::acquire(ctx, id, req)?;

@@ -119,26 +119,92 @@ pub fn target(arg: &str) -> Result<Target> {
     Ok(Target::Name(arg.to_owned()))
 }
 
-/// Finds `name` among titles and custom titles, case-insensitively.
+/// A workspace's names: its title and its custom title.
+fn names(w: &Workspace) -> impl Iterator<Item = &str> {
+    std::iter::once(w.title.as_str()).chain(w.custom_title.as_deref())
+}
+
+/// The edit distance of `a` and `b` (ASCII case ignored), for suggestions.
+fn distance(a: &str, b: &str) -> usize {
+    let (a, b): (Vec<char>, Vec<char>) = (
+        a.to_lowercase().chars().collect(),
+        b.to_lowercase().chars().collect(),
+    );
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.iter().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let next = (row[j + 1] + 1)
+                .min(row[j] + 1)
+                .min(prev + usize::from(ca != cb));
+            prev = row[j + 1];
+            row[j + 1] = next;
+        }
+    }
+    row[b.len()]
+}
+
+/// Finds `name` among titles and custom titles, case-insensitively: an
+/// exact name first, else a unique prefix of one (as docker takes a
+/// unique prefix of a container id). A miss suggests the names it could
+/// mean.
 pub fn by_name<'a>(list: &'a [Workspace], name: &str) -> Result<&'a Workspace> {
-    let hits: Vec<&Workspace> = list
+    let exact: Vec<&Workspace> = list
         .iter()
-        .filter(|w| {
-            w.title.eq_ignore_ascii_case(name)
-                || w.custom_title
-                    .as_deref()
-                    .is_some_and(|c| c.eq_ignore_ascii_case(name))
-        })
+        .filter(|w| names(w).any(|n| n.eq_ignore_ascii_case(name)))
         .collect();
+    let lower = name.to_lowercase();
+    let prefixed: Vec<&Workspace> = list
+        .iter()
+        .filter(|w| names(w).any(|n| n.to_lowercase().starts_with(&lower)))
+        .collect();
+    let hits = if exact.is_empty() && !name.is_empty() {
+        prefixed
+    } else {
+        exact
+    };
     match hits[..] {
         [one] => Ok(one),
-        [] => Err(Error::NoWorkspaceNamed {
-            name: crate::text::clean(name, false),
-        }),
+        [] => {
+            let mut near: Vec<(usize, &Workspace)> = list
+                .iter()
+                .filter_map(|w| {
+                    let best = names(w)
+                        .map(|n| {
+                            if n.to_lowercase().contains(&lower) {
+                                0
+                            } else {
+                                distance(n, name)
+                            }
+                        })
+                        .min()?;
+                    (best <= 3).then_some((best, w))
+                })
+                .collect();
+            near.sort_by_key(|(d, w)| (*d, w.id));
+            let hint = if near.is_empty() {
+                String::new()
+            } else {
+                let said: Vec<String> = near
+                    .iter()
+                    .take(3)
+                    .map(|(_, w)| format!("{} (#{})", crate::text::clean(&w.title, false), w.id))
+                    .collect();
+                format!("; did you mean {}?", said.join(", "))
+            };
+            Err(Error::NoWorkspaceNamed {
+                name: crate::text::clean(name, false),
+                hint,
+            })
+        }
         _ => {
-            let ids: Vec<String> = hits.iter().map(|w| format!("#{}", w.id)).collect();
+            let ids: Vec<String> = hits
+                .iter()
+                .map(|w| format!("{} (#{})", crate::text::clean(&w.title, false), w.id))
+                .collect();
             Err(Error::Usage(format!(
-                "several workspaces are called {:?} ({}); use the id",
+                "several workspaces match {:?}: {}; use more of the name, or the id",
                 crate::text::clean(name, false),
                 ids.join(", ")
             )))
