@@ -18,29 +18,91 @@ Examples:
 Every command takes --json: results on stdout as one JSON object, failures as
 {\"error\": \"<code>\", \"message\": \"...\"} with a non-zero exit status.";
 
+/// The top-level help: the commands grouped by purpose (a tidy test keeps
+/// this list and the commands the same), then the options.
+const HELP_TEMPLATE: &str = "\
+{before-help}{about-with-newline}
+{usage-heading} {usage}
+
+Account:
+  login               Log in through the browser (or paste a token)
+  logout              Remove the saved API token
+  doctor              Check this machine: ssh, token, API, directories
+
+Workspaces:
+  list                List workspaces (by default those reachable over SSH)
+  create              Create a workspace (it starts at once)
+  start               Power a workspace on
+  stop                Power a workspace off
+  delete              Delete a workspace
+  open                Open a workspace's web page, or its project in an editor
+
+Sessions:
+  connect             Attach a workspace: power it on if asked, start a session
+  current             The attached workspace and the time left
+  status              Every cached session and its expiry
+  disconnect          Detach and drop the session (never powers off)
+  clean               Remove cached session material
+
+Work on the workspace:
+  exec                Run a command in the attached workspace's project
+  ssh                 A shell there, or one command (aliases: run, shell)
+  runs                The runs recorded there
+  attach              Follow a run to its end
+  context             A one-round-trip digest: OS, git, markers, tools
+  put                 Copy a local file or folder there
+  get                 Copy a file or folder from there
+  write               Write stdin (or a file) to a file there
+  forward             Forward a workspace port to localhost (alias: port-forward)
+
+Your tools and agents:
+  config-ssh          `runcode.<title>` hosts in ~/.ssh/config
+  install-path        Put `runcode` on your PATH
+  statusline          The Claude Code status line
+  install-statusline  Wire the status line into Claude Code
+  agent-setup         Let an agent client run the runcode tools unasked
+  mcp                 Serve the workspace tools to an agent over MCP
+  completions         A shell completion script
+  uninstall           Take out everything runcode wrote outside its folders
+
+Global options:
+{options}{after-help}";
+
 /// Connect your own tools and coding agents to a RunCode workspace over SSH.
 ///
 /// Every connect mints a throwaway ed25519 key, registers only its public
 /// half for a short window, and writes an isolated ssh config, so ssh, git,
 /// rsync, editors and agents reach the workspace without touching ~/.ssh.
 #[derive(Debug, Parser)]
-#[command(name = "runcode", bin_name = "runcode", version, about, long_about, after_help = AFTER_HELP, propagate_version = true)]
+#[command(
+    name = "runcode",
+    bin_name = "runcode",
+    version,
+    about,
+    long_about,
+    after_help = AFTER_HELP,
+    propagate_version = true,
+    help_template = HELP_TEMPLATE,
+    subcommand_help_heading = "All commands"
+)]
 pub struct Cli {
     #[command(flatten)]
     pub global: Global,
+    /// None: bare `runcode`, which prints the help and succeeds.
     #[command(subcommand)]
-    pub command: Command,
+    pub command: Option<Command>,
 }
 
 #[derive(Debug, Args)]
 pub struct Global {
     /// Print the result (or the failure) as one JSON object on stdout.
-    #[arg(long, global = true)]
+    #[arg(long, global = true, help_heading = "Global options")]
     pub json: bool,
     /// Control-plane API base URL.
     #[arg(
         long,
         global = true,
+        help_heading = "Global options",
         env = "RUNCODE_API_BASE",
         default_value = "https://app.runcode.io",
         value_name = "URL"
@@ -50,6 +112,7 @@ pub struct Global {
     #[arg(
         long,
         global = true,
+        help_heading = "Global options",
         env = "RUNCODE_WEB_BASE",
         default_value = "https://runcode.io",
         value_name = "URL"
@@ -59,6 +122,7 @@ pub struct Global {
     #[arg(
         long,
         global = true,
+        help_heading = "Global options",
         env = "RUNCODE_TOKEN",
         hide_env_values = true,
         value_name = "TOKEN"
@@ -456,5 +520,31 @@ impl Editor {
             Editor::Zed => "Zed",
             Editor::Gateway => "JetBrains Gateway",
         }
+    }
+}
+
+#[cfg(test)]
+mod help_tests {
+    use clap::CommandFactory;
+
+    /// The grouped list of the top-level help names every visible command
+    /// once, and nothing else.
+    #[test]
+    fn the_grouped_help_lists_every_command_once() {
+        let cli = super::Cli::command();
+        let mut visible: Vec<String> = cli
+            .get_subcommands()
+            .filter(|c| !c.is_hide_set())
+            .map(|c| c.get_name().to_owned())
+            .collect();
+        visible.sort();
+        let mut listed: Vec<String> = super::HELP_TEMPLATE
+            .lines()
+            .filter_map(|l| l.strip_prefix("  "))
+            .filter_map(|l| l.split_whitespace().next())
+            .map(str::to_owned)
+            .collect();
+        listed.sort();
+        assert_eq!(listed, visible);
     }
 }

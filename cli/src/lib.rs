@@ -42,19 +42,23 @@ pub fn run(args: &[OsString]) -> i32 {
         Ok(cli) => cli,
         Err(e) => return usage_error(&e, out),
     };
+    // Bare `runcode` is a question, not a mistake: the grouped help, exit 0
+    // (as `gh` does), whatever the environment sets.
+    let Some(command) = cli.command else {
+        use clap::CommandFactory;
+        let _ = cli::Cli::command().print_help();
+        return 0;
+    };
     // The status line runs no child and writes nothing to undo: it keeps
     // the default Ctrl-C and spares the handler's thread on its 2 ms path.
     // The MCP server keeps it too: its stdout is the protocol's, and each of
     // its calls is a CLI of its own with its own handler.
-    if !matches!(
-        cli.command,
-        cli::Command::Statusline { .. } | cli::Command::Mcp
-    ) {
+    if !matches!(command, cli::Command::Statusline { .. } | cli::Command::Mcp) {
         remote::interrupt::install(out);
     }
     let paths = paths::Paths::from_env();
     // The status line never fails, even without a home directory.
-    if paths.is_err() && matches!(cli.command, cli::Command::Statusline { .. }) {
+    if paths.is_err() && matches!(command, cli::Command::Statusline { .. }) {
         return 0;
     }
     let result = paths.and_then(|paths| {
@@ -65,7 +69,7 @@ pub fn run(args: &[OsString]) -> i32 {
             web_base: cli.global.web_base,
             token: cli.global.token,
         };
-        commands::dispatch(&ctx, cli.command)
+        commands::dispatch(&ctx, command)
     });
     match result {
         Ok(code) => code,
@@ -80,7 +84,13 @@ pub fn run(args: &[OsString]) -> i32 {
 /// is JSON too.
 fn usage_error(e: &clap::Error, out: output::Output) -> i32 {
     use clap::error::ErrorKind;
-    let informational = matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion);
+    // Bare `runcode` prints the help and succeeds, as `gh` does.
+    let informational = matches!(
+        e.kind(),
+        ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    );
     if informational || !out.json {
         let _ = e.print();
         return if informational { 0 } else { 2 };

@@ -282,6 +282,35 @@ fn usage_errors_and_missing_things_have_their_codes() {
     assert!(out.stdout.is_empty());
     let help = cli.run(&["--help"]);
     assert!(help.status.success() && String::from_utf8_lossy(&help.stdout).contains("Examples:"));
+    // Bare `runcode` is a question, not a mistake: the grouped help, exit 0,
+    // no internal commands; a command's help keeps the global flags apart.
+    let bare = cli.run(&[]);
+    let text = String::from_utf8_lossy(&bare.stdout);
+    assert_eq!(bare.status.code(), Some(0), "{text}");
+    for heading in [
+        "Account:",
+        "Workspaces:",
+        "Work on the workspace:",
+        "Global options:",
+    ] {
+        assert!(text.contains(heading), "{heading} in {text}");
+    }
+    assert!(
+        !text.contains("keep-forwards") && !text.contains("  proxy "),
+        "{text}"
+    );
+    let put = String::from_utf8_lossy(&cli.run(&["put", "--help"]).stdout).into_owned();
+    let (own, global) = put
+        .split_once("Global options:")
+        .expect("a section of its own");
+    assert!(
+        own.contains("--replace") && !own.contains("--api-base"),
+        "{put}"
+    );
+    assert!(
+        global.contains("--api-base") && global.contains("--json"),
+        "{put}"
+    );
     let version = cli.run(&["--version"]);
     assert_eq!(
         String::from_utf8_lossy(&version.stdout).trim(),

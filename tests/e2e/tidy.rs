@@ -465,15 +465,14 @@ fn help_texts_cite_no_repository_file() {
         String::from_utf8_lossy(&out.stdout).into_owned()
     };
     let top = help(&["--help"]);
+    // The commands, grouped by purpose between the usage line and the
+    // options: each line indented two spaces.
     let commands: Vec<String> = top
         .lines()
-        .skip_while(|l| !l.starts_with("Commands:"))
-        .skip(1)
-        .take_while(|l| !l.trim().is_empty())
-        // A command's line is indented two spaces; a wrapped description more.
-        .filter(|l| !l.starts_with("   "))
+        .skip_while(|l| !l.starts_with("Usage:"))
+        .take_while(|l| !l.starts_with("Global options:"))
+        .filter(|l| l.starts_with("  ") && !l.starts_with("   "))
         .filter_map(|l| l.split_whitespace().next().map(str::to_owned))
-        .filter(|c| c != "help")
         .collect();
     assert!(commands.len() > 20, "{top}");
     let mut texts = vec![("runcode".to_owned(), top)];
