@@ -240,8 +240,13 @@ pub enum Command {
         /// Run in the home directory instead of the project directory.
         #[arg(long)]
         home: bool,
-        /// The command and its arguments, after `--`.
-        #[arg(last = true, value_name = "CMD")]
+        /// The command and its arguments (`--` before it when one of them
+        /// could be read as a runcode flag).
+        #[arg(
+            trailing_var_arg = true,
+            allow_hyphen_values = true,
+            value_name = "CMD"
+        )]
         command: Vec<OsString>,
         /// When the link drops mid-command, fail at once (`ssh_failed`)
         /// instead of reconnecting and picking the running command up.

@@ -793,3 +793,25 @@ fn names_take_a_unique_prefix_a_miss_suggests_and_ssh_defaults_to_the_attached()
         v["workdir"].as_str().unwrap()
     );
 }
+
+/// `exec ls -la` works without `--`, as `docker exec` does; when a word
+/// after the command is one of runcode's own flags, the form with `--` is
+/// asked for instead of guessing whose flag it is.
+#[test]
+fn exec_takes_a_command_without_dashes_unless_a_flag_is_ambiguous() {
+    let (_dp, cli, workdir) = crate::util::world::attached();
+    std::fs::write(workdir.join("marker.txt"), "").unwrap();
+    let out = cli.run(&["exec", "ls", "-la"]);
+    assert!(out.status.success(), "{}", crate::util::both(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("marker.txt"));
+    let failure = cli.fails(&["exec", "echo", "--home"], "usage", 2);
+    assert!(
+        failure["message"]
+            .as_str()
+            .unwrap()
+            .contains("-- echo --home"),
+        "{failure}"
+    );
+    let out = cli.run(&["exec", "--", "echo", "--home"]);
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "--home\n");
+}

@@ -1,6 +1,11 @@
-//! `runcode exec [--home] -- <cmd...>`: run on the attached workspace, in its
-//! project directory, with stdio passed through and the command's own exit
-//! status. A valid cached session means no control-plane call at all.
+//! `runcode exec [--home] [--] <cmd...>`: run on the attached workspace, in
+//! its project directory, with stdio passed through and the command's own
+//! exit status. A valid cached session means no control-plane call at all.
+//!
+//! `--` may be left out (`runcode exec ls -la`), as `docker exec` allows,
+//! unless a word after the command is one of runcode's own flags: then it
+//! is unclear whose flag it is, and the command is refused with the form
+//! that says it (docs/cli.md).
 
 use std::ffi::OsString;
 
@@ -11,6 +16,29 @@ use crate::session::{self, Policy};
 use crate::{attach, remote};
 
 pub const POLICY: Policy = Policy::Command;
+
+/// `word` when it is one of the flags `exec` itself takes.
+fn runcode_flag(word: &OsString) -> Option<String> {
+    const FLAGS: &[&str] = &[
+        "--home",
+        "--no-resume",
+        "--ttl",
+        "--force",
+        "--json",
+        "--api-base",
+        "--web-base",
+        "--token",
+        "--help",
+        "--version",
+        "-h",
+        "-V",
+    ];
+    let word = word.to_str()?;
+    FLAGS
+        .iter()
+        .find(|f| word == **f || word.starts_with(&format!("{f}=")))
+        .map(|f| (*f).to_owned())
+}
 
 pub fn run(
     ctx: &Ctx,
@@ -23,6 +51,17 @@ pub fn run(
         return Err(Error::Usage(
             "no command: write it after `--`, as in `runcode exec -- ls -la`".to_owned(),
         ));
+    }
+    let dashed = std::env::args_os().any(|a| a == "--");
+    if !dashed && let Some(flag) = command.iter().skip(1).find_map(|w| runcode_flag(w)) {
+        return Err(Error::Usage(format!(
+            "{flag} after the command could be runcode's flag or the command's: put `--` before the command, as in `runcode exec [flags] -- {}`",
+            command
+                .iter()
+                .map(|w| w.to_string_lossy().into_owned())
+                .collect::<Vec<_>>()
+                .join(" ")
+        )));
     }
     let a = attach::require(&ctx.paths)?;
     let req = flags.request(POLICY);
