@@ -53,7 +53,7 @@ pub fn run(
         ));
     }
     let dashed = std::env::args_os().any(|a| a == "--");
-    if !dashed && let Some(flag) = command.iter().skip(1).find_map(|w| runcode_flag(w)) {
+    if !dashed && let Some(flag) = command.iter().skip(1).find_map(runcode_flag) {
         return Err(Error::Usage(format!(
             "{flag} after the command could be runcode's flag or the command's: put `--` before the command, as in `runcode exec [flags] -- {}`",
             command
