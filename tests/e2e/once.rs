@@ -118,6 +118,72 @@ fn ctrl_c_during_exec_ends_the_remote_command_and_never_reruns_it() {
     // The session is still good for the next command.
     let out = cli.run(&["exec", "--", "echo", "next"]);
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "next");
+    // `runs` tells them apart: the interrupted one, the command's first
+    // line, a start time; under a header without --json.
+    let listed = cli.ok(&["runs"]);
+    let rows = listed["runs"].as_array().unwrap().clone();
+    let stopped = rows
+        .iter()
+        .find(|r| r["command"].as_str().unwrap_or_default().contains(&sleep))
+        .unwrap_or_else(|| panic!("the interrupted run: {listed}"));
+    assert_eq!(stopped["state"], "interrupted", "{stopped}");
+    assert!(stopped["started_at"].is_string(), "{stopped}");
+    let next = rows
+        .iter()
+        .find(|r| r["command"] == "echo next")
+        .unwrap_or_else(|| panic!("the next run: {listed}"));
+    assert_eq!(
+        (&next["state"], &next["exit_status"]),
+        (&serde_json::json!("done"), &serde_json::json!(0))
+    );
+    let shown = String::from_utf8_lossy(&cli.run(&["runs"]).stdout).into_owned();
+    assert!(shown.lines().next().unwrap().starts_with("RUN"), "{shown}");
+    assert!(
+        shown.contains("interrupted") && shown.contains("exit 0"),
+        "{shown}"
+    );
+}
+
+/// `attach` to a run whose client was killed follows it and says nothing
+/// about a dropped connection: none dropped.
+#[test]
+fn attach_to_a_run_whose_client_died_reports_no_drop() {
+    let sleep = unique_sleep(44);
+    let (dp, cli, _workdir, _before, mut job) =
+        exec_under_way(&format!("2; echo late; sleep {sleep}"));
+    let _ = job.kill();
+    let _ = job.wait();
+    let listed = cli.ok(&["runs"]);
+    let run_id = listed["runs"][0]["run_id"].as_str().unwrap().to_owned();
+    let mut attach = cli
+        .cmd()
+        .args(["attach", &run_id])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = attach.stdout.take().unwrap();
+    let seen = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = std::io::Read::read_to_string(&mut out, &mut text);
+        text
+    });
+    let recorded = dp
+        .data_dir
+        .join(format!("ws-1001/cache/runcode/runs/{run_id}/out"));
+    wait_until("the run prints late", WAIT, || {
+        std::fs::read_to_string(&recorded).is_ok_and(|t| t.contains("late"))
+    });
+    // The run goes on (`sleep`): end it, and attach ends with it.
+    let _ = cli.run(&["exec", "--", &format!("pkill -f '^sleep {sleep}$'")]);
+    let status = crate::util::poll(WAIT, || attach.try_wait().ok().flatten());
+    assert!(status.is_some(), "attach ends with its run");
+    let mut stderr = String::new();
+    if let Some(mut e) = attach.stderr.take() {
+        let _ = std::io::Read::read_to_string(&mut e, &mut stderr);
+    }
+    assert!(!stderr.contains("dropped"), "{stderr}");
+    assert!(seen.join().unwrap().contains("late"));
 }
 
 #[test]

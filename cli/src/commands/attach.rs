@@ -23,7 +23,7 @@ pub fn run(ctx: &Ctx, flags: SessionFlags, run_id: &str) -> Result<i32> {
         stdout: &mut stdout,
         stderr: &mut stderr,
     };
-    match resume::follow(ctx, req, s, &run_id, Got::default(), &mut io)? {
+    match resume::follow(ctx, req, s, &run_id, Got::default(), &mut io, false)? {
         Followed::Ended(_, code) => Ok(code),
         Followed::NeverStarted(_) => Err(Error::NoRun { run_id }),
     }

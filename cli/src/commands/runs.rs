@@ -33,37 +33,60 @@ pub fn run(ctx: &Ctx, flags: SessionFlags) -> Result<i32> {
     let human = if rows.is_empty() {
         format!("no runs recorded on #{}", a.id)
     } else {
-        rows.iter()
-            .map(|r| {
-                format!(
-                    "{}  {}{}",
-                    r["run_id"].as_str().unwrap_or_default(),
-                    r["state"].as_str().unwrap_or_default(),
-                    r["exit_status"]
-                        .as_i64()
-                        .map(|c| format!(" (exit {c})"))
-                        .unwrap_or_default()
-                )
-            })
-            .collect::<Vec<_>>()
-            .join("\n")
+        let mut lines = vec![format!(
+            "{:<24}  {:<16}  {:<12}  COMMAND",
+            "RUN", "STARTED (UTC)", "ENDED"
+        )];
+        for r in &rows {
+            let ended = match (r["state"].as_str(), r["exit_status"].as_i64()) {
+                (Some("done"), Some(code)) => format!("exit {code}"),
+                (Some(state), _) => state.to_owned(),
+                _ => String::new(),
+            };
+            let started = r["started_at"]
+                .as_str()
+                .map(|s| s.replace('T', " ").chars().take(16).collect::<String>())
+                .unwrap_or_else(|| "-".to_owned());
+            lines.push(format!(
+                "{:<24}  {:<16}  {:<12}  {}",
+                r["run_id"].as_str().unwrap_or_default(),
+                started,
+                ended,
+                r["command"].as_str().unwrap_or_default()
+            ));
+        }
+        lines.join("\n")
     };
     ctx.out
         .result(&json!({"workspace_id": a.id, "runs": rows}), &human);
     Ok(0)
 }
 
-/// One line of the listing, `<id> <running|done|lost> <status|->`.
+/// One line of the listing: id, state, status (or `-`), start time (epoch
+/// seconds, or `-`) and the command's first line, apart by tabs.
 fn row(line: &str) -> Option<Value> {
-    let mut words = line.split_whitespace();
-    let (id, state, status) = (words.next()?, words.next()?, words.next()?);
-    if !runs::valid_id(id) || !["running", "done", "lost"].contains(&state) {
+    let mut fields = line.split('\t');
+    let (id, state, status) = (fields.next()?, fields.next()?, fields.next()?);
+    let started = fields.next().and_then(|s| s.trim().parse::<i64>().ok());
+    let raw = fields.next().unwrap_or_default();
+    // The recorded line starts with runcode's own `cd '<workdir>' && `.
+    let typed = raw
+        .strip_prefix("cd '")
+        .and_then(|rest| rest.split_once("' && ").map(|(_, cmd)| cmd))
+        .unwrap_or(raw);
+    let command: String = crate::text::clean(typed.trim(), false)
+        .chars()
+        .take(200)
+        .collect();
+    if !runs::valid_id(id) || !["running", "done", "lost", "interrupted"].contains(&state) {
         return None;
     }
     Some(json!({
         "run_id": id,
         "state": state,
         "exit_status": status.parse::<i64>().ok(),
+        "started_at": started.map(runcode_rules::time::iso8601),
+        "command": command,
     }))
 }
 
@@ -71,15 +94,18 @@ fn row(line: &str) -> Option<Value> {
 mod tests {
     #[test]
     fn listing_lines_are_read_and_garbage_dropped() {
-        let r = super::row("12-0-9 done 7").unwrap();
+        let r = super::row("12-0-9\tdone\t7\t1796199419\tcd '/w/it'\\''s' && make test").unwrap();
         assert_eq!(
             (r["state"].as_str(), r["exit_status"].as_i64()),
             (Some("done"), Some(7))
         );
-        assert_eq!(
-            super::row("12-0-9 running -").unwrap()["exit_status"],
-            serde_json::Value::Null
-        );
-        assert!(super::row("x;y done 1").is_none() && super::row("1 odd 1").is_none());
+        assert_eq!(r["command"], "make test");
+        assert_eq!(r["started_at"], "2026-12-02T08:16:59+00:00");
+        let running = super::row("12-0-9\trunning\t-\t-\t").unwrap();
+        assert_eq!(running["exit_status"], serde_json::Value::Null);
+        assert_eq!(running["started_at"], serde_json::Value::Null);
+        let hostile = super::row("12-0-9\tdone\t1\t-\t\u{1b}]0;x\u{7}ls").unwrap();
+        assert_eq!(hostile["command"], "]0;xls");
+        assert!(super::row("x;y\tdone\t1").is_none() && super::row("1\todd\t1").is_none());
     }
 }

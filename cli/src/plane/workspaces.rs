@@ -283,7 +283,13 @@ mod tests {
         assert_eq!(target("1234").unwrap(), Target::Id(1234));
         assert_eq!(by_name(&all, "ROYAL-TREE").unwrap().id, 1);
         let err = by_name(&all, "My App").unwrap_err();
-        assert!(err.to_string().contains("#1, #2"), "{err}");
+        assert!(err.to_string().contains("royal-tree (#1), x (#2)"), "{err}");
+        // A unique prefix names one; a shared one lists them; a near miss
+        // suggests.
+        assert_eq!(by_name(&all, "roy").unwrap().id, 1);
+        assert!(by_name(&all, "m").is_err());
+        let miss = by_name(&all, "royal-tre3").unwrap_err().to_string();
+        assert!(miss.contains("did you mean royal-tree (#1)"), "{miss}");
         assert_eq!(
             by_name(&all, "nope").unwrap_err().code().as_str(),
             "not_found"

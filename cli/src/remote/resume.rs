@@ -140,7 +140,7 @@ pub fn run(
             });
         }
         // The run's fate decides: never started, run it; else follow it.
-        match follow(ctx, req, s, &run_id, got, io)? {
+        match follow(ctx, req, s, &run_id, got, io, true)? {
             Followed::NeverStarted(back) => {
                 // A run that printed had started, whatever the workspace
                 // says; and however often it says so, a command is
@@ -197,6 +197,7 @@ pub fn follow(
     run_id: &str,
     mut got: Got,
     io: &mut Io<'_>,
+    after_drop: bool,
 ) -> Result<Followed> {
     let ws = session.meta.ws_id;
     let mut s = session;
@@ -208,10 +209,11 @@ pub fn follow(
     match reach(ctx, req, &mut s, run_id, &mut minted)? {
         State::Unknown | State::Void => return Ok(Followed::NeverStarted(s)),
         State::Lost => lost = true,
-        State::Running => ctx.out.progress(&format!(
+        // Said only when a link did drop: `runcode attach` just follows.
+        State::Running if after_drop => ctx.out.progress(&format!(
             "runcode: the connection to #{ws} dropped during run {run_id}; reconnected, following it"
         )),
-        State::Done(_) => {}
+        State::Running | State::Done(_) => {}
     }
     loop {
         let call = Call::new(&s);

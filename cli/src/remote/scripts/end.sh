@@ -3,6 +3,9 @@
 # too) and every process whose environment carries the run id. Twice, a
 # second apart, so a process started during the first pass goes too.
 m=RUNCODE_RUN_ID=$1
+# Its record says it was interrupted, before its status says anything
+# (`touch`, not a redirection: a failed one would end this script).
+touch "${XDG_CACHE_HOME:-$HOME/.cache}/runcode/runs/$1/interrupted" 2>/dev/null
 end() {
   p=$({
     grep -lzxF -- "$m" /proc/[0-9]*/environ

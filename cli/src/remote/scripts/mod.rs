@@ -339,7 +339,12 @@ mod tests {
             assert_eq!(out.stdout, b"done 4\n");
         }
         for out in run_in(dir.path(), LIST, &[], b"") {
-            assert_eq!(out.stdout, b"7-0-1 done 4\n");
+            let text = String::from_utf8_lossy(&out.stdout).into_owned();
+            let fields: Vec<&str> = text.trim_end().split('\t').collect();
+            assert_eq!(fields.len(), 5, "{text:?}");
+            assert_eq!(&fields[..3], ["7-0-1", "done", "4"], "{text:?}");
+            assert!(fields[3].parse::<i64>().is_ok(), "a start time: {text:?}");
+            assert_eq!(fields[4], "echo out; echo err >&2; exit 4");
         }
         for out in run_in(dir.path(), ATTACH, &["7-0-1", "2", "1"], b"") {
             assert_eq!(
@@ -358,7 +363,8 @@ mod tests {
         }
         assert!(dir.path().join("cache/runcode/runs/8-0-1/void").exists());
         for out in run_in(dir.path(), LIST, &[], b"") {
-            assert_eq!(out.stdout, b"7-0-1 done 4\n");
+            assert!(String::from_utf8_lossy(&out.stdout).starts_with("7-0-1\tdone\t4\t"));
+            assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 1);
         }
         // Acknowledged runs go, hostile names never reach rm.
         for out in run_in(

@@ -1,4 +1,6 @@
-# A recorded run (remote/runs.rs). $1 is the run id, $2 the command line,
+# A recorded run (remote/runs.rs). $1 is the run id, $2 the command line
+# (its first line, cut at 200 bytes, is kept as `cmd`, and the start time
+# as `started`, for `runcode runs`),
 # which runs in the user's own shell as ssh would run it; its output goes
 # to the run's files and on to ssh through `tee -p`, which keeps writing
 # the files when the link is gone. $3... are finished runs whose client
@@ -10,7 +12,8 @@ shift 2
 b=${XDG_CACHE_HOME:-$HOME/.cache}/runcode/runs
 d=$b/$id
 { mkdir "$d" 2>/dev/null || { mkdir -p "$b" && mkdir "$d"; }; } &&
-  echo $$ > "$d/pid" && mkfifo "$d/o" "$d/e" || {
+  echo $$ > "$d/pid" && mkfifo "$d/o" "$d/e" &&
+  printf '%s\n' "$line" | head -n 1 | head -c 200 > "$d/cmd" && date +%s > "$d/started" || {
   echo "runcode: cannot record run $id in $b on the workspace (run with --no-resume to go without)" >&2
   exit 125
 }
