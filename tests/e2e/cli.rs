@@ -769,6 +769,15 @@ fn names_take_a_unique_prefix_a_miss_suggests_and_ssh_defaults_to_the_attached()
         .to_owned();
     let v = cli.ok(&["connect", &prefix]);
     assert_eq!(v["workspace_id"], 1001, "{prefix} -> {v}");
+    // One key names a workspace in every object.
+    assert!(
+        list["workspaces"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|w| w["workspace_id"] == w["id"])
+    );
+    assert_eq!(cli.ok(&["status"])["workspace_id"], 1001);
     // Output names it by its title, the id beside it.
     let out = cli.run(&["current"]);
     let shown = String::from_utf8_lossy(&out.stdout);

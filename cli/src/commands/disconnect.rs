@@ -10,7 +10,7 @@ use crate::{attach, session};
 pub fn run(ctx: &Ctx, keep: bool) -> Result<i32> {
     let Some(a) = attach::read(&ctx.paths) else {
         ctx.out.result(
-            &json!({"detached": null, "removed": false}),
+            &json!({"detached": null, "workspace_id": null, "removed": false}),
             "nothing was attached",
         );
         return Ok(0);
@@ -29,7 +29,9 @@ pub fn run(ctx: &Ctx, keep: bool) -> Result<i32> {
         a.id,
         if removed { ", session removed" } else { "" }
     );
-    ctx.out
-        .result(&json!({"detached": a.id, "removed": removed}), &human);
+    ctx.out.result(
+        &json!({"detached": a.id, "workspace_id": a.id, "removed": removed}),
+        &human,
+    );
     Ok(0)
 }

@@ -41,7 +41,9 @@ pub fn run(ctx: &Ctx) -> Result<i32> {
     if rows.is_empty() {
         human.push_str("no cached sessions");
     }
-    ctx.out
-        .result(&json!({"attached": attached, "sessions": rows}), &human);
+    ctx.out.result(
+        &json!({"attached": attached, "workspace_id": attached, "sessions": rows}),
+        &human,
+    );
     Ok(0)
 }

@@ -38,6 +38,7 @@ impl Workspace {
     pub fn to_json(&self) -> Value {
         serde_json::json!({
             "id": self.id,
+            "workspace_id": self.id,
             "title": crate::text::clean(&self.title, false),
             "custom_title": self.custom_title.as_deref().map(|c| crate::text::clean(c, false)),
             "state": self.state,
