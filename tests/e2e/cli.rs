@@ -824,3 +824,39 @@ fn exec_takes_a_command_without_dashes_unless_a_flag_is_ambiguous() {
     let out = cli.run(&["exec", "--", "echo", "--home"]);
     assert_eq!(String::from_utf8_lossy(&out.stdout), "--home\n");
 }
+
+/// Errors in the user's words, one per failure: a missing remote file is
+/// said once; a local port in use is named as that (not ssh's mux
+/// internals); a control plane that is not running is named with its
+/// address.
+#[test]
+fn errors_say_what_happened_once_in_plain_words() {
+    let (_dp, cli, _workdir) = crate::util::world::attached();
+    let out = cli.run(&["get", "missing.txt"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("missing.txt"), "{err}");
+
+    // Taken on both loopbacks, as ssh binds `localhost` on each.
+    let busy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = busy.local_addr().unwrap().port();
+    let _busy6 = std::net::TcpListener::bind(("::1", port)).ok();
+    let port = port.to_string();
+    let free = crate::util::free_port().to_string();
+    let failure = cli.fails(&["forward", &free, "--local", &port], "conflict", 2);
+    let message = failure["message"].as_str().unwrap();
+    assert!(
+        message.contains("already in use on this machine") && !message.contains("mux"),
+        "{message}"
+    );
+
+    let dead = crate::util::free_port();
+    let mut gone = Cli::bare(&format!("http://127.0.0.1:{dead}"));
+    gone.token = Some("t".to_owned());
+    let failure = gone.fails(&["list"], "network", 2);
+    let message = failure["message"].as_str().unwrap();
+    assert!(
+        message.contains("refused the connection") && message.contains(&dead.to_string()),
+        "{message}"
+    );
+}

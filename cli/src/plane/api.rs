@@ -274,6 +274,9 @@ fn network_message(url: &str, err: &ureq::Error) -> String {
         ureq::Error::ConnectionFailed => {
             format!("{url}: cannot connect (is the control plane up? check --api-base)")
         }
+        ureq::Error::Io(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => format!(
+            "the control plane at {url} refused the connection: nothing listens there (is it running? check --api-base or RUNCODE_API_BASE)"
+        ),
         other => format!("{url}: {other}"),
     }
 }

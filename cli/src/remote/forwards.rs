@@ -92,10 +92,17 @@ pub fn add(s: &Session, f: &Forward) -> std::result::Result<(), String> {
     cmd.stderr(std::process::Stdio::piped());
     match cmd.output() {
         Ok(out) if out.status.success() => Ok(()),
-        Ok(out) => Err(crate::text::clean(
-            String::from_utf8_lossy(&out.stderr).trim(),
-            false,
-        )),
+        // ssh's own words (`mux_client_forward: ...`) say less than this.
+        Ok(out) => {
+            let said = String::from_utf8_lossy(&out.stderr);
+            Err(
+                if said.contains("forwarding request failed") || said.contains("in use") {
+                    format!("port {} is already in use on this machine", f.local)
+                } else {
+                    crate::text::clean(said.trim(), false)
+                },
+            )
+        }
         Err(e) => Err(e.to_string()),
     }
 }

@@ -252,7 +252,7 @@ pub fn attempt<T>(
 /// `failed_before_start`): says so, closes the old master and mints.
 pub fn fresh_session(ctx: &Ctx, old: &Session, req: Request, reason: &str) -> Result<Session> {
     ctx.out.progress(&format!(
-        "runcode: ssh could not connect ({}): minting a fresh session and trying once more",
+        "runcode: ssh could not connect ({}): starting a new session and trying once more",
         crate::text::clean(reason, false)
     ));
     session::replace(ctx, old, req)

@@ -8,6 +8,6 @@ elif [ -r "$d" ] && [ ! -d "$d" ]; then
   printf 'F%s\n' "$(wc -c < "$d" | tr -d ' ')"
   exec cat -- "$d"
 else
-  echo "runcode: no readable file or directory at $d" >&2
+  # runcode says so itself: one message per failure.
   exit 2
 fi
