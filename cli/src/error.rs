@@ -154,10 +154,12 @@ pub enum Error {
     #[error("{}", SSH_HINT)]
     SshMissing,
     /// ssh could not connect to workspace `id`, even with a fresh session.
-    #[error(
-        "ssh could not connect to workspace #{id} ({reason}); `runcode doctor` checks the setup"
-    )]
-    SshUnreachable { id: u64, reason: String },
+    #[error("ssh could not connect to workspace #{id} ({reason}); {next}")]
+    SshUnreachable {
+        id: u64,
+        reason: String,
+        next: &'static str,
+    },
     /// The connection dropped after the remote command may have started.
     #[error(
         "ssh to workspace #{id} ended with status 255 after the command started{reason}: the connection dropped, or the command itself exited 255; it was not run again: check the workspace before re-running it"
@@ -265,6 +267,18 @@ pub fn failure_object(code: Code, message: &str) -> serde_json::Value {
 }
 
 impl Error {
+    /// `SshUnreachable`, with what to do next for that `reason`: a refused
+    /// key is the control plane's and the gateway's affair, not this
+    /// machine's setup.
+    pub fn unreachable(id: u64, reason: String) -> Error {
+        let next = if reason.contains("Permission denied") {
+            "the gateway refused even a newly issued key: wait a minute and connect again, or report it if it persists"
+        } else {
+            "`runcode doctor` checks this machine's setup"
+        };
+        Error::SshUnreachable { id, reason, next }
+    }
+
     /// This error as its failure object.
     pub fn to_json(&self) -> serde_json::Value {
         failure_object(self.code(), &self.to_string())

@@ -220,7 +220,13 @@ fn a_key_revoked_before_the_command_gets_one_remint_and_one_run() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "done");
-    assert!(String::from_utf8_lossy(&out.stderr).contains("Permission denied"));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    // Said once, in runcode's words, with what it did about it.
+    assert_eq!(stderr.matches("Permission denied").count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("refused this session's key") && stderr.contains("starting a new session"),
+        "{stderr}"
+    );
     assert_eq!(dp.mints(), before + 1, "one re-mint");
     assert_eq!(runs(&workdir, "runs.txt"), 1, "one run");
 }

@@ -92,9 +92,8 @@ pub fn run(ctx: &Ctx, flags: SessionFlags, exclude: &[u16]) -> Result<i32> {
     let (s, _) = session::acquire(ctx, id, flags.request(crate::remote::forwards::POLICY))?;
     ensure_master(&s)?;
     let _handled = interrupt::handled();
-    let before = read_listeners(&s).ok_or_else(|| Error::SshUnreachable {
-        id,
-        reason: "reading its listeners in /proc/net/tcp".to_owned(),
+    let before = read_listeners(&s).ok_or_else(|| {
+        Error::unreachable(id, "reading its listeners in /proc/net/tcp".to_owned())
     })?;
     let ignored: BTreeSet<u16> = before
         .iter()

@@ -23,7 +23,7 @@ pub fn run(ctx: &Ctx, flags: SessionFlags) -> Result<i32> {
     cmd.stdin(std::process::Stdio::null());
     let (status, text) = remote::output(cmd, a.id)?;
     if !status.success() {
-        remote::replay(ctx, &call.diagnostics());
+        remote::replay(ctx, &s, &call.diagnostics());
         return Err(Error::SshDropped {
             id: a.id,
             reason: remote::dropped_reason(&call.diagnostics()),

@@ -232,15 +232,15 @@ pub fn attempt<T>(
         }
         let said = call.diagnostics();
         let Some(reason) = failed_before_start(&said).map(str::to_owned) else {
-            replay(ctx, &said);
+            replay(ctx, &session, &said);
             return Err(Error::SshDropped {
                 id,
                 reason: dropped_reason(&said),
             });
         };
         if retries == 0 {
-            replay(ctx, &said);
-            return Err(Error::SshUnreachable { id, reason });
+            replay(ctx, &session, &said);
+            return Err(Error::unreachable(id, reason));
         }
         retries -= 1;
         drop(call);
@@ -251,8 +251,13 @@ pub fn attempt<T>(
 /// The one more try after ssh could not connect at all (`reason`, from
 /// `failed_before_start`): says so, closes the old master and mints.
 pub fn fresh_session(ctx: &Ctx, old: &Session, req: Request, reason: &str) -> Result<Session> {
+    let what = if reason.contains("Permission denied") {
+        "the workspace refused this session's key (revoked or expired)"
+    } else {
+        "ssh could not connect"
+    };
     ctx.out.progress(&format!(
-        "runcode: ssh could not connect ({}): starting a new session and trying once more",
+        "runcode: {what} ({}): starting a new session and trying once more",
         crate::text::clean(reason, false)
     ));
     session::replace(ctx, old, req)
@@ -267,11 +272,21 @@ pub fn dropped_reason(said: &str) -> String {
         .unwrap_or_default()
 }
 
-/// ssh's own words, on stderr, as ssh would have printed them.
-pub fn replay(ctx: &Ctx, said: &str) {
+/// ssh's own words, kept for whoever wants them: written to
+/// `<session dir>/ssh-error.log` (0600) and named in one line on stderr,
+/// so the failure itself is said once, in runcode's words.
+pub fn replay(ctx: &Ctx, s: &Session, said: &str) {
     let said = said.trim_end();
-    if !said.is_empty() {
-        ctx.out.progress(&crate::text::clean(said, true));
+    if said.is_empty() {
+        return;
+    }
+    let log = s.dir().join("ssh-error.log");
+    let text = format!("{}\n", crate::text::clean(said, true));
+    if crate::paths::write_private(&log, text.as_bytes(), 0o600).is_ok() {
+        ctx.out.progress(&format!(
+            "runcode: ssh's own messages are in {}",
+            log.display()
+        ));
     }
 }
 

@@ -124,8 +124,8 @@ pub fn run(
         if let Some(reason) = remote::failed_before_start(&said).map(str::to_owned) {
             // The command certainly never started.
             if retries == 0 {
-                remote::replay(ctx, &said);
-                return Err(Error::SshUnreachable { id: ws, reason });
+                remote::replay(ctx, &s, &said);
+                return Err(Error::unreachable(ws, reason));
             }
             retries -= 1;
             drop(call);
@@ -133,7 +133,7 @@ pub fn run(
             continue;
         }
         if !resume || fed.bytes > 0 || (io.stdin && !fed.ended) {
-            remote::replay(ctx, &said);
+            remote::replay(ctx, &s, &said);
             return Err(Error::SshDropped {
                 id: ws,
                 reason: remote::dropped_reason(&said),
