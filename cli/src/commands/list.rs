@@ -19,9 +19,10 @@ pub fn run(ctx: &Ctx, all: bool) -> Result<i32> {
             "no workspace can be reached over SSH; `runcode list --all` shows every one"
         });
     } else {
+        // The words `connect` takes: title, custom title, id.
         human.push_str(&format!(
-            "{:<8} {:<10} {:<28} {}\n",
-            "ID", "STATE", "TITLE", "NAME"
+            "{:<28} {:<8} {:<10} {}\n",
+            "TITLE", "ID", "STATE", "CUSTOM TITLE"
         ));
         for w in &list {
             let mut flags = Vec::new();
@@ -42,10 +43,10 @@ pub fn run(ctx: &Ctx, all: bool) -> Result<i32> {
                 .map(|c| crate::text::clean(c, false))
                 .unwrap_or_default();
             human.push_str(&format!(
-                "{:<8} {:<10} {:<28} {name}{flags}\n",
+                "{:<28} {:<8} {:<10} {name}{flags}\n",
+                crate::text::clean(&w.title, false),
                 w.id,
-                w.state,
-                crate::text::clean(&w.title, false)
+                w.state
             ));
         }
     }
