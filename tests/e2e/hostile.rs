@@ -167,7 +167,7 @@ fn insecure_bases_are_refused_before_any_request() {
 
 #[test]
 fn a_redirect_off_loopback_is_refused_and_one_on_loopback_followed() {
-    let root = tempfile::tempdir().unwrap();
+    let root = crate::util::world::scratch("api");
     std::fs::create_dir_all(root.path().join("api/rc")).unwrap();
     std::fs::write(
         root.path().join("api/rc/workspaces"),

@@ -256,10 +256,7 @@ fn doctor_check(j: &Journey, program: &Path, name: &str) -> Value {
 
 #[test]
 fn an_update_and_its_cleanup_never_break_what_runcode_wired_and_uninstall_restores_every_byte() {
-    let tmp = tempfile::Builder::new()
-        .prefix("rc-plugin-")
-        .tempdir()
-        .unwrap();
+    let tmp = crate::util::world::scratch("plugin");
     let home = tmp.path().join("home");
     let project = tmp.path().join("project");
     std::fs::create_dir_all(&home).unwrap();

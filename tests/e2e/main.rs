@@ -15,6 +15,7 @@ mod devplane_lifecycle;
 mod editors;
 mod entry;
 mod files;
+mod first_hour;
 mod hostile;
 mod hostile_workspace;
 mod journey;

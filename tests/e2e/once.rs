@@ -366,7 +366,7 @@ fn a_stop_file_is_ctrl_c_for_a_parent_that_cannot_signal() {
     let sleep = unique_sleep(43);
     let (dp, cli, workdir) = attached();
     let before = dp.mints();
-    let scratch = tempfile::tempdir().unwrap();
+    let scratch = crate::util::world::scratch("stop");
     let stop = scratch.path().join("call.stop");
     let line = format!("echo run >> runs.txt; sleep {sleep}");
     let job = spawn_job_from(

@@ -642,7 +642,7 @@ fn every_part_names_the_same_six_platforms() {
     );
 
     // The formula, made by `cargo xtask formula` from a release listing all six.
-    let tmp = tempfile::tempdir().unwrap();
+    let tmp = crate::util::world::scratch("tidy");
     let sums: String = PLATFORMS
         .iter()
         .enumerate()
