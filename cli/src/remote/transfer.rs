@@ -269,7 +269,10 @@ fn local_mask() -> u32 {
         // umask can only be read by setting it: set it back at once.
         let umask = rustix::process::umask(Mode::from_raw_mode(0o022));
         rustix::process::umask(umask);
-        umask.as_raw_mode() | 0o002
+        // mode_t is u32 on Linux and u16 on macOS.
+        #[allow(clippy::useless_conversion)]
+        let raw = u32::from(umask.as_raw_mode());
+        raw | 0o002
     }
     #[cfg(not(unix))]
     {
