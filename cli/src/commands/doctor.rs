@@ -146,7 +146,11 @@ pub fn run(ctx: &Ctx) -> Result<i32> {
         check(
             "socket",
             "ok",
-            format!("session sockets fit ({} bytes)", probe.as_os_str().len()),
+            format!(
+                "ssh's control sockets fit under the path limit ({} of {} bytes)",
+                probe.as_os_str().len(),
+                sshconfig::CONTROL_PATH_MAX
+            ),
         )
     } else {
         match session::short_dir() {
