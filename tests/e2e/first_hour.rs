@@ -116,6 +116,11 @@ fn names_take_a_unique_prefix_a_miss_suggests_and_ssh_defaults_to_the_attached()
         "{shown}"
     );
     assert_eq!(cli.ok(&["current"])["title"], title.as_str());
+    let status = String::from_utf8_lossy(&cli.run(&["status"]).stdout).into_owned();
+    assert!(status.contains(&format!("{title} (#1001)")), "{status}");
+    // The harness's RUNCODE_TOKEN wins over any saved token, and status
+    // says so.
+    assert_eq!(cli.ok(&["status"])["token_overridden_by"], "RUNCODE_TOKEN");
 
     let typo = format!("{}x", &title[..title.len() - 1]);
     let failure = cli.fails(&["connect", &typo], "not_found", 2);

@@ -38,7 +38,7 @@ pub fn run(ctx: &Ctx, paste: bool, no_browser: bool, timeout: u64) -> Result<i32
     };
     token::save(&ctx.paths, &token)?;
     // A token from the environment or the command line wins over the file.
-    let overridden = override_source(ctx);
+    let overridden = token::overridden_by(ctx.token.as_deref());
     if let Some(source) = overridden {
         ctx.out.warn(&format!(
             "{source} is set and is used instead of the token just saved; unset it to use this one"
@@ -55,18 +55,6 @@ pub fn run(ctx: &Ctx, paste: bool, no_browser: bool, timeout: u64) -> Result<i32
     );
     ctx.out.result(&json!({"logged_in": true, "email": email, "verified": verified, "token_file": ctx.paths.token(), "overridden_by": overridden}), &human);
     Ok(0)
-}
-
-/// What overrides the saved token for this run, if anything.
-fn override_source(ctx: &Ctx) -> Option<&'static str> {
-    ctx.token.as_ref()?;
-    Some(
-        if std::env::var_os("RUNCODE_TOKEN").is_some_and(|v| !v.is_empty()) {
-            "RUNCODE_TOKEN"
-        } else {
-            "--token"
-        },
-    )
 }
 
 fn read_pasted() -> Result<String> {

@@ -28,6 +28,19 @@ pub fn lookup(flag: Option<&str>, paths: &Paths) -> Result<(String, Source)> {
     }
 }
 
+/// What overrides the saved token for this run, when `flag` (from
+/// `--token` or `RUNCODE_TOKEN`) is set: named as the user set it.
+pub fn overridden_by(flag: Option<&str>) -> Option<&'static str> {
+    flag.filter(|t| !t.trim().is_empty())?;
+    Some(
+        if std::env::var_os("RUNCODE_TOKEN").is_some_and(|v| !v.is_empty()) {
+            "RUNCODE_TOKEN"
+        } else {
+            "--token"
+        },
+    )
+}
+
 /// Saves the token: file 0600 in a 0700 directory.
 pub fn save(paths: &Paths, token: &str) -> Result<()> {
     if token.is_empty() || token.chars().any(|c| c.is_whitespace() || c.is_control()) {
