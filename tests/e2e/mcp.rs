@@ -507,7 +507,7 @@ fn exec_stderr_is_the_commands_own_and_a_renewal_is_progress() {
                 && n["params"]["progressToken"] == "renew"
                 && n["params"]["message"]
                     .as_str()
-                    .is_some_and(|m| m.contains("fresh session"))
+                    .is_some_and(|m| m.contains("starting a new session"))
         })
     });
 }
