@@ -240,6 +240,10 @@ pub enum Command {
         /// Run in the home directory instead of the project directory.
         #[arg(long)]
         home: bool,
+        /// Start the command in the background and print its run id at
+        /// once; `runcode attach <run-id>` follows it.
+        #[arg(long)]
+        detach: bool,
         /// The command and its arguments (`--` before it when one of them
         /// could be read as a runcode flag).
         #[arg(
@@ -270,6 +274,10 @@ pub enum Command {
     Attach {
         /// The run's id, as `runcode runs` or a `disconnected` error names it.
         run_id: String,
+        /// Stop waiting after this many seconds and leave the run going
+        /// (`still_running`, exit 75); below an agent's shell timeout.
+        #[arg(long, value_name = "SECS")]
+        wait: Option<u64>,
         #[command(flatten)]
         session: SessionFlags,
     },

@@ -66,6 +66,7 @@ codes! {
     RunDisputed = "run_disputed", 2, "the workspace answered that a run never started when it had (it printed output, or the mark was not runcode's), or a command had to be started again too often: nothing was started again. A hostile or broken workspace; check it before running the command again";
     OversizedAnswer = "oversized_answer", 2, "the workspace answered one of runcode's own questions (a probe, the run listing, a written file's path) with more than 1 MiB: a broken or hostile workspace (a shell that prints at every start, say); runcode stopped reading and acted on none of it";
     NotReplaced = "not_replaced", 1, "a `put`, `get` or `write` would have replaced a folder with a file or a file with a folder (or written into a folder): nothing was changed; pick another destination, or pass `--replace` to mean it";
+    StillRunning = "still_running", 75, "`attach --wait` (or `exec --detach`'s run) is still running when the wait ran out: every byte so far was printed and the run goes on; `runcode attach <run-id>` again follows it (75 is EX_TEMPFAIL: try again)";
     Timeout = "timeout", 124, "an `exec` tool call of `runcode mcp` ran past its `timeout_seconds`: the command was ended on the workspace";
 }
 
@@ -202,6 +203,11 @@ pub enum Error {
         "{path} is a folder where a file would go, or a file where a folder would go; nothing was replaced: choose another destination, or pass --replace to replace it"
     )]
     NotReplaced { path: String },
+    /// `attach --wait` ran out of time before the run ended.
+    #[error(
+        "run {run_id} is still running after {waited} s; it goes on: `runcode attach {run_id}` follows it again"
+    )]
+    StillRunning { run_id: String, waited: u64 },
     /// ssh (or another local program) could not be started.
     #[error("could not start {program}: {source}")]
     Spawn {
@@ -328,6 +334,7 @@ impl Error {
             Error::RunDisputed { .. } => Code::RunDisputed,
             Error::OversizedAnswer { .. } => Code::OversizedAnswer,
             Error::NotReplaced { .. } => Code::NotReplaced,
+            Error::StillRunning { .. } => Code::StillRunning,
             Error::LeftUntouched { .. } => Code::LeftUntouched,
             Error::ChangedSinceRead { .. } => Code::ChangedSinceRead,
             Error::ProgramMissing { .. } => Code::ProgramMissing,

@@ -195,3 +195,39 @@ fn errors_say_what_happened_once_in_plain_words() {
         "{message}"
     );
 }
+
+/// A command longer than an agent's shell timeout: `exec --detach` hands
+/// back its run id at once, `attach --wait` gives the output so far and
+/// `still_running` (exit 75) while it goes on, and a later `attach` the
+/// whole output and the command's own status. It ran once.
+#[test]
+fn exec_detach_and_attach_wait_follow_a_long_command() {
+    let (_dp, cli, workdir) = crate::util::world::attached();
+    let sleep = crate::util::world::unique_sleep(61);
+    let line = format!("echo run >> runs.txt; echo first; sleep {sleep}; echo never");
+    let started = cli.ok(&["exec", "--detach", "--", &line]);
+    let run_id = started["run_id"].as_str().unwrap().to_owned();
+    assert_eq!(started["running"], true, "{started}");
+    let out = cli.run(&["--json", "attach", &run_id, "--wait", "2"]);
+    assert_eq!(out.status.code(), Some(75), "{}", crate::util::both(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.starts_with("first\n"), "the output so far: {text}");
+    assert!(text.contains("\"still_running\""), "{text}");
+    let listed = cli.ok(&["runs"]);
+    assert_eq!(listed["runs"][0]["state"], "running", "{listed}");
+
+    // A short one: attach gives everything and its own status.
+    let done = cli.ok(&["exec", "--detach", "--", "echo out; echo err >&2; exit 4"]);
+    let done_id = done["run_id"].as_str().unwrap();
+    let out = cli.run(&["attach", done_id]);
+    assert_eq!(out.status.code(), Some(4));
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "out\n");
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "err\n");
+
+    let _ = cli.run(&["exec", "--", &format!("pkill -f '^sleep {sleep}$'")]);
+    assert_eq!(
+        std::fs::read_to_string(workdir.join("runs.txt")).unwrap(),
+        "run\n",
+        "it ran once"
+    );
+}

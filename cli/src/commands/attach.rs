@@ -1,18 +1,19 @@
 //! `runcode attach <run-id>`: follows a run recorded on the attached
 //! workspace (one that a dropped link left behind, say): its whole output
 //! so far, then the rest as it comes, each stream on its own, and its exit
-//! status as the CLI's own. Ctrl-C ends the run.
+//! status as the CLI's own. Ctrl-C ends the run. With `--wait SECS` it
+//! stops waiting then and leaves the run going: `still_running`, exit 75.
 
 use crate::cli::SessionFlags;
 use crate::ctx::Ctx;
 use crate::error::{Error, Result};
-use crate::remote::resume::{self, Followed, Got, Io};
+use crate::remote::resume::{self, Followed, Following, Got, Io};
 use crate::session::{self, Policy};
 use crate::{attach, remote::runs};
 
 pub const POLICY: Policy = Policy::Command;
 
-pub fn run(ctx: &Ctx, flags: SessionFlags, run_id: &str) -> Result<i32> {
+pub fn run(ctx: &Ctx, flags: SessionFlags, run_id: &str, wait: Option<u64>) -> Result<i32> {
     let run_id = runs::parse_id(run_id)?;
     let a = attach::require(&ctx.paths)?;
     let req = flags.request(POLICY);
@@ -23,8 +24,16 @@ pub fn run(ctx: &Ctx, flags: SessionFlags, run_id: &str) -> Result<i32> {
         stdout: &mut stdout,
         stderr: &mut stderr,
     };
-    match resume::follow(ctx, req, s, &run_id, Got::default(), &mut io, false)? {
+    let how = Following {
+        after_drop: false,
+        until: wait.map(|w| std::time::Instant::now() + std::time::Duration::from_secs(w)),
+    };
+    match resume::follow(ctx, req, s, &run_id, Got::default(), &mut io, how)? {
         Followed::Ended(_, code) => Ok(code),
         Followed::NeverStarted(_) => Err(Error::NoRun { run_id }),
+        Followed::StillRunning(_) => Err(Error::StillRunning {
+            run_id,
+            waited: wait.unwrap_or_default(),
+        }),
     }
 }

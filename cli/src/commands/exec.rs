@@ -12,6 +12,7 @@ use std::ffi::OsString;
 use crate::cli::SessionFlags;
 use crate::ctx::Ctx;
 use crate::error::{Error, Result};
+use crate::remote::runs;
 use crate::session::{self, Policy};
 use crate::{attach, remote};
 
@@ -21,6 +22,7 @@ pub const POLICY: Policy = Policy::Command;
 fn runcode_flag(word: &OsString) -> Option<String> {
     const FLAGS: &[&str] = &[
         "--home",
+        "--detach",
         "--no-resume",
         "--ttl",
         "--force",
@@ -40,13 +42,36 @@ fn runcode_flag(word: &OsString) -> Option<String> {
         .map(|f| (*f).to_owned())
 }
 
-pub fn run(
-    ctx: &Ctx,
-    flags: SessionFlags,
-    home: bool,
-    command: &[OsString],
-    resume: bool,
-) -> Result<i32> {
+/// `exec --detach`: the run started in the background; its id printed as
+/// soon as the workspace has recorded it.
+pub fn detach(ctx: &Ctx, flags: SessionFlags, home: bool, command: &[OsString]) -> Result<i32> {
+    check(command)?;
+    let a = attach::require(&ctx.paths)?;
+    let req = flags.request(POLICY);
+    let (s, _) = session::acquire(ctx, a.id, req)?;
+    let line = remote::command_line(if home { None } else { Some(&s.meta.workdir) }, command);
+    let (_, code, run_id) = remote::attempt(ctx, req, s, true, |s, call| {
+        let run_id = call.run_id().to_owned();
+        let mut cmd = call.ssh_raw(s, &runs::detach_line(&run_id, &line));
+        cmd.stdin(std::process::Stdio::null());
+        let (status, _) = remote::output(cmd, s.meta.ws_id)?;
+        Ok((status, status.success().then_some(run_id)))
+    })?;
+    let Some(run_id) = run_id.filter(|_| code == 0) else {
+        return Err(Error::Usage(format!(
+            "the workspace could not record the run (status {code}); run it without --detach"
+        )));
+    };
+    ctx.out.result(
+        &serde_json::json!({"workspace_id": a.id, "run_id": run_id, "running": true}),
+        &format!("started run {run_id}; `runcode attach {run_id} --wait 60` follows it"),
+    );
+    Ok(0)
+}
+
+/// Refuses what `exec` cannot run: no command, or one whose words could be
+/// runcode's flags.
+fn check(command: &[OsString]) -> Result<()> {
     if command.is_empty() {
         return Err(Error::Usage(
             "no command: write it after `--`, as in `runcode exec -- ls -la`".to_owned(),
@@ -63,6 +88,17 @@ pub fn run(
                 .join(" ")
         )));
     }
+    Ok(())
+}
+
+pub fn run(
+    ctx: &Ctx,
+    flags: SessionFlags,
+    home: bool,
+    command: &[OsString],
+    resume: bool,
+) -> Result<i32> {
+    check(command)?;
     let a = attach::require(&ctx.paths)?;
     let req = flags.request(POLICY);
     let (s, _) = session::acquire(ctx, a.id, req)?;

@@ -72,10 +72,17 @@ pub fn dispatch(ctx: &Ctx, command: Command) -> Result<i32> {
         } => ssh::run(ctx, session, workspace.as_deref(), &command, !no_resume),
         Command::Exec {
             home,
+            detach,
             command,
             no_resume,
             session,
-        } => exec::run(ctx, session, home, &command, !no_resume),
+        } => {
+            if detach {
+                exec::detach(ctx, session, home, &command)
+            } else {
+                exec::run(ctx, session, home, &command, !no_resume)
+            }
+        }
         Command::Context {
             workspace,
             timeout,
@@ -150,7 +157,11 @@ pub fn dispatch(ctx: &Ctx, command: Command) -> Result<i32> {
         Command::Doctor => doctor::run(ctx),
         Command::Mcp => crate::mcp::run(ctx),
         Command::Runs { session } => runs::run(ctx, session),
-        Command::Attach { run_id, session } => attach::run(ctx, session, &run_id),
+        Command::Attach {
+            run_id,
+            wait,
+            session,
+        } => attach::run(ctx, session, &run_id, wait),
         Command::Clean { workspace, all } => clean::run(ctx, workspace.as_deref(), all),
     }
 }

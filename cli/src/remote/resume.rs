@@ -140,7 +140,11 @@ pub fn run(
             });
         }
         // The run's fate decides: never started, run it; else follow it.
-        match follow(ctx, req, s, &run_id, got, io, true)? {
+        let how = Following {
+            after_drop: true,
+            until: None,
+        };
+        match follow(ctx, req, s, &run_id, got, io, how)? {
             Followed::NeverStarted(back) => {
                 // A run that printed had started, whatever the workspace
                 // says; and however often it says so, a command is
@@ -169,6 +173,7 @@ pub fn run(
                 s = back;
             }
             Followed::Ended(back, code) => return Ok((back, code)),
+            Followed::StillRunning(back) => return Ok((back, 0)),
         }
     }
 }
@@ -185,6 +190,18 @@ pub enum Followed {
     NeverStarted(Session),
     /// It ended with this status, every byte passed on.
     Ended(Session, i32),
+    /// The wait ran out first: every byte so far passed on, and the run
+    /// goes on (`attach --wait`).
+    StillRunning(Session),
+}
+
+/// How `follow` follows.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Following {
+    /// It follows after a dropped link (and says so).
+    pub after_drop: bool,
+    /// It stops waiting then, leaving the run going.
+    pub until: Option<Instant>,
 }
 
 /// Follows run `run_id` on the workspace until it ends: reconnects as long
@@ -197,8 +214,9 @@ pub fn follow(
     run_id: &str,
     mut got: Got,
     io: &mut Io<'_>,
-    after_drop: bool,
+    how: Following,
 ) -> Result<Followed> {
+    let after_drop = how.after_drop;
     let ws = session.meta.ws_id;
     let mut s = session;
     let mut minted = false;
@@ -217,7 +235,12 @@ pub fn follow(
     }
     loop {
         let call = Call::new(&s);
-        let cmd = call.ssh_raw(&s, &runs::attach_line(run_id, got.out, got.err));
+        // With a wait, the workspace's own `timeout` ends the following.
+        let limit = how
+            .until
+            .map(|u| u.saturating_duration_since(Instant::now()).as_secs().max(1));
+        let line = runs::attach_line(run_id, got.out, got.err, limit);
+        let cmd = call.ssh_raw(&s, &line);
         let (status, fed) = stream(
             &s,
             run_id,
@@ -246,6 +269,9 @@ pub fn follow(
             State::Done(code) if remote::exit_code(status) != 255 => {
                 runs::ack(&s, run_id);
                 return Ok(Followed::Ended(s, code));
+            }
+            State::Running if how.until.is_some_and(|u| Instant::now() >= u) => {
+                return Ok(Followed::StillRunning(s));
             }
             State::Done(_) | State::Running => {}
             State::Lost | State::Unknown | State::Void => lost = true,

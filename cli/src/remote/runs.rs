@@ -39,6 +39,16 @@ pub fn wrap(run_id: &str, line: &str, acked: &[String]) -> String {
     )
 }
 
+/// The remote command line that starts `line` as run `run_id` in the
+/// background and returns once it is recorded (`scripts/detach.sh`).
+pub fn detach_line(run_id: &str, line: &str) -> String {
+    format!(
+        "export {RUN_ID_VAR}={}; {}",
+        shell_quote(run_id),
+        scripts::line(scripts::DETACH, &[scripts::WRAP, run_id, line])
+    )
+}
+
 /// What the workspace knows of a run.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum State {
@@ -84,9 +94,10 @@ pub fn parse_state(text: &str) -> Option<State> {
 /// The remote line that continues a run's stdout from byte `out` and its
 /// stderr from byte `err`, following both until the run ends
 /// (`scripts/attach.sh`).
-pub fn attach_line(run_id: &str, out: u64, err: u64) -> String {
+pub fn attach_line(run_id: &str, out: u64, err: u64, limit: Option<u64>) -> String {
     let (out, err) = ((out + 1).to_string(), (err + 1).to_string());
-    scripts::line(scripts::ATTACH, &[run_id, &out, &err])
+    let limit = limit.map(|l| l.to_string()).unwrap_or_default();
+    scripts::line(scripts::ATTACH, &[run_id, &out, &err, &limit])
 }
 
 /// The remote line that lists the runs on the workspace, newest first: one

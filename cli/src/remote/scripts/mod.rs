@@ -12,6 +12,8 @@ use crate::text::shell_quote;
 
 /// The wrapper of a recorded run (`remote::runs`).
 pub const WRAP: &str = include_str!("wrap.sh");
+/// A recorded run started in the background (`exec --detach`).
+pub const DETACH: &str = include_str!("detach.sh");
 /// What the workspace knows of a run.
 pub const PROBE: &str = include_str!("probe.sh");
 /// A run's output from a given byte on.
