@@ -31,7 +31,7 @@ pub fn run(ctx: &Ctx, flags: SessionFlags, run_id: &str, wait: Option<u64>) -> R
     match resume::follow(ctx, req, s, &run_id, Got::default(), &mut io, how)? {
         Followed::Ended(_, code) => Ok(code),
         Followed::NeverStarted(_) => Err(Error::NoRun { run_id }),
-        Followed::StillRunning(_) => Err(Error::StillRunning {
+        Followed::StillRunning => Err(Error::StillRunning {
             run_id,
             waited: wait.unwrap_or_default(),
         }),

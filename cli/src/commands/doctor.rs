@@ -53,12 +53,8 @@ pub fn run(ctx: &Ctx) -> Result<i32> {
             format!("from {}", ctx.paths.token().display()),
         )),
         Ok((_, token::Source::Flag)) => {
-            let from = if std::env::var_os("RUNCODE_TOKEN").is_some() {
-                "from RUNCODE_TOKEN"
-            } else {
-                "from --token"
-            };
-            checks.push(check("token", "ok", from));
+            let from = token::overridden_by(ctx.token.as_deref()).unwrap_or("--token");
+            checks.push(check("token", "ok", format!("from {from}")));
         }
         Err(e) => checks.push(check("token", "warn", e.to_string())),
     }

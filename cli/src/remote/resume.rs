@@ -173,7 +173,10 @@ pub fn run(
                 s = back;
             }
             Followed::Ended(back, code) => return Ok((back, code)),
-            Followed::StillRunning(back) => return Ok((back, 0)),
+            // No wait was given (`until` is None): it follows to the end.
+            Followed::StillRunning => {
+                return Err(Error::StillRunning { run_id, waited: 0 });
+            }
         }
     }
 }
@@ -192,7 +195,7 @@ pub enum Followed {
     Ended(Session, i32),
     /// The wait ran out first: every byte so far passed on, and the run
     /// goes on (`attach --wait`).
-    StillRunning(Session),
+    StillRunning,
 }
 
 /// How `follow` follows.
@@ -271,7 +274,7 @@ pub fn follow(
                 return Ok(Followed::Ended(s, code));
             }
             State::Running if how.until.is_some_and(|u| Instant::now() >= u) => {
-                return Ok(Followed::StillRunning(s));
+                return Ok(Followed::StillRunning);
             }
             State::Done(_) | State::Running => {}
             State::Lost | State::Unknown | State::Void => lost = true,
