@@ -244,6 +244,16 @@ pub enum Command {
         /// once; `runcode attach <run-id>` follows it.
         #[arg(long)]
         detach: bool,
+        /// Follow the command this many seconds at most, then leave it
+        /// running on the workspace and exit 75 (`still_running`) naming its
+        /// run; `runcode attach <run-id>` goes on from there.
+        #[arg(long, value_name = "SECS", conflicts_with = "detach")]
+        wait: Option<u64>,
+        /// End the command on the workspace after this many seconds (exit
+        /// status 124, as `timeout` gives), even when nobody follows it any
+        /// more.
+        #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=604_800))]
+        timeout: Option<u64>,
         /// The command and its arguments (`--` before it when one of them
         /// could be read as a runcode flag).
         #[arg(
@@ -266,6 +276,10 @@ pub enum Command {
     /// that a dropped link does not lose it; a run whose client gave up is
     /// listed here and `runcode attach <run-id>` picks it up.
     Runs {
+        /// Stop this run instead: its command and every process it started
+        /// end on the workspace.
+        #[arg(long, value_name = "RUN_ID")]
+        stop: Option<String>,
         #[command(flatten)]
         session: SessionFlags,
     },
@@ -278,6 +292,13 @@ pub enum Command {
         /// (`still_running`, exit 75); below an agent's shell timeout.
         #[arg(long, value_name = "SECS")]
         wait: Option<u64>,
+        /// Start at this byte of the run's stdout instead of its first (the
+        /// `stdout_next_offset` an earlier `--json` answer gave).
+        #[arg(long, value_name = "BYTES", default_value_t = 0)]
+        stdout_offset: u64,
+        /// Start at this byte of the run's stderr.
+        #[arg(long, value_name = "BYTES", default_value_t = 0)]
+        stderr_offset: u64,
         #[command(flatten)]
         session: SessionFlags,
     },

@@ -49,6 +49,24 @@ fn path_from(cell: &'static OnceLock<Option<PathBuf>>, var: &str) -> Option<&'st
     .as_ref()
 }
 
+/// What a command has told of itself so far (`Output::details`), merged
+/// into its result or failure object.
+fn details() -> &'static std::sync::Mutex<Option<Value>> {
+    static DETAILS: OnceLock<std::sync::Mutex<Option<Value>>> = OnceLock::new();
+    DETAILS.get_or_init(|| std::sync::Mutex::new(None))
+}
+
+/// `value` with the details' fields it lacks added.
+fn with_details(mut value: Value) -> Value {
+    let held = details().lock().ok().and_then(|d| d.clone());
+    if let (Some(Value::Object(held)), Value::Object(fields)) = (held, &mut value) {
+        for (k, v) in held {
+            fields.entry(k).or_insert(v);
+        }
+    }
+    value
+}
+
 /// Writes `value` to the result file when one is set; true if it did.
 fn to_result_file(value: &Value) -> bool {
     let Some(path) = result_file() else {
@@ -61,6 +79,7 @@ fn to_result_file(value: &Value) -> bool {
 impl Output {
     /// A command's result: `value` under `--json`, else `human`.
     pub fn result(&self, value: &Value, human: &str) {
+        let value = &with_details(value.clone());
         if to_result_file(value) {
             return;
         }
@@ -126,6 +145,17 @@ impl Output {
         let _ = err.flush();
     }
 
+    /// Facts a command that streams a run's bytes (`exec`, `attach`) has
+    /// no result line for: they go to the result file at once when there
+    /// is one (its stdout is the run's own), and into its failure object
+    /// if it fails.
+    pub fn details(&self, value: Value) {
+        to_result_file(&value);
+        if let Ok(mut held) = details().lock() {
+            *held = Some(value);
+        }
+    }
+
     pub fn warn(&self, line: &str) {
         self.progress(&format!("runcode: warning: {line}"));
     }
@@ -133,7 +163,7 @@ impl Output {
     /// A failure: one JSON object on stdout under `--json`, else one line on
     /// stderr.
     pub fn failure(&self, err: &Error) {
-        let value = err.to_json();
+        let value = with_details(err.to_json());
         if to_result_file(&value) {
             return;
         }

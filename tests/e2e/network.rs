@@ -236,7 +236,7 @@ fn every_run_is_recorded_and_finished_ones_are_removed_in_batches() {
         .collect();
     assert_eq!(first.len(), 1, "{first:?}");
     assert_eq!(
-        std::fs::read_to_string(runs.join(&first[0]).join("out")).unwrap(),
+        std::fs::read_to_string(runs.join(&first[0]).join("out.000000")).unwrap(),
         "out"
     );
     // The client had all of it. Once eight runs are acknowledged, the
@@ -362,7 +362,7 @@ fn the_mcp_exec_tool_picks_its_run_up_after_a_reset() {
     let printed = move || {
         std::fs::read_dir(&runs).ok().is_some_and(|dir| {
             dir.flatten().any(|run| {
-                std::fs::read_to_string(run.path().join("out")).is_ok_and(|o| o == "a\n")
+                std::fs::read_to_string(run.path().join("out.000000")).is_ok_and(|o| o == "a\n")
             })
         })
     };

@@ -170,7 +170,7 @@ fn attach_to_a_run_whose_client_died_reports_no_drop() {
     });
     let recorded = dp
         .data_dir
-        .join(format!("ws-1001/cache/runcode/runs/{run_id}/out"));
+        .join(format!("ws-1001/cache/runcode/runs/{run_id}/out.000000"));
     wait_until("the run prints late", WAIT, || {
         std::fs::read_to_string(&recorded).is_ok_and(|t| t.contains("late"))
     });

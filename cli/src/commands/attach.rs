@@ -3,6 +3,8 @@
 //! so far, then the rest as it comes, each stream on its own, and its exit
 //! status as the CLI's own. Ctrl-C ends the run. With `--wait SECS` it
 //! stops waiting then and leaves the run going: `still_running`, exit 75.
+//! `--stdout-offset` / `--stderr-offset` start later in each stream (the
+//! next offsets an earlier answer gave), so nothing is read twice.
 
 use crate::cli::SessionFlags;
 use crate::ctx::Ctx;
@@ -13,7 +15,13 @@ use crate::{attach, remote::runs};
 
 pub const POLICY: Policy = Policy::Command;
 
-pub fn run(ctx: &Ctx, flags: SessionFlags, run_id: &str, wait: Option<u64>) -> Result<i32> {
+pub fn run(
+    ctx: &Ctx,
+    flags: SessionFlags,
+    run_id: &str,
+    wait: Option<u64>,
+    from: Got,
+) -> Result<i32> {
     let run_id = runs::parse_id(run_id)?;
     let a = attach::require(&ctx.paths)?;
     let req = flags.request(POLICY);
@@ -28,12 +36,12 @@ pub fn run(ctx: &Ctx, flags: SessionFlags, run_id: &str, wait: Option<u64>) -> R
         after_drop: false,
         until: wait.map(|w| std::time::Instant::now() + std::time::Duration::from_secs(w)),
     };
-    match resume::follow(ctx, req, s, &run_id, Got::default(), &mut io, how)? {
-        Followed::Ended(_, code) => Ok(code),
-        Followed::NeverStarted(_) => Err(Error::NoRun { run_id }),
-        Followed::StillRunning => Err(Error::StillRunning {
-            run_id,
-            waited: wait.unwrap_or_default(),
-        }),
-    }
+    let mut got = from;
+    let ended = match resume::follow(ctx, req, s, &run_id, &mut got, &mut io, how)? {
+        Followed::Ended(_, code, how) => Some((code, how)),
+        Followed::NeverStarted(_) => return Err(Error::NoRun { run_id }),
+        Followed::StillRunning(_) => None,
+    };
+    let waited = wait.unwrap_or_default();
+    resume::report(ctx, a.id, &run_id, from, got, ended, waited)
 }

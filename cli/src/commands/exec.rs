@@ -12,6 +12,7 @@ use std::ffi::OsString;
 use crate::cli::SessionFlags;
 use crate::ctx::Ctx;
 use crate::error::{Error, Result};
+use crate::remote::resume::{self, Got, Plan};
 use crate::remote::runs;
 use crate::session::{self, Policy};
 use crate::{attach, remote};
@@ -24,6 +25,8 @@ fn runcode_flag(word: &OsString) -> Option<String> {
         "--home",
         "--detach",
         "--no-resume",
+        "--wait",
+        "--timeout",
         "--ttl",
         "--force",
         "--json",
@@ -44,7 +47,13 @@ fn runcode_flag(word: &OsString) -> Option<String> {
 
 /// `exec --detach`: the run started in the background; its id printed as
 /// soon as the workspace has recorded it.
-pub fn detach(ctx: &Ctx, flags: SessionFlags, home: bool, command: &[OsString]) -> Result<i32> {
+pub fn detach(
+    ctx: &Ctx,
+    flags: SessionFlags,
+    home: bool,
+    command: &[OsString],
+    timeout: Option<u64>,
+) -> Result<i32> {
     check(command)?;
     let a = attach::require(&ctx.paths)?;
     let req = flags.request(POLICY);
@@ -52,7 +61,7 @@ pub fn detach(ctx: &Ctx, flags: SessionFlags, home: bool, command: &[OsString]) 
     let line = remote::command_line(if home { None } else { Some(&s.meta.workdir) }, command);
     let (_, code, run_id) = remote::attempt(ctx, req, s, true, |s, call| {
         let run_id = call.run_id().to_owned();
-        let mut cmd = call.ssh_raw(s, &runs::detach_line(&run_id, &line));
+        let mut cmd = call.ssh_raw(s, &runs::detach_line(&run_id, &line, timeout));
         cmd.stdin(std::process::Stdio::null());
         let (status, _) = remote::output(cmd, s.meta.ws_id)?;
         Ok((status, status.success().then_some(run_id)))
@@ -96,12 +105,22 @@ pub fn run(
     flags: SessionFlags,
     home: bool,
     command: &[OsString],
-    resume: bool,
+    plan: Plan,
 ) -> Result<i32> {
     check(command)?;
     let a = attach::require(&ctx.paths)?;
     let req = flags.request(POLICY);
     let (s, _) = session::acquire(ctx, a.id, req)?;
     let line = remote::command_line(if home { None } else { Some(&s.meta.workdir) }, command);
-    crate::remote::resume::run_line(ctx, req, s, &line, resume)
+    let ran = resume::run_line(ctx, req, s, &line, plan)?;
+    let waited = plan.wait.map(|w| w.as_secs()).unwrap_or_default();
+    resume::report(
+        ctx,
+        a.id,
+        &ran.run_id,
+        Got::default(),
+        ran.got,
+        ran.ended,
+        waited,
+    )
 }

@@ -73,14 +73,21 @@ pub fn dispatch(ctx: &Ctx, command: Command) -> Result<i32> {
         Command::Exec {
             home,
             detach,
+            wait,
+            timeout,
             command,
             no_resume,
             session,
         } => {
             if detach {
-                exec::detach(ctx, session, home, &command)
+                exec::detach(ctx, session, home, &command, timeout)
             } else {
-                exec::run(ctx, session, home, &command, !no_resume)
+                let plan = crate::remote::resume::Plan {
+                    resume: !no_resume,
+                    wait: wait.map(std::time::Duration::from_secs),
+                    timeout,
+                };
+                exec::run(ctx, session, home, &command, plan)
             }
         }
         Command::Context {
@@ -156,12 +163,24 @@ pub fn dispatch(ctx: &Ctx, command: Command) -> Result<i32> {
         Command::Completions { shell } => completions::run(shell),
         Command::Doctor => doctor::run(ctx),
         Command::Mcp => crate::mcp::run(ctx),
-        Command::Runs { session } => runs::run(ctx, session),
+        Command::Runs { stop, session } => match stop {
+            Some(run_id) => runs::stop(ctx, session, &run_id),
+            None => runs::run(ctx, session),
+        },
         Command::Attach {
             run_id,
             wait,
+            stdout_offset,
+            stderr_offset,
             session,
-        } => attach::run(ctx, session, &run_id, wait),
+        } => {
+            let from = crate::remote::resume::Got {
+                out: stdout_offset,
+                err: stderr_offset,
+                ..Default::default()
+            };
+            attach::run(ctx, session, &run_id, wait, from)
+        }
         Command::Clean { workspace, all } => clean::run(ctx, workspace.as_deref(), all),
     }
 }

@@ -62,6 +62,49 @@ pub fn run(ctx: &Ctx, flags: SessionFlags) -> Result<i32> {
     Ok(0)
 }
 
+/// `runs --stop <run-id>`: ends the run's command and every process it
+/// started on the workspace, and says how it ended.
+pub fn stop(ctx: &Ctx, flags: SessionFlags, run_id: &str) -> Result<i32> {
+    let run_id = runs::parse_id(run_id)?;
+    let a = attach::require(&ctx.paths)?;
+    let (s, _) = session::acquire(ctx, a.id, flags.request(POLICY))?;
+    let call = remote::Call::new(&s);
+    let mut cmd = call.ssh_raw(&s, &runs::stop_line(&run_id));
+    cmd.stdin(std::process::Stdio::null());
+    let (status, text) = remote::output(cmd, a.id)?;
+    if status.code() == Some(crate::remote::scripts::status::MISSING) {
+        return Err(Error::NoRun { run_id });
+    }
+    if !status.success() {
+        remote::replay(ctx, &s, &call.diagnostics());
+        return Err(Error::SshDropped {
+            id: a.id,
+            reason: remote::dropped_reason(&call.diagnostics()),
+        });
+    }
+    let state = runs::parse_state(&text);
+    let (already, exit_status) = match state {
+        Some(runs::State::Done(code)) => (text.contains("already"), Some(code)),
+        _ => (false, None),
+    };
+    let human = if already {
+        format!("run {run_id} had already ended")
+    } else {
+        format!("stopped run {run_id}")
+    };
+    ctx.out.result(
+        &json!({
+            "workspace_id": a.id,
+            "run_id": run_id,
+            "running": false,
+            "stopped": !already,
+            "exit_status": exit_status,
+        }),
+        &human,
+    );
+    Ok(0)
+}
+
 /// One line of the listing: id, state, status (or `-`), start time (epoch
 /// seconds, or `-`) and the command's first line, apart by tabs.
 fn row(line: &str) -> Option<Value> {
@@ -78,7 +121,9 @@ fn row(line: &str) -> Option<Value> {
         .chars()
         .take(200)
         .collect();
-    if !runs::valid_id(id) || !["running", "done", "lost", "interrupted"].contains(&state) {
+    if !runs::valid_id(id)
+        || !["running", "done", "lost", "interrupted", "timeout"].contains(&state)
+    {
         return None;
     }
     Some(json!({

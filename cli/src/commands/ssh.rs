@@ -34,7 +34,9 @@ pub fn run(
     let (s, _) = session::acquire(ctx, id, req)?;
     if !command.is_empty() {
         let line = remote::command_line(Some(&s.meta.workdir), command);
-        return crate::remote::resume::run_line(ctx, req, s, &line, resume);
+        let plan = crate::remote::resume::Plan::resumed(resume);
+        let ran = crate::remote::resume::run_line(ctx, req, s, &line, plan)?;
+        return Ok(ran.ended.map_or(255, |(code, _)| code));
     }
     // A shell: ssh takes over the terminal.
     let line = format!(

@@ -15,6 +15,7 @@
 //! workspace runs (`scripts`).
 
 pub mod forwards;
+pub mod frames;
 pub mod interrupt;
 pub mod progress;
 pub mod resume;

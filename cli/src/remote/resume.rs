@@ -22,9 +22,9 @@ use std::time::{Duration, Instant};
 
 use crate::ctx::Ctx;
 use crate::error::{Error, Result};
-use crate::remote::interrupt;
 use crate::remote::runs::{self, State};
 use crate::remote::{self, Call};
+use crate::remote::{frames, interrupt};
 use crate::session::{self, Request, Session};
 
 /// How long the CLI keeps trying to reach the workspace again
@@ -47,12 +47,7 @@ pub struct Io<'a> {
     pub stderr: &'a mut (dyn Write + Send),
 }
 
-/// Bytes of each stream the client has passed on.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct Got {
-    pub out: u64,
-    pub err: u64,
-}
+pub use crate::remote::frames::{Got, How};
 
 /// What the local streams did during one ssh.
 #[derive(Debug, Default)]
@@ -63,38 +58,66 @@ struct Fed {
     ended: bool,
     /// Whoever reads the CLI's stdout or stderr went away (`| head`).
     closed: bool,
+    /// The wait ran out: the CLI ended its ssh and left the run going.
+    let_go: bool,
+}
+
+/// How a run is run.
+#[derive(Debug, Clone, Copy)]
+pub struct Plan {
+    /// Follow it again after a dropped link (`--no-resume` turns it off).
+    pub resume: bool,
+    /// Follow it this long, then leave it going (`exec --wait`).
+    pub wait: Option<Duration>,
+    /// The workspace ends the command after this many seconds (`exec
+    /// --timeout`).
+    pub timeout: Option<u64>,
+}
+
+impl Plan {
+    /// To its end, resumed after a dropped link, no timeout.
+    pub fn resumed(resume: bool) -> Plan {
+        Plan {
+            resume,
+            wait: None,
+            timeout: None,
+        }
+    }
+}
+
+/// What running a command came to.
+pub struct Ran {
+    /// The run's id (the last one, when it had to be started again).
+    pub run_id: String,
+    /// Where each stream stands.
+    pub got: Got,
+    /// How it ended: its status and how; None when it still runs.
+    pub ended: Option<(i32, How)>,
 }
 
 /// `cmd` words on the workspace with the CLI's own streams, as a recorded
 /// run that outlives a dropped link (unless `resume` is off): the shape
 /// `exec` and `ssh <ws> -- cmd` share.
-pub fn run_line(
-    ctx: &Ctx,
-    req: Request,
-    session: Session,
-    line: &str,
-    resume: bool,
-) -> Result<i32> {
+pub fn run_line(ctx: &Ctx, req: Request, session: Session, line: &str, plan: Plan) -> Result<Ran> {
     let (mut stdout, mut stderr) = (std::io::stdout(), std::io::stderr());
     let mut io = Io {
         stdin: true,
         stdout: &mut stdout,
         stderr: &mut stderr,
     };
-    let (_, code) = run(ctx, req, session, line, resume, &mut io)?;
-    Ok(code)
+    run(ctx, req, session, line, plan, &mut io)
 }
 
-/// Runs `line` on the workspace as a recorded run. Returns the session
-/// last used and the command's own exit status.
+/// Runs `line` on the workspace as a recorded run, followed to its end or
+/// for the plan's wait.
 pub fn run(
     ctx: &Ctx,
     req: Request,
     session: Session,
     line: &str,
-    resume: bool,
+    plan: Plan,
     io: &mut Io<'_>,
-) -> Result<(Session, i32)> {
+) -> Result<Ran> {
     let ws = session.meta.ws_id;
     let mut s = session;
     let mut got = Got::default();
@@ -102,26 +125,40 @@ pub fn run(
     let mut restarts = 0u8;
     let _handled = interrupt::handled();
     loop {
+        let until = plan.wait.map(|w| Instant::now() + w);
         let call = Call::new(&s);
         let run_id = call.run_id().to_owned();
         let acked = runs::due(&s);
-        let cmd = call.ssh_raw(&s, &runs::wrap(&run_id, line, &acked));
-        let (status, fed) = stream(&s, &run_id, cmd, io, &mut got)?;
+        let cmd = call.ssh_raw(&s, &runs::wrap(&run_id, line, plan.timeout, &acked));
+        let (status, fed) = stream(&s, &run_id, cmd, io, &mut got, until)?;
         // `stream` has ended the run on the workspace after Ctrl-C.
         interrupt::check()?;
         let code = remote::exit_code(status);
+        let ran = |_: Session, got, ended| Ran {
+            run_id: run_id.clone(),
+            got,
+            ended,
+        };
         if fed.closed {
-            // Its output had nowhere to go: `stream` ended it, as a command
-            // whose pipe closed ends.
-            return Ok((s, code));
+            // Its output had nowhere to go: `stream` ended it, as a
+            // command whose pipe closed ends.
+            return Ok(ran(s, got, Some((code, How::Exit))));
         }
-        if code != 255 {
+        if !fed.let_go && code != 255 {
             runs::forget_acked(&s, &acked);
             runs::ack(&s, &run_id);
-            return Ok((s, code));
+            let how = if plan.timeout.is_some() && code == 124 {
+                How::Timeout
+            } else {
+                How::Exit
+            };
+            return Ok(ran(s, got, Some((code, how))));
         }
         let said = call.diagnostics();
-        if let Some(reason) = remote::failed_before_start(&said).map(str::to_owned) {
+        if let Some(reason) = remote::failed_before_start(&said)
+            .filter(|_| !fed.let_go)
+            .map(str::to_owned)
+        {
             // The command certainly never started.
             if retries == 0 {
                 remote::replay(ctx, &s, &said);
@@ -132,19 +169,20 @@ pub fn run(
             s = remote::fresh_session(ctx, &s, req, &reason)?;
             continue;
         }
-        if !resume || fed.bytes > 0 || (io.stdin && !fed.ended) {
+        if !fed.let_go && (!plan.resume || fed.bytes > 0 || (io.stdin && !fed.ended)) {
             remote::replay(ctx, &s, &said);
             return Err(Error::SshDropped {
                 id: ws,
                 reason: remote::dropped_reason(&said),
             });
         }
-        // The run's fate decides: never started, run it; else follow it.
+        // The run's fate decides: never started, run it; else follow it
+        // (for what is left of the wait, when there is one).
         let how = Following {
-            after_drop: true,
-            until: None,
+            after_drop: !fed.let_go,
+            until,
         };
-        match follow(ctx, req, s, &run_id, got, io, how)? {
+        match follow(ctx, req, s, &run_id, &mut got, io, how)? {
             Followed::NeverStarted(back) => {
                 // A run that printed had started, whatever the workspace
                 // says; and however often it says so, a command is
@@ -172,11 +210,8 @@ pub fn run(
                 restarts += 1;
                 s = back;
             }
-            Followed::Ended(back, code) => return Ok((back, code)),
-            // No wait was given (`until` is None): it follows to the end.
-            Followed::StillRunning => {
-                return Err(Error::StillRunning { run_id, waited: 0 });
-            }
+            Followed::Ended(back, code, how) => return Ok(ran(back, got, Some((code, how)))),
+            Followed::StillRunning(back) => return Ok(ran(back, got, None)),
         }
     }
 }
@@ -191,11 +226,12 @@ pub enum Followed {
     /// The workspace has no record of it: it never started (and now never
     /// will under that id).
     NeverStarted(Session),
-    /// It ended with this status, every byte passed on.
-    Ended(Session, i32),
+    /// It ended with this status, as its record says, every byte passed
+    /// on.
+    Ended(Session, i32, How),
     /// The wait ran out first: every byte so far passed on, and the run
-    /// goes on (`attach --wait`).
-    StillRunning,
+    /// goes on (`attach --wait`, `exec --wait`).
+    StillRunning(Session),
 }
 
 /// How `follow` follows.
@@ -215,7 +251,7 @@ pub fn follow(
     req: Request,
     session: Session,
     run_id: &str,
-    mut got: Got,
+    got: &mut Got,
     io: &mut Io<'_>,
     how: Following,
 ) -> Result<Followed> {
@@ -230,6 +266,9 @@ pub fn follow(
     match reach(ctx, req, &mut s, run_id, &mut minted)? {
         State::Unknown | State::Void => return Ok(Followed::NeverStarted(s)),
         State::Lost => lost = true,
+        // Found running when the wait has run out already (`exec --wait`
+        // let go of it): nothing more to wait for.
+        State::Running if past(&how) => return Ok(Followed::StillRunning(s)),
         // Said only when a link did drop: `runcode attach` just follows.
         State::Running if after_drop => ctx.out.progress(&format!(
             "runcode: the connection to #{ws} dropped during run {run_id}; reconnected, following it"
@@ -238,27 +277,23 @@ pub fn follow(
     }
     loop {
         let call = Call::new(&s);
-        // With a wait, the workspace's own `timeout` ends the following.
+        // With a wait, the workspace stops sending then.
         let limit = how
             .until
             .map(|u| u.saturating_duration_since(Instant::now()).as_secs().max(1));
         let line = runs::attach_line(run_id, got.out, got.err, limit);
         let cmd = call.ssh_raw(&s, &line);
-        let (status, fed) = stream(
-            &s,
-            run_id,
-            cmd,
-            &mut Io {
-                stdin: false,
-                ..reborrow(io)
-            },
-            &mut got,
-        )?;
+        let (status, read) = stream_frames(&s, run_id, cmd, io, got)?;
         interrupt::check()?;
-        if fed.closed {
-            return Ok(Followed::Ended(s, remote::exit_code(status)));
+        if read.closed {
+            return Ok(Followed::Ended(s, remote::exit_code(status), How::Exit));
         }
-        if remote::exit_code(status) == 255 {
+        let dropped = remote::exit_code(status) == 255;
+        if let Some((code, ended)) = read.ended.filter(|_| !dropped) {
+            runs::ack(&s, run_id);
+            return Ok(Followed::Ended(s, code, ended));
+        }
+        if dropped {
             ctx.out.progress(&format!(
                 "runcode: lost #{ws} again; reconnecting to run {run_id}"
             ));
@@ -269,25 +304,67 @@ pub fn follow(
             });
         }
         match reach(ctx, req, &mut s, run_id, &mut minted)? {
-            State::Done(code) if remote::exit_code(status) != 255 => {
+            State::Done(code) if !dropped => {
                 runs::ack(&s, run_id);
-                return Ok(Followed::Ended(s, code));
+                return Ok(Followed::Ended(s, code, How::Exit));
             }
-            State::Running if how.until.is_some_and(|u| Instant::now() >= u) => {
-                return Ok(Followed::StillRunning);
-            }
+            State::Running if past(&how) => return Ok(Followed::StillRunning(s)),
             State::Done(_) | State::Running => {}
             State::Lost | State::Unknown | State::Void => lost = true,
         }
     }
 }
 
-/// `io` lent again for one more ssh.
-fn reborrow<'b>(io: &'b mut Io<'_>) -> Io<'b> {
-    Io {
-        stdin: io.stdin,
-        stdout: &mut *io.stdout,
-        stderr: &mut *io.stderr,
+/// The wait given to `follow` has run out.
+fn past(how: &Following) -> bool {
+    how.until.is_some_and(|u| Instant::now() >= u)
+}
+
+/// Runs one ssh that reads run `run_id`'s frames (`scripts/attach.sh`),
+/// their bytes passed through `io` and counted into `got`. Returns ssh's
+/// status and what the frames said. After Ctrl-C the run is ended on the
+/// workspace, which ends the frames too.
+fn stream_frames(
+    s: &Session,
+    run_id: &str,
+    mut cmd: Command,
+    io: &mut Io<'_>,
+    got: &mut Got,
+) -> Result<(ExitStatus, frames::Read)> {
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    let (mut child, _guard) = interrupt::spawn(&mut cmd, "ssh")?;
+    let out = child.stdout.take().expect("piped");
+    let (stdout, stderr) = (&mut *io.stdout, &mut *io.stderr);
+    let (status, read) = std::thread::scope(|scope| {
+        // The reader's end of the pipe goes when it stops (a refusal, a
+        // reader gone), which ends ssh too.
+        let reader = scope.spawn(move || {
+            let mut from = std::io::BufReader::new(out);
+            let read = frames::read(&mut from, stdout, stderr, got);
+            if read.as_ref().is_ok_and(|r| r.closed) {
+                // Its output has nowhere to go: the run ends, as a command
+                // whose pipe closed ends.
+                remote::end_remote(s, run_id);
+            }
+            read
+        });
+        let status = child.wait();
+        if interrupt::interrupted() {
+            remote::end_remote(s, run_id);
+        }
+        (status, reader.join())
+    });
+    let status = status.map_err(Error::spawn("ssh"))?;
+    match read {
+        Ok(Ok(read)) => Ok((status, read)),
+        Ok(Err(frames::Malformed(why))) => Err(Error::RunDisputed {
+            id: s.meta.ws_id,
+            run_id: run_id.to_owned(),
+            why: format!("its output came with {why}, which runcode never sends"),
+        }),
+        Err(_) => Err(Error::Interrupted),
     }
 }
 
@@ -371,6 +448,7 @@ fn stream(
     mut cmd: Command,
     io: &mut Io<'_>,
     got: &mut Got,
+    until: Option<Instant>,
 ) -> Result<(ExitStatus, Fed)> {
     let forward = io.stdin && !std::io::IsTerminal::is_terminal(&std::io::stdin());
     cmd.stdin(if forward {
@@ -411,6 +489,7 @@ fn stream(
     let mut out = child.stdout.take().expect("piped");
     let mut err = child.stderr.take().expect("piped");
     let (stdout, stderr) = (&mut *io.stdout, &mut *io.stderr);
+    let mut let_go = false;
     let (status, (out_n, out_closed), (err_n, err_closed)) = std::thread::scope(|scope| {
         // A reader that went away (`| head`) ends the run at once: with a
         // master holding the pipes, nothing else would, and the command
@@ -418,7 +497,10 @@ fn stream(
         let end = || remote::end_remote(s, run_id);
         let o = scope.spawn(move || pass(&mut out, stdout, end));
         let e = scope.spawn(move || pass(&mut err, stderr, end));
-        let status = child.wait();
+        let status = match until {
+            None => child.wait(),
+            Some(until) => wait_until(&mut child, until, &mut let_go),
+        };
         if interrupt::interrupted() {
             remote::end_remote(s, run_id);
         }
@@ -433,8 +515,29 @@ fn stream(
         bytes: fed_bytes.load(Ordering::SeqCst),
         ended: fed_end.load(Ordering::SeqCst),
         closed: out_closed || err_closed,
+        let_go,
     };
     Ok((status, fed))
+}
+
+/// Waits for `child` until `until`; then ends it (the ssh, not the run,
+/// which its record keeps going) and sets `let_go`.
+fn wait_until(
+    child: &mut std::process::Child,
+    until: Instant,
+    let_go: &mut bool,
+) -> std::io::Result<ExitStatus> {
+    loop {
+        if let Some(status) = child.try_wait()? {
+            return Ok(status);
+        }
+        if Instant::now() >= until {
+            *let_go = true;
+            let _ = child.kill();
+            return child.wait();
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
 }
 
 /// Copies `from` to `to` as it comes (each chunk flushed: an agent reading
@@ -455,6 +558,66 @@ fn pass(from: &mut impl Read, to: &mut (dyn Write + Send), on_close: impl FnOnce
             }
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
             Err(_) => return (total, false),
+        }
+    }
+}
+
+/// What `exec` and `attach` tell of a run they followed from `start` to
+/// `got`: its id, whether it still runs, its status and how it ended, and
+/// where each stream stands (`Output::details`: the MCP tools read it). The
+/// CLI's exit status is the command's own; a run left going is
+/// `still_running` (75).
+pub fn report(
+    ctx: &Ctx,
+    ws: u64,
+    run_id: &str,
+    start: Got,
+    got: Got,
+    ended: Option<(i32, How)>,
+    waited: u64,
+) -> Result<i32> {
+    let mut value = serde_json::json!({
+        "workspace_id": ws,
+        "run_id": run_id,
+        "running": ended.is_none(),
+        "stdout_offset": start.out,
+        "stdout_next_offset": got.out,
+        "stdout_skipped_bytes": got.out_dropped - start.out_dropped,
+        "stderr_offset": start.err,
+        "stderr_next_offset": got.err,
+        "stderr_skipped_bytes": got.err_dropped - start.err_dropped,
+    });
+    if let Some((status, how)) = ended {
+        value["exit_status"] = status.into();
+        value["ended"] = how.word().into();
+    }
+    ctx.out.details(value);
+    for (name, skipped) in [
+        ("stdout", got.out_dropped - start.out_dropped),
+        ("stderr", got.err_dropped - start.err_dropped),
+    ] {
+        if skipped > 0 {
+            ctx.out.progress(&format!(
+                "runcode: {skipped} bytes of run {run_id}'s {name} were no longer kept on the workspace (it keeps the last {} MiB of each stream)",
+                frames::PIECE * frames::PIECES / (1024 * 1024)
+            ));
+        }
+    }
+    match ended {
+        None => Err(Error::StillRunning {
+            run_id: run_id.to_owned(),
+            waited,
+        }),
+        Some((status, How::Exit)) => Ok(status),
+        Some((status, how)) => {
+            ctx.out.progress(&format!(
+                "runcode: run {run_id} was ended on the workspace ({}), status {status}",
+                match how {
+                    How::Timeout => "its timeout ran out",
+                    _ => "it was stopped",
+                }
+            ));
+            Ok(status)
         }
     }
 }

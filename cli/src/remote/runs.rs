@@ -29,8 +29,9 @@ pub const ACK_BATCH: usize = 8;
 /// exported, its output kept in the run's files and passed on. When
 /// `acked` names runs, those and the expired ones are removed in the
 /// background afterwards.
-pub fn wrap(run_id: &str, line: &str, acked: &[String]) -> String {
-    let mut args = vec![run_id, line];
+pub fn wrap(run_id: &str, line: &str, timeout: Option<u64>, acked: &[String]) -> String {
+    let timeout = timeout.map(|t| t.to_string()).unwrap_or_default();
+    let mut args = vec![run_id, line, &timeout];
     args.extend(acked.iter().filter(|a| valid_id(a)).map(String::as_str));
     format!(
         "export {RUN_ID_VAR}={}; {}",
@@ -40,12 +41,14 @@ pub fn wrap(run_id: &str, line: &str, acked: &[String]) -> String {
 }
 
 /// The remote command line that starts `line` as run `run_id` in the
-/// background and returns once it is recorded (`scripts/detach.sh`).
-pub fn detach_line(run_id: &str, line: &str) -> String {
+/// background and returns once it is recorded (`scripts/detach.sh`),
+/// ended by the workspace after `timeout` seconds when one is given.
+pub fn detach_line(run_id: &str, line: &str, timeout: Option<u64>) -> String {
+    let timeout = timeout.map(|t| t.to_string()).unwrap_or_default();
     format!(
         "export {RUN_ID_VAR}={}; {}",
         shell_quote(run_id),
-        scripts::line(scripts::DETACH, &[scripts::WRAP, run_id, line])
+        scripts::line(scripts::DETACH, &[scripts::WRAP, run_id, line, &timeout])
     )
 }
 
@@ -86,16 +89,18 @@ pub fn parse_state(text: &str) -> Option<State> {
         "lost" => Some(State::Lost),
         _ => word
             .strip_prefix("done ")
-            .and_then(|s| s.trim().parse().ok())
+            .and_then(|s| s.split_whitespace().next())
+            .and_then(|s| s.parse().ok())
             .map(State::Done),
     }
 }
 
-/// The remote line that continues a run's stdout from byte `out` and its
-/// stderr from byte `err`, following both until the run ends
-/// (`scripts/attach.sh`).
+/// The remote line that sends a run's stdout from byte `out` and its
+/// stderr from byte `err` (counted from 0), following both until the run
+/// ends or for `limit` seconds, as frames (`scripts/attach.sh`,
+/// `remote::frames`).
 pub fn attach_line(run_id: &str, out: u64, err: u64, limit: Option<u64>) -> String {
-    let (out, err) = ((out + 1).to_string(), (err + 1).to_string());
+    let (out, err) = (out.to_string(), err.to_string());
     let limit = limit.map(|l| l.to_string()).unwrap_or_default();
     scripts::line(scripts::ATTACH, &[run_id, &out, &err, &limit])
 }
@@ -104,6 +109,12 @@ pub fn attach_line(run_id: &str, out: u64, err: u64, limit: Option<u64>) -> Stri
 /// `<id> <state> <status>` line each (`scripts/list.sh`).
 pub fn list_line() -> String {
     scripts::line(scripts::LIST, &[])
+}
+
+/// The remote line that stops run `run_id` and prints its state
+/// (`scripts/stop.sh`).
+pub fn stop_line(run_id: &str) -> String {
+    scripts::line(scripts::STOP, &[run_id, scripts::END])
 }
 
 /// A run id as the CLI makes them: digits and dashes only, so it is safe in
@@ -188,14 +199,15 @@ mod tests {
         assert_eq!(parse_state("running"), Some(State::Running));
         assert_eq!(parse_state("lost"), Some(State::Lost));
         assert_eq!(parse_state("done x"), None);
+        assert_eq!(parse_state("done 143 already\n"), Some(State::Done(143)));
         assert!(valid_id("123-0-1795343400"));
         for bad in ["", "1;rm -rf /", "../x", "a b", &"1".repeat(65)] {
             assert!(!valid_id(bad), "{bad}");
         }
         // Only plain ids reach the wrapper's clean-up (which checks again).
-        let line = wrap("1-2", "true", &["3-4".into(), "x;y".into()]);
+        let line = wrap("1-2", "true", None, &["3-4".into(), "x;y".into()]);
         assert!(
-            line.ends_with(" '1-2' 'true' '3-4'") && !line.contains("x;y"),
+            line.ends_with(" '1-2' 'true' '' '3-4'") && !line.contains("x;y"),
             "{line}"
         );
     }

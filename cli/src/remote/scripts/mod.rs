@@ -22,6 +22,8 @@ pub const ATTACH: &str = include_str!("attach.sh");
 pub const LIST: &str = include_str!("list.sh");
 /// Ends a run's processes (Ctrl-C, a timeout).
 pub const END: &str = include_str!("end.sh");
+/// Stops a run and says how it ended (`runs --stop`, `run_stop`).
+pub const STOP: &str = include_str!("stop.sh");
 /// `put`/`write` of one file.
 pub const RECEIVE_FILE: &str = include_str!("receive_file.sh");
 /// `put` of a folder.
@@ -50,7 +52,8 @@ pub mod status {
     pub const CHANGED: i32 = 3;
     /// A file would have replaced a folder, or a folder a file.
     pub const KIND: i32 = 4;
-    /// The path the MCP tools were given is not there (or not a file).
+    /// The path the MCP tools were given is not there (or not a file); the
+    /// run `stop` was given has no record.
     pub const MISSING: i32 = 66;
     /// The run could not be recorded on the workspace.
     pub const NO_RECORD: i32 = 125;
@@ -320,7 +323,12 @@ mod tests {
         for (i, out) in run_in(
             dir.path(),
             WRAP,
-            &["7-0-1", "echo out; echo err >&2; exit 4", "x;touch pwned"],
+            &[
+                "7-0-1",
+                "echo out; echo err >&2; exit 4",
+                "",
+                "x;touch pwned",
+            ],
             b"",
         )
         .into_iter()
@@ -348,10 +356,11 @@ mod tests {
             assert!(fields[3].parse::<i64>().is_ok(), "a start time: {text:?}");
             assert_eq!(fields[4], "echo out; echo err >&2; exit 4");
         }
-        for out in run_in(dir.path(), ATTACH, &["7-0-1", "2", "1"], b"") {
+        // Frames from byte 1 of stdout and 0 of stderr, and the end.
+        for out in run_in(dir.path(), ATTACH, &["7-0-1", "1", "0"], b"") {
             assert_eq!(
-                (out.stdout.as_slice(), out.stderr.as_slice()),
-                (&b"ut\n"[..], &b"err\n"[..])
+                String::from_utf8_lossy(&out.stdout),
+                "o 1 3\nut\ne 0 4\nerr\nx 4 exit\n"
             );
         }
         // A run never seen is marked void at once (`unknown`), a second
@@ -372,7 +381,7 @@ mod tests {
         for out in run_in(
             dir.path(),
             WRAP,
-            &["9-0-1", "true", "7-0-1", "../../../x", "*"],
+            &["9-0-1", "true", "", "7-0-1", "../../../x", "*"],
             b"",
         ) {
             if out.status.success() {
@@ -396,17 +405,62 @@ mod tests {
     fn a_hostile_command_line_runs_as_the_users_own_shell_would() {
         for text in HOSTILE {
             let command = format!("printf %s {}", shell_quote(text));
-            for (dir, out) in fresh(WRAP, &["2-0-1", &command]) {
+            for (dir, out) in fresh(WRAP, &["2-0-1", &command, ""]) {
                 assert!(out.status.success(), "{text:?}: {out:?}");
                 assert_eq!(out.stdout, text.as_bytes(), "{text:?}");
                 let record = dir.path().join("cache/runcode/runs/2-0-1");
-                assert_eq!(std::fs::read(record.join("out")).unwrap(), text.as_bytes());
+                let kept = std::fs::read(record.join("out.000000")).unwrap();
+                assert_eq!(kept, text.as_bytes());
                 no_pwned(dir.path());
             }
         }
-        for (_, out) in fresh(WRAP, &["2-0-1", "exit 7"]) {
+        for (_, out) in fresh(WRAP, &["2-0-1", "exit 7", ""]) {
             assert_eq!(out.status.code(), Some(7));
         }
+    }
+
+    #[test]
+    fn a_stream_keeps_its_last_pieces_and_attach_says_what_went() {
+        // 80 MiB of stdout: ten pieces of 8 MiB written, the last eight
+        // kept; attach from byte 0 starts at the first kept byte.
+        let dir = tempfile::tempdir().unwrap();
+        let out = run_with(
+            "sh",
+            dir.path(),
+            WRAP,
+            &["3-0-1", "head -c 83886080 /dev/zero; echo tail >&2", ""],
+            b"",
+        );
+        assert_eq!(out.stdout.len(), 83_886_080);
+        let record = dir.path().join("cache/runcode/runs/3-0-1");
+        let mut pieces: Vec<String> = std::fs::read_dir(&record)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with("out."))
+            .collect();
+        pieces.sort();
+        assert_eq!(pieces.first().map(String::as_str), Some("out.000002"));
+        assert_eq!(pieces.len(), 8, "{pieces:?}");
+        let attach = run_with("sh", dir.path(), ATTACH, &["3-0-1", "0", "0"], b"");
+        let head = String::from_utf8_lossy(&attach.stdout[..40]).into_owned();
+        assert!(head.starts_with("o 16777216 8388608\n"), "{head:?}");
+        assert!(attach.stdout.ends_with(b"e 0 5\ntail\nx 0 exit\n"));
+    }
+
+    #[test]
+    fn a_timeout_ends_the_command_and_stop_ends_a_run() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = run_with("sh", dir.path(), WRAP, &["4-0-1", "sleep 30", "1"], b"");
+        assert_eq!(out.status.code(), Some(124));
+        let record = dir.path().join("cache/runcode/runs/4-0-1");
+        assert!(record.join("timedout").exists());
+        let attach = run_with("sh", dir.path(), ATTACH, &["4-0-1", "0", "0"], b"");
+        assert_eq!(attach.stdout, b"x 124 timeout\n");
+        let stop = run_with("sh", dir.path(), STOP, &["4-0-1", END], b"");
+        assert_eq!(stop.stdout, b"done 124 already\n");
+        let stop = run_with("sh", dir.path(), STOP, &["5-0-1", END], b"");
+        assert_eq!(stop.status.code(), Some(status::MISSING));
+        no_pwned(dir.path());
     }
 
     #[test]
