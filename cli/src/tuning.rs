@@ -53,7 +53,19 @@ pub const PROGRESS_AFTER: Knob = Knob {
     what: "milliseconds a put, get or write runs before it shows its progress",
 };
 
-pub const ALL: &[Knob] = &[RESUME, POLL, PROGRESS_AFTER];
+/// How long the MCP `exec` and `run_output` wait for a command before they
+/// hand its run back, when the call names no `wait_seconds`: below the
+/// shortest tool timeout of the clients runcode ships for (Codex's 300 s).
+pub const MCP_WAIT: Knob = Knob {
+    var: "RUNCODE_MCP_WAIT_SECS",
+    unit_ms: 1000,
+    default: 120,
+    min: 1,
+    max: 3600,
+    what: "seconds the MCP exec and run_output tools wait before they hand a running command back (when the call names no wait_seconds)",
+};
+
+pub const ALL: &[Knob] = &[RESUME, POLL, PROGRESS_AFTER, MCP_WAIT];
 
 impl Knob {
     /// The setting's value now.

@@ -22,6 +22,7 @@ mod journey;
 mod json_failures;
 mod launcher;
 mod launcher_refusals;
+mod long_runs;
 mod mcp;
 mod mcp_editing;
 mod network;

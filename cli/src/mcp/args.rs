@@ -67,9 +67,37 @@ pub(super) struct ExecArgs {
     /// Run in the home directory instead of the project directory.
     #[serde(default)]
     pub(super) home: bool,
-    /// Seconds before the command is ended on the workspace.
+    /// Seconds before the command is ended on the workspace (default 600),
+    /// whether or not this call still waits for it.
     #[serde(default = "exec_timeout")]
     pub(super) timeout_seconds: u64,
+    /// Seconds to wait for the command before handing back its run_id with
+    /// `running: true` (default 120; it goes on running: follow it with
+    /// run_output).
+    #[serde(default)]
+    pub(super) wait_seconds: Option<u64>,
+}
+
+#[derive(Deserialize, JsonSchema)]
+pub(super) struct RunOutputArgs {
+    /// The run, as exec's answer or `runs` gave it.
+    pub(super) run_id: String,
+    /// Seconds to wait for more output or the end (default 120).
+    #[serde(default)]
+    pub(super) wait_seconds: Option<u64>,
+    /// Re-read stdout from this byte (default: where the last answer about
+    /// this run stopped).
+    #[serde(default)]
+    pub(super) stdout_offset: Option<u64>,
+    /// Re-read stderr from this byte.
+    #[serde(default)]
+    pub(super) stderr_offset: Option<u64>,
+}
+
+#[derive(Deserialize, JsonSchema)]
+pub(super) struct RunArgs {
+    /// The run, as exec's answer or `runs` gave it.
+    pub(super) run_id: String,
 }
 
 #[derive(Deserialize, JsonSchema)]

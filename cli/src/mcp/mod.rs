@@ -11,6 +11,7 @@ mod child;
 mod editing;
 mod local;
 mod results;
+mod runs;
 mod server;
 mod tools;
 

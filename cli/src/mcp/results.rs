@@ -12,11 +12,14 @@ use crate::error::{Code, Error, failure_object};
 
 /// The failure object of a call, if it failed.
 pub(super) fn failure(outcome: &Outcome) -> Option<Value> {
+    // `exec` tells of its run (`Output::details`) whatever its status: a
+    // script's own non-zero status is still a failure here.
+    let told_of_run = |r: &Value| r.get("run_id").is_some() && r.get("error").is_none();
     match &outcome.result {
         Some(r) if r.get("error").is_some() => Some(r.clone()),
-        Some(_) => None,
-        None if outcome.status == 0 => None,
-        None => Some(failure_object(
+        Some(r) if !told_of_run(r) || outcome.status == 0 => None,
+        _ if outcome.status == 0 => None,
+        _ => Some(failure_object(
             Code::Internal,
             &format!(
                 "runcode ended with status {} and no result: {}",
@@ -93,11 +96,4 @@ pub(super) fn encode(captured: &Captured) -> (String, &'static str, u64) {
             captured.dropped,
         ),
     }
-}
-
-pub(super) fn stream(value: &mut Value, name: &str, captured: &Captured) {
-    let (text, encoding, dropped) = encode(captured);
-    value[name] = json!(text);
-    value[format!("{name}_encoding")] = json!(encoding);
-    value[format!("{name}_dropped_bytes")] = json!(dropped);
 }

@@ -47,6 +47,7 @@ pub fn run(ctx: &Ctx) -> Result<i32> {
     let server = Server {
         runner: Arc::new(Runner::new(exe, dir.clone(), env)),
         local: Arc::new(super::local::Rule::new(&ctx.paths)),
+        marks: Arc::default(),
         tool_router: Server::every_tool(),
     };
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -104,6 +105,8 @@ pub(super) struct Server {
     pub(super) runner: Arc<Runner>,
     /// Which local paths `put` and `get` may touch.
     pub(super) local: Arc<super::local::Rule>,
+    /// Where the agent stands in each run it followed.
+    pub(super) marks: Arc<super::runs::Marks>,
     /// Every tool, built once: the handler dispatches through it.
     tool_router: ToolRouter<Server>,
 }
@@ -111,7 +114,7 @@ pub(super) struct Server {
 impl Server {
     /// Every tool: the workspace tools and the editing ones.
     pub(super) fn every_tool() -> ToolRouter<Server> {
-        Server::tool_router() + Server::editing_router()
+        Server::tool_router() + Server::editing_router() + Server::runs_router()
     }
 
     /// A command whose whole answer is its result object.

@@ -1,8 +1,6 @@
 //! The tools: each one turns its arguments into one run of this CLI (with
 //! the command's `--json`), and its result into the tool's answer.
 
-use std::time::Duration;
-
 use base64::Engine as _;
 use rmcp::handler::server::wrapper::Parameters;
 use rmcp::model::{CallToolResult, RequestMetaObject};
@@ -11,13 +9,12 @@ use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
 use super::args::{
-    ContextArgs, DisconnectArgs, ExecArgs, ForwardAction, ForwardArgs, GetArgs, ListArgs, PutArgs,
-    ReadArgs, WorkspaceArgs, WriteArgs,
+    ContextArgs, DisconnectArgs, ForwardAction, ForwardArgs, GetArgs, ListArgs, PutArgs, ReadArgs,
+    WorkspaceArgs, WriteArgs,
 };
 use super::child::Call;
-use super::results::{encode, failure, local_in_plugin, refusal, spawn_failed, stream, too_big};
+use super::results::{encode, failure, local_in_plugin, refusal, spawn_failed, too_big};
 use super::server::{Server, local_roots, progress};
-use super::{EXEC_KEEP, EXEC_TIMEOUT_MAX};
 use crate::error::Error;
 
 #[tool_router(vis = "pub(super)")]
@@ -105,65 +102,6 @@ impl Server {
             args.extend(["--", a.workspace.as_str()]);
         }
         self.simple(&args, ct).await
-    }
-
-    #[tool(
-        description = "Run a shell command on the attached workspace, in its project directory. Returns exit_status, stdout and stderr (each cut after 32 KiB, with the count of bytes dropped; binary output comes as base64, marked by stdout_encoding). A timeout or a cancellation ends the command on the workspace. It is never run twice.",
-        annotations(
-            title = "Run a command on the workspace",
-            read_only_hint = false,
-            destructive_hint = true,
-            idempotent_hint = false,
-            open_world_hint = true
-        )
-    )]
-    async fn exec(
-        &self,
-        Parameters(a): Parameters<ExecArgs>,
-        meta: RequestMetaObject,
-        peer: Peer<RoleServer>,
-        ct: CancellationToken,
-    ) -> CallToolResult {
-        let stdin = a.stdin.into_bytes();
-        if let Some(refused) = too_big("stdin", &stdin) {
-            return refused;
-        }
-        let seconds = a.timeout_seconds.clamp(1, EXEC_TIMEOUT_MAX);
-        let mut args = vec!["exec"];
-        if a.home {
-            args.push("--home");
-        }
-        args.extend(["--", &a.command]);
-        let call = Call {
-            stdin: Some(stdin),
-            keep: EXEC_KEEP,
-            timeout: Some(Duration::from_secs(seconds)),
-            ..Call::new(&args)
-        };
-        let outcome = match self.runner.run(call, ct, progress(&meta, peer)).await {
-            Ok(outcome) => outcome,
-            Err(e) => return spawn_failed(e),
-        };
-        let mut value = json!({"exit_status": outcome.status});
-        stream(&mut value, "stdout", &outcome.stdout);
-        stream(&mut value, "stderr", &outcome.stderr);
-        if outcome.timed_out {
-            let failure = Error::Timeout { seconds }.to_json();
-            value["error"] = failure["error"].clone();
-            value["message"] = failure["message"].clone();
-            return CallToolResult::structured_error(value);
-        }
-        if let Some(failure) = outcome.result.as_ref().filter(|r| r.get("error").is_some()) {
-            // Nothing ran (not attached, no session): the error alone. The
-            // connection dropped or Ctrl-C: what the command printed too.
-            if outcome.stdout.bytes.is_empty() && outcome.stderr.bytes.is_empty() {
-                return CallToolResult::structured_error(failure.clone());
-            }
-            value["error"] = failure["error"].clone();
-            value["message"] = failure["message"].clone();
-            return CallToolResult::structured_error(value);
-        }
-        CallToolResult::structured(value)
     }
 
     #[tool(

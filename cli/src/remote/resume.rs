@@ -260,6 +260,7 @@ pub fn follow(
     let mut s = session;
     let mut minted = false;
     let mut lost = false;
+    let mut done_seen = false;
     let _handled = interrupt::handled();
     // (A command that exited 255 itself, or ended as the link did, is
     // found done: its last bytes are fetched without a word.)
@@ -304,6 +305,10 @@ pub fn follow(
             });
         }
         match reach(ctx, req, &mut s, run_id, &mut minted)? {
+            // Ended after the following stopped (its wait ran out): once
+            // more, for the last bytes and the ending. A workspace that
+            // says done and never sends the ending is taken at its word.
+            State::Done(_) if !dropped && !done_seen => done_seen = true,
             State::Done(code) if !dropped => {
                 runs::ack(&s, run_id);
                 return Ok(Followed::Ended(s, code, How::Exit));
@@ -458,7 +463,12 @@ fn stream(
     })
     .stdout(Stdio::piped())
     .stderr(Stdio::piped());
+    // With a wait, the reads must be able to end when the wait does: a
+    // master holds a mux client's pipes open until the remote command
+    // ends, so they are sockets that the CLI shuts.
+    let ends = until.map(|_| Ends::new(&mut cmd)).transpose()?.flatten();
     let (mut child, _guard) = interrupt::spawn(&mut cmd, "ssh")?;
+    drop(cmd);
     let fed_bytes = Arc::new(AtomicU64::new(0));
     let fed_end = Arc::new(AtomicBool::new(!forward));
     if let Some(mut to) = child.stdin.take() {
@@ -486,8 +496,13 @@ fn stream(
             }
         });
     }
-    let mut out = child.stdout.take().expect("piped");
-    let mut err = child.stderr.take().expect("piped");
+    let (mut out, mut err): (Box<dyn Read + Send>, Box<dyn Read + Send>) = match &ends {
+        Some(ends) => ends.readers()?,
+        None => (
+            Box::new(child.stdout.take().expect("piped")),
+            Box::new(child.stderr.take().expect("piped")),
+        ),
+    };
     let (stdout, stderr) = (&mut *io.stdout, &mut *io.stderr);
     let mut let_go = false;
     let (status, (out_n, out_closed), (err_n, err_closed)) = std::thread::scope(|scope| {
@@ -501,6 +516,9 @@ fn stream(
             None => child.wait(),
             Some(until) => wait_until(&mut child, until, &mut let_go),
         };
+        if let (true, Some(ends)) = (let_go, &ends) {
+            ends.shut();
+        }
         if interrupt::interrupted() {
             remote::end_remote(s, run_id);
         }
@@ -518,6 +536,53 @@ fn stream(
         let_go,
     };
     Ok((status, fed))
+}
+
+/// The CLI's ends of a command's stdout and stderr as sockets (Unix), so
+/// that their reads can be ended early (`shut`).
+struct Ends {
+    #[cfg(unix)]
+    out: std::os::unix::net::UnixStream,
+    #[cfg(unix)]
+    err: std::os::unix::net::UnixStream,
+}
+
+impl Ends {
+    /// Gives `cmd` the other ends; None where pipes end with ssh itself
+    /// (Windows has no multiplexing).
+    #[cfg(unix)]
+    fn new(cmd: &mut Command) -> Result<Option<Ends>> {
+        use std::os::unix::net::UnixStream;
+        let pair = || UnixStream::pair().map_err(Error::spawn("ssh"));
+        let ((out, out_theirs), (err, err_theirs)) = (pair()?, pair()?);
+        cmd.stdout(Stdio::from(std::os::fd::OwnedFd::from(out_theirs)))
+            .stderr(Stdio::from(std::os::fd::OwnedFd::from(err_theirs)));
+        Ok(Some(Ends { out, err }))
+    }
+
+    #[cfg(not(unix))]
+    fn new(_: &mut Command) -> Result<Option<Ends>> {
+        Ok(None)
+    }
+
+    #[cfg(unix)]
+    fn readers(&self) -> Result<(Box<dyn Read + Send>, Box<dyn Read + Send>)> {
+        let clone = |s: &std::os::unix::net::UnixStream| s.try_clone().map_err(Error::spawn("ssh"));
+        Ok((Box::new(clone(&self.out)?), Box::new(clone(&self.err)?)))
+    }
+
+    #[cfg(not(unix))]
+    fn readers(&self) -> Result<(Box<dyn Read + Send>, Box<dyn Read + Send>)> {
+        unreachable!("no Ends off Unix")
+    }
+
+    /// Ends the reads: what is not read yet stays in the run's record.
+    fn shut(&self) {
+        #[cfg(unix)]
+        for s in [&self.out, &self.err] {
+            let _ = s.shutdown(std::net::Shutdown::Read);
+        }
+    }
 }
 
 /// Waits for `child` until `until`; then ends it (the ssh, not the run,
