@@ -66,8 +66,8 @@ codes! {
     RunDisputed = "run_disputed", 2, "the workspace answered that a run never started when it had (it printed output, or the mark was not runcode's), or a command had to be started again too often: nothing was started again. A hostile or broken workspace; check it before running the command again";
     OversizedAnswer = "oversized_answer", 2, "the workspace answered one of runcode's own questions (a probe, the run listing, a written file's path) with more than 1 MiB: a broken or hostile workspace (a shell that prints at every start, say); runcode stopped reading and acted on none of it";
     NotReplaced = "not_replaced", 1, "a `put`, `get` or `write` would have replaced a folder with a file or a file with a folder (or written into a folder): nothing was changed; pick another destination, or pass `--replace` to mean it";
-    StillRunning = "still_running", 75, "`attach --wait` (or `exec --detach`'s run) is still running when the wait ran out: every byte so far was printed and the run goes on; `runcode attach <run-id>` again follows it (75 is EX_TEMPFAIL: try again)";
-    Timeout = "timeout", 124, "an `exec` tool call of `runcode mcp` ran past its `timeout_seconds`: the command was ended on the workspace";
+    StillRunning = "still_running", 75, "`attach --wait` or `exec --wait` ran out before the run ended (an `exec --detach` run, an MCP exec handed back): every byte so far was printed, the run goes on, and the failure object names it (`run_id`, `stdout_next_offset`, `stderr_next_offset`); `runcode attach <run-id>` with those offsets follows it (75 is EX_TEMPFAIL: try again)";
+    Timeout = "timeout", 124, "an `exec` tool call of `runcode mcp` ran past its `timeout_seconds`: the command was ended on the workspace, whether or not the call still waited for it (the CLI's `exec --timeout` ends it the same way and exits 124)";
 }
 
 /// How to get the OpenSSH client, in this OS's words (the `ssh_missing`

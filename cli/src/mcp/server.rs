@@ -24,7 +24,10 @@ until SSH answers), then `context`. `exec`, `read_file`, `edit_file`, `write_fil
 `search`, `list_files`, `put`, `get` and `forward` act on the attached workspace; \
 relative remote paths are under its project directory. Edit files there as you \
 would locally: `read_file` with `offset`/`limit` for numbered lines, `edit_file` \
-for an exact, unique replacement. A failed call returns {\"error\": code, \"message\"}: \
+for an exact, unique replacement. `exec` hands a command still running after \
+`wait_seconds` back with `running: true` and a `run_id`: tell the user, then call \
+`run_output` with it until `running` is false; never run it again. \
+A failed call returns {\"error\": code, \"message\"}: \
 act on it once, never retry the same failing call in a loop. `disconnect` \
 detaches and never powers anything off.";
 
