@@ -157,7 +157,7 @@ fn codex_calls_the_mcp_tools_from_the_plugin() {
 }
 
 /// `runcode --json <args>` in the Codex scratch HOME.
-fn runcode_in(c: &crate::util::agents::Codex, args: &[&str]) -> Value {
+pub(crate) fn runcode_in(c: &crate::util::agents::Codex, args: &[&str]) -> Value {
     let out = std::process::Command::new(crate::util::built("runcode"))
         .env_clear()
         .env("PATH", "/usr/bin:/bin")

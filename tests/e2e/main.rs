@@ -6,6 +6,7 @@
 mod util;
 
 mod agents;
+mod agents_long;
 mod agents_mcp;
 mod agents_tui;
 mod certificates;
