@@ -238,7 +238,7 @@ fn codex_at_its_defaults_runs_the_looking_tools_and_the_rest_after_agent_setup()
         .collect();
     assert_eq!(
         asked,
-        ["edit_file", "exec", "get", "put", "write_file"],
+        ["edit_file", "exec", "get", "put", "run_stop", "write_file"],
         "{codex}"
     );
     assert_eq!(codex["fix"], "runcode agent-setup codex");

@@ -56,7 +56,7 @@ pub(crate) fn refused(result: &Value, code: &str) {
     );
 }
 
-pub(crate) const TOOLS: [&str; 15] = [
+pub(crate) const TOOLS: [&str; 18] = [
     "connect",
     "context",
     "current",
@@ -70,6 +70,9 @@ pub(crate) const TOOLS: [&str; 15] = [
     "list_files",
     "put",
     "read_file",
+    "run_output",
+    "run_stop",
+    "runs",
     "search",
     "write_file",
 ];
@@ -115,6 +118,8 @@ fn the_inspector_lists_the_tools_and_calls_each_against_the_devplane() {
             "doctor",
             "search",
             "list_files",
+            "run_output",
+            "runs",
         ];
         assert_eq!(
             a["readOnlyHint"] == true,

@@ -187,8 +187,13 @@ impl Server {
             .wait_seconds
             .unwrap_or_else(default_wait)
             .clamp(1, WAIT_MAX);
-        let (timeout, wait) = (seconds.to_string(), wait.min(seconds).to_string());
-        let mut args = vec!["exec", "--wait", &wait, "--timeout", &timeout];
+        let (timeout, wait_text) = (seconds.to_string(), wait.to_string());
+        let mut args = vec!["exec", "--timeout", &timeout];
+        // A wait as long as the timeout is no wait: the command's end
+        // (its own, or the timeout's) comes first.
+        if wait < seconds {
+            args.extend(["--wait", &wait_text]);
+        }
         if a.home {
             args.push("--home");
         }
