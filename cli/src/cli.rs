@@ -401,6 +401,26 @@ pub enum Command {
         /// The workspace id.
         id: u64,
     },
+    /// runcode's own SSH client, the builtin transport: one remote command
+    /// of a session, as `ssh -F <config> <alias> <line>` runs it (not for
+    /// direct use).
+    #[command(hide = true)]
+    SshBuiltin {
+        /// The session's directory.
+        #[arg(long)]
+        session: std::path::PathBuf,
+        /// Where the transport's own messages go.
+        #[arg(long)]
+        log: Option<std::path::PathBuf>,
+        #[arg(long)]
+        connect_timeout: Option<u64>,
+        /// A master control request (`check`, `exit`): there is no master.
+        #[arg(long)]
+        control: Option<String>,
+        /// The remote command line.
+        #[arg(last = true)]
+        line: Vec<String>,
+    },
     /// The ProxyCommand of the managed ssh hosts (not for direct use).
     #[command(hide = true)]
     Proxy {

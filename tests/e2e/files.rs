@@ -154,7 +154,9 @@ fn ssh_child_of(pid: u32) -> Option<u32> {
             .nth(1)?
             .parse()
             .ok()?;
-        (ppid == pid && stat.contains("(ssh)")).then_some(child)
+        // OpenSSH, or runcode's own client (`RUNCODE_TRANSPORT=builtin`).
+        let ssh = stat.contains("(ssh)") || stat.contains("(runcode)");
+        (ppid == pid && ssh).then_some(child)
     })
 }
 

@@ -3,6 +3,7 @@
 use serde_json::{Value, json};
 
 use crate::ctx::Ctx;
+use crate::remote::builtin::Transport;
 use crate::error::{Code, Error, Result};
 use crate::{plane::api, plane::token, plane::workspaces, remote::sshconfig, session};
 
@@ -29,6 +30,7 @@ fn check(name: &'static str, status: &'static str, detail: impl Into<String>) ->
 pub fn run(ctx: &Ctx) -> Result<i32> {
     let mut checks = Vec::new();
     let ssh = crate::remote::ssh::version().output();
+    let transport = Transport::chosen();
     match &ssh {
         Ok(out) => {
             let version = String::from_utf8_lossy(if out.stderr.is_empty() {
@@ -40,11 +42,33 @@ pub fn run(ctx: &Ctx) -> Result<i32> {
             .to_owned();
             checks.push(check("ssh", "ok", version));
         }
+        // runcode's own client carries commands without it; a terminal and
+        // editors still need it.
+        Err(_) if transport == Transport::Builtin => checks.push(Check {
+            code: Some(Code::SshMissing),
+            ..check("ssh", "warn", crate::error::SSH_HINT)
+        }),
         Err(_) => checks.push(Check {
             code: Some(Code::SshMissing),
             ..check("ssh", "fail", crate::error::SSH_HINT)
         }),
     }
+    checks.push(check(
+        "transport",
+        "ok",
+        match transport {
+            Transport::Builtin => format!(
+                "{}: runcode's own SSH client, one connection per command ({} to change)",
+                transport.name(),
+                crate::remote::builtin::TRANSPORT_VAR
+            ),
+            Transport::OpenSsh => format!(
+                "{}: the OpenSSH client through the session's master ({} to change)",
+                transport.name(),
+                crate::remote::builtin::TRANSPORT_VAR
+            ),
+        },
+    ));
     let tok = token::lookup(ctx.token.as_deref(), &ctx.paths);
     match &tok {
         Ok((_, token::Source::File)) => checks.push(check(

@@ -75,6 +75,12 @@ pub fn run(
             "port forwarding through the CLI needs ssh multiplexing, which Windows lacks; run instead: {command}"
         )));
     }
+    if crate::remote::builtin::Transport::chosen() == crate::remote::builtin::Transport::Builtin {
+        return Err(Error::Unavailable(format!(
+            "forwards over the builtin transport are not built yet: run with {}=openssh",
+            crate::remote::builtin::TRANSPORT_VAR
+        )));
+    }
     let mut forwards = recorded(&s);
     if cancel {
         let found = forwards

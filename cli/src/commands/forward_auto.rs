@@ -88,6 +88,12 @@ pub fn run(ctx: &Ctx, flags: SessionFlags, exclude: &[u16]) -> Result<i32> {
             "forward --auto needs ssh multiplexing, which Windows lacks; forward ports one by one with `ssh -L`".to_owned(),
         ));
     }
+    if crate::remote::builtin::Transport::chosen() == crate::remote::builtin::Transport::Builtin {
+        return Err(Error::Unavailable(format!(
+            "forwards over the builtin transport are not built yet: run with {}=openssh",
+            crate::remote::builtin::TRANSPORT_VAR
+        )));
+    }
     let id = attach::require(&ctx.paths)?.id;
     let (s, _) = session::acquire(ctx, id, flags.request(crate::remote::forwards::POLICY))?;
     ensure_master(&s)?;

@@ -139,6 +139,23 @@ pub fn dispatch(ctx: &Ctx, command: Command) -> Result<i32> {
         Command::ConfigSsh { remove, dry_run } => config_ssh::run(ctx, remove, dry_run),
         Command::Proxy { id, session } => proxy::run(ctx, session, &id),
         Command::KeepForwards { id } => crate::remote::forwards::keep(&ctx.paths, id),
+        Command::SshBuiltin {
+            session,
+            log,
+            connect_timeout,
+            control,
+            line,
+        } => Ok(match control.as_deref() {
+            // No master to ask about, none to end.
+            Some("exit") => 0,
+            Some(_) => 255,
+            None => crate::remote::builtin::run(&crate::remote::builtin::Request {
+                session_dir: session,
+                log,
+                connect_timeout,
+                line: line.into_iter().next(),
+            }),
+        }),
         Command::Statusline { plain } => statusline::run(ctx, plain),
         Command::InstallStatusline { remove, force } => install_statusline::run(ctx, remove, force),
         Command::InstallPath { remove } => install_path::run(ctx, remove),

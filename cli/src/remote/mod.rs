@@ -14,6 +14,7 @@
 //! forwards, Ctrl-C (`interrupt`), progress, and the shell scripts the
 //! workspace runs (`scripts`).
 
+pub mod builtin;
 pub mod forwards;
 pub mod frames;
 pub mod interrupt;

@@ -167,10 +167,23 @@ impl<'a> Ssh<'a> {
     }
 
     /// The `Command`, its streams set as asked (a caller that pipes one
-    /// sets it on the result).
+    /// sets it on the result). With the builtin transport, a remote command
+    /// and the master's check and exit go to runcode's own client instead;
+    /// a terminal and forwards stay with OpenSSH.
     pub fn command(&self) -> Command {
-        let mut cmd = Command::new(PROGRAM);
-        cmd.args(self.args());
+        let mut cmd = match self.builtin() {
+            Some(args) => {
+                let exe = std::env::current_exe().unwrap_or_else(|_| "runcode".into());
+                let mut cmd = Command::new(exe);
+                cmd.args(args);
+                cmd
+            }
+            None => {
+                let mut cmd = Command::new(PROGRAM);
+                cmd.args(self.args());
+                cmd
+            }
+        };
         match self.streams {
             Streams::Inherit => {}
             Streams::Quiet => {
@@ -181,6 +194,34 @@ impl<'a> Ssh<'a> {
             }
         }
         cmd
+    }
+}
+
+impl Ssh<'_> {
+    /// The arguments of `runcode ssh-builtin` for this invocation, when the
+    /// builtin transport carries it.
+    fn builtin(&self) -> Option<Vec<OsString>> {
+        use crate::remote::builtin::Transport;
+        if self.tty || Transport::chosen() != Transport::Builtin {
+            return None;
+        }
+        let dir = self.target.config.parent()?;
+        let mut args: Vec<OsString> = vec!["ssh-builtin".into(), "--session".into(), dir.into()];
+        if let Some(log) = self.log {
+            args.extend(["--log".into(), log.into()]);
+        }
+        if let Some(secs) = self.connect_timeout {
+            args.extend(["--connect-timeout".into(), secs.to_string().into()]);
+        }
+        match (self.control, &self.remote) {
+            (Control::Shared | Control::Lasting, Some(line)) => {
+                args.extend(["--".into(), line.into()]);
+            }
+            (Control::Check, _) => args.extend(["--control".into(), "check".into()]),
+            (Control::Exit, _) => args.extend(["--control".into(), "exit".into()]),
+            _ => return None,
+        }
+        Some(args)
     }
 }
 

@@ -15,7 +15,7 @@ pub use mint::{acquire, replace};
 pub use policy::{Policy, Request};
 pub use runcode_rules::time::now;
 pub use socket::short_dir;
-pub use store::{FORWARDS, KEEPER, Meta, all, load, remove};
+pub use store::{CERTIFICATE, FORWARDS, KEEPER, KEY, Meta, all, load, remove};
 
 use crate::remote::ssh::{Control, Ssh, Streams, Target};
 

@@ -58,6 +58,9 @@ pub fn load(paths: &Paths, id: u64) -> Option<Session> {
 /// The certificate of a certificate session, beside its key.
 pub const CERTIFICATE: &str = "id_ed25519-cert.pub";
 
+/// The session's private key.
+pub const KEY: &str = "id_ed25519";
+
 /// The file of a session directory that holds the pid of its forwards'
 /// keeper (written by `forwards::keep`).
 pub const KEEPER: &str = "forwards.pid";

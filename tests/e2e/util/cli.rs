@@ -64,6 +64,10 @@ impl Cli {
         if let Some(token) = &self.token {
             cmd.env("RUNCODE_TOKEN", token);
         }
+        // A suite run again over runcode's own SSH client (docs/development.md).
+        if let Some(transport) = std::env::var_os("RUNCODE_TRANSPORT") {
+            cmd.env("RUNCODE_TRANSPORT", transport);
+        }
         cmd
     }
 

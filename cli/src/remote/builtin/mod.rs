@@ -1,0 +1,436 @@
+//! The builtin transport: runcode's own SSH client (russh), standing in for
+//! the OpenSSH client where there is none, or where it cannot multiplex
+//! (Windows). It runs as `runcode ssh-builtin`, a hidden command that
+//! behaves as `ssh -F <session config> <alias> <line>` does for runcode: the
+//! remote command's stdin, stdout and stderr pass through, its exit status
+//! is the process's own, and 255 means the transport failed, with ssh's own
+//! words for the reason in the log (`-E`), so every rule built on the
+//! OpenSSH client (a retry before the start, resume after a drop) holds
+//! unchanged. `RUNCODE_TRANSPORT` chooses it (docs/sessions.md, "Two
+//! transports").
+//!
+//! The same contract as the OpenSSH path: the host key pinned exactly from
+//! the session's `known_hosts`, or a host certificate under
+//! `@cert-authority` for exactly that host (`known`); the session's key or
+//! certificate; keepalives every 5 s, a link dead after three unanswered;
+//! channels the server opens (agent, X11, forwarded ports) refused; modern
+//! algorithms only (russh's defaults: curve25519 and sntrup761 key
+//! exchange, chacha20-poly1305 and AES-GCM, ed25519 and ECDSA host keys).
+
+mod known;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use russh::client::{self, Handle, Msg, Session as RusshSession};
+use russh::keys::{PrivateKeyWithHashAlg, PublicKeyOrCertificate};
+use russh::{Channel, ChannelMsg, ChannelOpenFailure};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use crate::remote::sshconfig;
+use crate::session::{CERTIFICATE, KEY, Meta};
+
+/// The variable that chooses the transport.
+pub const TRANSPORT_VAR: &str = "RUNCODE_TRANSPORT";
+
+/// Which SSH client carries runcode's remote commands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transport {
+    /// The OpenSSH client, through the session's master where it can.
+    OpenSsh,
+    /// runcode's own client (`ssh-builtin`).
+    Builtin,
+}
+
+impl Transport {
+    /// `RUNCODE_TRANSPORT` when it is `builtin` or `openssh`; else builtin
+    /// on Windows and where no OpenSSH client is on PATH, openssh
+    /// elsewhere.
+    pub fn chosen() -> Transport {
+        match std::env::var(TRANSPORT_VAR).as_deref() {
+            Ok("builtin") => Transport::Builtin,
+            Ok("openssh") => Transport::OpenSsh,
+            _ if cfg!(windows) => Transport::Builtin,
+            _ if which::which(super::ssh::PROGRAM).is_err() => Transport::Builtin,
+            _ => Transport::OpenSsh,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Transport::OpenSsh => "openssh",
+            Transport::Builtin => "builtin",
+        }
+    }
+}
+
+/// What `ssh-builtin` is asked to do.
+pub struct Request {
+    /// The session's directory: its `meta.json`, key, certificate and
+    /// `known_hosts`.
+    pub session_dir: PathBuf,
+    /// Where the transport's own words go (OpenSSH's `-E`).
+    pub log: Option<PathBuf>,
+    pub connect_timeout: Option<u64>,
+    /// The remote command line; None is refused (a shell needs a terminal,
+    /// which stays with the OpenSSH client).
+    pub line: Option<String>,
+}
+
+/// Runs the request to its end: the remote command's status, or 255.
+pub fn run(req: &Request) -> i32 {
+    let mut said = Said::new(req.log.as_deref());
+    let Some(line) = req.line.as_deref() else {
+        said.line("runcode ssh-builtin: a remote command is needed (a terminal session uses ssh)");
+        return 255;
+    };
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            said.line(&format!("runcode ssh-builtin: {e}"));
+            return 255;
+        }
+    };
+    let code = runtime.block_on(async {
+        match connect(req, &mut said).await {
+            Some(handle) => exec(&handle, line, &mut said).await,
+            None => 255,
+        }
+    });
+    // stdin may still be read by a task: do not wait for it.
+    runtime.shutdown_timeout(Duration::from_millis(50));
+    code
+}
+
+/// The transport's own words, in OpenSSH's where runcode reads them
+/// (`remote::failed_before_start`).
+struct Said {
+    log: Option<std::fs::File>,
+}
+
+impl Said {
+    fn new(path: Option<&Path>) -> Said {
+        let log = path.and_then(|p| {
+            let mut o = std::fs::OpenOptions::new();
+            o.create(true).append(true);
+            #[cfg(unix)]
+            std::os::unix::fs::OpenOptionsExt::mode(&mut o, 0o600);
+            o.open(p).ok()
+        });
+        Said { log }
+    }
+
+    fn line(&mut self, text: &str) {
+        match &mut self.log {
+            Some(f) => {
+                let _ = writeln!(f, "{text}");
+            }
+            None => {
+                let _ = writeln!(std::io::stderr(), "{text}");
+            }
+        }
+    }
+}
+
+/// The client's side of the connection: the host key check and the
+/// refusal of every channel the server would open.
+struct Client {
+    pins: known::Pins,
+    host: String,
+    /// Why the host key was refused, for the log.
+    refused: Arc<std::sync::Mutex<Option<String>>>,
+}
+
+impl client::Handler for Client {
+    type Error = russh::Error;
+
+    async fn check_server_key(&mut self, key: &PublicKeyOrCertificate) -> Result<bool, Self::Error> {
+        let verdict = match key {
+            PublicKeyOrCertificate::PublicKey { key, .. } => {
+                if self.pins.accepts_key(key) {
+                    Ok(())
+                } else {
+                    Err("the host key is not the one pinned for this session".to_owned())
+                }
+            }
+            PublicKeyOrCertificate::Certificate(cert) => {
+                self.pins.accepts_certificate(cert, &self.host)
+            }
+        };
+        match verdict {
+            Ok(()) => Ok(true),
+            Err(why) => {
+                if let Ok(mut r) = self.refused.lock() {
+                    *r = Some(why);
+                }
+                Ok(false)
+            }
+        }
+    }
+
+    async fn server_channel_open_agent_forward(
+        &mut self,
+        _: Channel<Msg>,
+        reply: client::ChannelOpenHandle,
+        _: &mut RusshSession,
+    ) -> Result<(), Self::Error> {
+        reply.reject(ChannelOpenFailure::AdministrativelyProhibited).await;
+        Ok(())
+    }
+
+    async fn server_channel_open_x11(
+        &mut self,
+        _: Channel<Msg>,
+        _: &str,
+        _: u32,
+        reply: client::ChannelOpenHandle,
+        _: &mut RusshSession,
+    ) -> Result<(), Self::Error> {
+        reply.reject(ChannelOpenFailure::AdministrativelyProhibited).await;
+        Ok(())
+    }
+
+    async fn server_channel_open_forwarded_tcpip(
+        &mut self,
+        _: Channel<Msg>,
+        _: &str,
+        _: u32,
+        _: &str,
+        _: u32,
+        reply: client::ChannelOpenHandle,
+        _: &mut RusshSession,
+    ) -> Result<(), Self::Error> {
+        reply.reject(ChannelOpenFailure::AdministrativelyProhibited).await;
+        Ok(())
+    }
+
+    async fn server_channel_open_forwarded_streamlocal(
+        &mut self,
+        _: Channel<Msg>,
+        _: &str,
+        reply: client::ChannelOpenHandle,
+        _: &mut RusshSession,
+    ) -> Result<(), Self::Error> {
+        reply.reject(ChannelOpenFailure::AdministrativelyProhibited).await;
+        Ok(())
+    }
+
+    async fn server_channel_open_session(
+        &mut self,
+        _: Channel<Msg>,
+        reply: client::ChannelOpenHandle,
+        _: &mut RusshSession,
+    ) -> Result<(), Self::Error> {
+        reply.reject(ChannelOpenFailure::AdministrativelyProhibited).await;
+        Ok(())
+    }
+
+    async fn server_channel_open_direct_tcpip(
+        &mut self,
+        _: Channel<Msg>,
+        _: &str,
+        _: u32,
+        _: &str,
+        _: u32,
+        reply: client::ChannelOpenHandle,
+        _: &mut RusshSession,
+    ) -> Result<(), Self::Error> {
+        reply.reject(ChannelOpenFailure::AdministrativelyProhibited).await;
+        Ok(())
+    }
+}
+
+/// The algorithms offered: russh's modern defaults without SHA-1 RSA
+/// signatures; with a pinned authority, host certificates first, as
+/// OpenSSH asks for them when `known_hosts` has `@cert-authority`.
+fn preferred(certificates: bool) -> russh::Preferred {
+    use russh::keys::{Algorithm, EcdsaCurve, HashAlg};
+    const KEYS: &[Algorithm] = &[
+        Algorithm::Ed25519,
+        Algorithm::Ecdsa {
+            curve: EcdsaCurve::NistP256,
+        },
+        Algorithm::Ecdsa {
+            curve: EcdsaCurve::NistP384,
+        },
+        Algorithm::Ecdsa {
+            curve: EcdsaCurve::NistP521,
+        },
+        Algorithm::Rsa {
+            hash: Some(HashAlg::Sha512),
+        },
+        Algorithm::Rsa {
+            hash: Some(HashAlg::Sha256),
+        },
+    ];
+    russh::Preferred {
+        key: std::borrow::Cow::Borrowed(KEYS),
+        host_key_certificates: std::borrow::Cow::Borrowed(if certificates { KEYS } else { &[] }),
+        ..russh::Preferred::DEFAULT
+    }
+}
+
+/// Connects and authenticates as the session says; None after saying why.
+async fn connect(req: &Request, said: &mut Said) -> Option<Handle<Client>> {
+    let dir = &req.session_dir;
+    let meta: Meta = match std::fs::read(dir.join("meta.json"))
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+    {
+        Some(m) => m,
+        None => {
+            said.line("runcode ssh-builtin: the session's meta.json cannot be read");
+            return None;
+        }
+    };
+    let known = std::fs::read_to_string(dir.join("known_hosts")).unwrap_or_default();
+    let refused = Arc::new(std::sync::Mutex::new(None));
+    let handler = Client {
+        pins: known::Pins::read(&known, &meta.host, meta.port),
+        host: meta.host.clone(),
+        refused: Arc::clone(&refused),
+    };
+    let config = Arc::new(client::Config {
+        // As the OpenSSH path's ServerAliveInterval and CountMax: a dead
+        // link noticed within 15 s.
+        keepalive_interval: Some(Duration::from_secs(u64::from(sshconfig::ALIVE_INTERVAL))),
+        keepalive_max: sshconfig::ALIVE_COUNT as usize,
+        preferred: preferred(handler.pins.has_authorities()),
+        ..Default::default()
+    });
+    let timeout = Duration::from_secs(
+        req.connect_timeout
+            .unwrap_or(u64::from(sshconfig::CONNECT_TIMEOUT)),
+    );
+    let (host, port) = (meta.host.as_str(), meta.port);
+    let tcp = match tokio::time::timeout(timeout, tokio::net::TcpStream::connect((host, port))).await {
+        Ok(Ok(tcp)) => tcp,
+        Ok(Err(e)) => {
+            said.line(&format!("ssh: connect to host {host} port {port}: {e}"));
+            return None;
+        }
+        Err(_) => {
+            said.line(&format!("ssh: connect to host {host} port {port}: Connection timed out"));
+            return None;
+        }
+    };
+    let _ = tcp.set_nodelay(true);
+    let handshake = client::connect_stream(config, tcp, handler);
+    let mut handle = match tokio::time::timeout(timeout, handshake).await {
+        Ok(Ok(h)) => h,
+        Ok(Err(e)) => {
+            let why = refused.lock().ok().and_then(|r| r.clone());
+            match why {
+                Some(why) => said.line(&format!("Host key verification failed. ({why})")),
+                None => said.line(&format!("Connection closed by {host} port {port} ({e})")),
+            }
+            return None;
+        }
+        Err(_) => {
+            said.line("Connection timed out during banner exchange");
+            return None;
+        }
+    };
+    let key = match russh::keys::load_secret_key(dir.join(KEY), None) {
+        Ok(k) => Arc::new(k),
+        Err(e) => {
+            said.line(&format!("runcode ssh-builtin: the session key cannot be read: {e}"));
+            return None;
+        }
+    };
+    let cert_path = dir.join(CERTIFICATE);
+    let auth = if cert_path.is_file() {
+        match russh::keys::load_openssh_certificate(&cert_path) {
+            Ok(cert) => handle.authenticate_openssh_cert(&meta.user, key, cert).await,
+            Err(e) => {
+                said.line(&format!("runcode ssh-builtin: the session certificate cannot be read: {e}"));
+                return None;
+            }
+        }
+    } else {
+        handle
+            .authenticate_publickey(&meta.user, PrivateKeyWithHashAlg::new(key, None))
+            .await
+    };
+    match auth {
+        Ok(result) if result.success() => Some(handle),
+        Ok(_) => {
+            said.line(&format!("{}@{host}: Permission denied (publickey).", meta.user));
+            None
+        }
+        Err(e) => {
+            said.line(&format!("Connection closed by {host} port {port} ({e})"));
+            None
+        }
+    }
+}
+
+/// Runs `line` on a session channel with this process's streams: the
+/// command's status, 255 when there is none (the link dropped, or a signal
+/// ended the command, as OpenSSH reports both).
+async fn exec(handle: &Handle<Client>, line: &str, said: &mut Said) -> i32 {
+    let mut channel = match handle.channel_open_session().await {
+        Ok(c) => c,
+        Err(e) => {
+            said.line(&format!("channel 0: open failed: session request failed ({e})"));
+            return 255;
+        }
+    };
+    if let Err(e) = channel.exec(true, line).await {
+        said.line(&format!("session request failed ({e})"));
+        return 255;
+    }
+    // stdin, on a task of its own: its end is the channel's EOF.
+    let writer = channel.make_writer();
+    tokio::spawn(async move {
+        let mut writer = writer;
+        let mut stdin = tokio::io::stdin();
+        let mut buf = vec![0u8; 32 * 1024];
+        loop {
+            match stdin.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => {
+                    if writer.write_all(&buf[..n]).await.is_err() {
+                        return;
+                    }
+                }
+            }
+        }
+        let _ = writer.shutdown().await;
+    });
+    let (mut out, mut err) = (tokio::io::stdout(), tokio::io::stderr());
+    let mut status = None;
+    let mut out_open = true;
+    while let Some(msg) = channel.wait().await {
+        match msg {
+            ChannelMsg::Data { data } => {
+                if out_open && (out.write_all(&data).await.is_err() || out.flush().await.is_err()) {
+                    // The reader went away: the rest is dropped until the
+                    // command ends (the CLI ends it, as with OpenSSH).
+                    out_open = false;
+                }
+            }
+            ChannelMsg::ExtendedData { data, ext: 1 } => {
+                let _ = err.write_all(&data).await;
+                let _ = err.flush().await;
+            }
+            ChannelMsg::ExitStatus { exit_status } => {
+                status = Some(i32::try_from(exit_status).unwrap_or(255));
+            }
+            ChannelMsg::Close => break,
+            _ => {}
+        }
+    }
+    match status {
+        Some(code) => code,
+        None => {
+            said.line(&format!("Connection to {} closed by remote host.", "the workspace"));
+            255
+        }
+    }
+}
