@@ -53,7 +53,12 @@ pub fn run(args: &[OsString]) -> i32 {
     // the default Ctrl-C and spares the handler's thread on its 2 ms path.
     // The MCP server keeps it too: its stdout is the protocol's, and each of
     // its calls is a CLI of its own with its own handler.
-    if !matches!(command, cli::Command::Statusline { .. } | cli::Command::Mcp) {
+    // runcode's own SSH client dies at Ctrl-C as ssh does: its parent, the
+    // CLI, is the one that ends the remote command.
+    if !matches!(
+        command,
+        cli::Command::Statusline { .. } | cli::Command::Mcp | cli::Command::SshBuiltin { .. }
+    ) {
         remote::interrupt::install(out);
     }
     let paths = paths::Paths::from_env();

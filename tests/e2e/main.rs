@@ -32,4 +32,5 @@ mod platforms;
 mod plugin;
 mod ssh_config;
 mod tidy;
+mod transports;
 mod wiring;

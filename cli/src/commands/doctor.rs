@@ -3,8 +3,8 @@
 use serde_json::{Value, json};
 
 use crate::ctx::Ctx;
-use crate::remote::builtin::Transport;
 use crate::error::{Code, Error, Result};
+use crate::remote::builtin::Transport;
 use crate::{plane::api, plane::token, plane::workspaces, remote::sshconfig, session};
 
 struct Check {

@@ -175,7 +175,12 @@ impl<'a> Ssh<'a> {
             Some(args) => {
                 let exe = std::env::current_exe().unwrap_or_else(|_| "runcode".into());
                 let mut cmd = Command::new(exe);
-                cmd.args(args);
+                // The CLI's own files (an MCP call's result, progress and
+                // stop files) are not the client's.
+                cmd.args(args)
+                    .env_remove(crate::output::RESULT_FILE_VAR)
+                    .env_remove(crate::output::PROGRESS_FILE_VAR)
+                    .env_remove(crate::remote::interrupt::STOP_FILE_VAR);
                 cmd
             }
             None => {

@@ -97,7 +97,8 @@ impl Pins {
 mod tests {
     use super::*;
 
-    const KEY: &str = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGq2hYm1N9pO5Q2dJ7FQ8J2Wm1G8bX1Y0sE3iXyY4rMZ";
+    const KEY: &str =
+        "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGq2hYm1N9pO5Q2dJ7FQ8J2Wm1G8bX1Y0sE3iXyY4rMZ";
 
     #[test]
     fn only_lines_for_exactly_this_host_pin() {

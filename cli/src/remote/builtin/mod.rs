@@ -149,7 +149,10 @@ struct Client {
 impl client::Handler for Client {
     type Error = russh::Error;
 
-    async fn check_server_key(&mut self, key: &PublicKeyOrCertificate) -> Result<bool, Self::Error> {
+    async fn check_server_key(
+        &mut self,
+        key: &PublicKeyOrCertificate,
+    ) -> Result<bool, Self::Error> {
         let verdict = match key {
             PublicKeyOrCertificate::PublicKey { key, .. } => {
                 if self.pins.accepts_key(key) {
@@ -179,7 +182,9 @@ impl client::Handler for Client {
         reply: client::ChannelOpenHandle,
         _: &mut RusshSession,
     ) -> Result<(), Self::Error> {
-        reply.reject(ChannelOpenFailure::AdministrativelyProhibited).await;
+        reply
+            .reject(ChannelOpenFailure::AdministrativelyProhibited)
+            .await;
         Ok(())
     }
 
@@ -191,7 +196,9 @@ impl client::Handler for Client {
         reply: client::ChannelOpenHandle,
         _: &mut RusshSession,
     ) -> Result<(), Self::Error> {
-        reply.reject(ChannelOpenFailure::AdministrativelyProhibited).await;
+        reply
+            .reject(ChannelOpenFailure::AdministrativelyProhibited)
+            .await;
         Ok(())
     }
 
@@ -205,7 +212,9 @@ impl client::Handler for Client {
         reply: client::ChannelOpenHandle,
         _: &mut RusshSession,
     ) -> Result<(), Self::Error> {
-        reply.reject(ChannelOpenFailure::AdministrativelyProhibited).await;
+        reply
+            .reject(ChannelOpenFailure::AdministrativelyProhibited)
+            .await;
         Ok(())
     }
 
@@ -216,7 +225,9 @@ impl client::Handler for Client {
         reply: client::ChannelOpenHandle,
         _: &mut RusshSession,
     ) -> Result<(), Self::Error> {
-        reply.reject(ChannelOpenFailure::AdministrativelyProhibited).await;
+        reply
+            .reject(ChannelOpenFailure::AdministrativelyProhibited)
+            .await;
         Ok(())
     }
 
@@ -226,7 +237,9 @@ impl client::Handler for Client {
         reply: client::ChannelOpenHandle,
         _: &mut RusshSession,
     ) -> Result<(), Self::Error> {
-        reply.reject(ChannelOpenFailure::AdministrativelyProhibited).await;
+        reply
+            .reject(ChannelOpenFailure::AdministrativelyProhibited)
+            .await;
         Ok(())
     }
 
@@ -240,7 +253,9 @@ impl client::Handler for Client {
         reply: client::ChannelOpenHandle,
         _: &mut RusshSession,
     ) -> Result<(), Self::Error> {
-        reply.reject(ChannelOpenFailure::AdministrativelyProhibited).await;
+        reply
+            .reject(ChannelOpenFailure::AdministrativelyProhibited)
+            .await;
         Ok(())
     }
 }
@@ -308,17 +323,20 @@ async fn connect(req: &Request, said: &mut Said) -> Option<Handle<Client>> {
             .unwrap_or(u64::from(sshconfig::CONNECT_TIMEOUT)),
     );
     let (host, port) = (meta.host.as_str(), meta.port);
-    let tcp = match tokio::time::timeout(timeout, tokio::net::TcpStream::connect((host, port))).await {
-        Ok(Ok(tcp)) => tcp,
-        Ok(Err(e)) => {
-            said.line(&format!("ssh: connect to host {host} port {port}: {e}"));
-            return None;
-        }
-        Err(_) => {
-            said.line(&format!("ssh: connect to host {host} port {port}: Connection timed out"));
-            return None;
-        }
-    };
+    let tcp =
+        match tokio::time::timeout(timeout, tokio::net::TcpStream::connect((host, port))).await {
+            Ok(Ok(tcp)) => tcp,
+            Ok(Err(e)) => {
+                said.line(&format!("ssh: connect to host {host} port {port}: {e}"));
+                return None;
+            }
+            Err(_) => {
+                said.line(&format!(
+                    "ssh: connect to host {host} port {port}: Connection timed out"
+                ));
+                return None;
+            }
+        };
     let _ = tcp.set_nodelay(true);
     let handshake = client::connect_stream(config, tcp, handler);
     let mut handle = match tokio::time::timeout(timeout, handshake).await {
@@ -339,16 +357,24 @@ async fn connect(req: &Request, said: &mut Said) -> Option<Handle<Client>> {
     let key = match russh::keys::load_secret_key(dir.join(KEY), None) {
         Ok(k) => Arc::new(k),
         Err(e) => {
-            said.line(&format!("runcode ssh-builtin: the session key cannot be read: {e}"));
+            said.line(&format!(
+                "runcode ssh-builtin: the session key cannot be read: {e}"
+            ));
             return None;
         }
     };
     let cert_path = dir.join(CERTIFICATE);
     let auth = if cert_path.is_file() {
         match russh::keys::load_openssh_certificate(&cert_path) {
-            Ok(cert) => handle.authenticate_openssh_cert(&meta.user, key, cert).await,
+            Ok(cert) => {
+                handle
+                    .authenticate_openssh_cert(&meta.user, key, cert)
+                    .await
+            }
             Err(e) => {
-                said.line(&format!("runcode ssh-builtin: the session certificate cannot be read: {e}"));
+                said.line(&format!(
+                    "runcode ssh-builtin: the session certificate cannot be read: {e}"
+                ));
                 return None;
             }
         }
@@ -360,7 +386,10 @@ async fn connect(req: &Request, said: &mut Said) -> Option<Handle<Client>> {
     match auth {
         Ok(result) if result.success() => Some(handle),
         Ok(_) => {
-            said.line(&format!("{}@{host}: Permission denied (publickey).", meta.user));
+            said.line(&format!(
+                "{}@{host}: Permission denied (publickey).",
+                meta.user
+            ));
             None
         }
         Err(e) => {
@@ -370,6 +399,11 @@ async fn connect(req: &Request, said: &mut Said) -> Option<Handle<Client>> {
     }
 }
 
+/// Writes `data` to `to` at once; false when `to` is gone.
+async fn passed(to: &mut (impl tokio::io::AsyncWrite + Unpin), data: &[u8]) -> bool {
+    to.write_all(data).await.is_ok() && to.flush().await.is_ok()
+}
+
 /// Runs `line` on a session channel with this process's streams: the
 /// command's status, 255 when there is none (the link dropped, or a signal
 /// ended the command, as OpenSSH reports both).
@@ -377,7 +411,9 @@ async fn exec(handle: &Handle<Client>, line: &str, said: &mut Said) -> i32 {
     let mut channel = match handle.channel_open_session().await {
         Ok(c) => c,
         Err(e) => {
-            said.line(&format!("channel 0: open failed: session request failed ({e})"));
+            said.line(&format!(
+                "channel 0: open failed: session request failed ({e})"
+            ));
             return 255;
         }
     };
@@ -408,13 +444,9 @@ async fn exec(handle: &Handle<Client>, line: &str, said: &mut Said) -> i32 {
     let mut out_open = true;
     while let Some(msg) = channel.wait().await {
         match msg {
-            ChannelMsg::Data { data } => {
-                if out_open && (out.write_all(&data).await.is_err() || out.flush().await.is_err()) {
-                    // The reader went away: the rest is dropped until the
-                    // command ends (the CLI ends it, as with OpenSSH).
-                    out_open = false;
-                }
-            }
+            // A reader that went away gets nothing more: the rest is dropped
+            // until the command ends (the CLI ends it, as with OpenSSH).
+            ChannelMsg::Data { data } if out_open => out_open = passed(&mut out, &data).await,
             ChannelMsg::ExtendedData { data, ext: 1 } => {
                 let _ = err.write_all(&data).await;
                 let _ = err.flush().await;
@@ -429,7 +461,10 @@ async fn exec(handle: &Handle<Client>, line: &str, said: &mut Said) -> i32 {
     match status {
         Some(code) => code,
         None => {
-            said.line(&format!("Connection to {} closed by remote host.", "the workspace"));
+            said.line(&format!(
+                "Connection to {} closed by remote host.",
+                "the workspace"
+            ));
             255
         }
     }

@@ -1,0 +1,176 @@
+//! The builtin transport (runcode's own SSH client) against the devplane's
+//! real sshd: a machine without an OpenSSH client chooses it by itself and
+//! does the whole job (connect, exec with its streams apart and its status,
+//! put and get), `doctor` names it, forwards are refused for now with
+//! `unavailable`; and the client refuses a host key other than the pinned
+//! one before anything runs. (The files, network, certificate, once,
+//! long-run and MCP suites run over it too: `cargo xtask test` runs them a
+//! second time with `RUNCODE_TRANSPORT=builtin`.)
+
+use std::process::Command;
+
+use serde_json::Value;
+
+use crate::util::cli::Cli;
+use crate::util::devplane::Devplane;
+use crate::util::world::scratch;
+
+/// `cli`'s command with a PATH that holds no `ssh`.
+fn without_openssh(cli: &Cli, empty: &std::path::Path) -> Command {
+    let mut cmd = cli.cmd();
+    cmd.env("PATH", empty).env_remove("RUNCODE_TRANSPORT");
+    cmd
+}
+
+fn json(cmd: &mut Command) -> (Option<i32>, Value) {
+    let out = cmd.output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let last = text.lines().last().unwrap_or_default().to_owned();
+    (
+        out.status.code(),
+        serde_json::from_str(&last).unwrap_or_else(|e| panic!("{e}: {text}")),
+    )
+}
+
+#[test]
+fn a_machine_without_openssh_does_the_whole_job_over_the_builtin_transport() {
+    let dp = Devplane::start(&[]);
+    let cli = Cli::new(&dp);
+    let empty = scratch("no-ssh");
+    let (code, connected) =
+        json(without_openssh(&cli, empty.path()).args(["--json", "connect", "1001"]));
+    assert_eq!(code, Some(0), "{connected}");
+    let workdir = std::path::PathBuf::from(connected["workdir"].as_str().unwrap());
+
+    let mut exec = without_openssh(&cli, empty.path());
+    exec.args(["exec", "--", "cat; echo err >&2; exit 3"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let mut child = exec.spawn().unwrap();
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), b"fed\n").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(3), "{out:?}");
+    assert_eq!(
+        (&out.stdout[..], &out.stderr[..]),
+        (&b"fed\n"[..], &b"err\n"[..])
+    );
+
+    let local = cli.tmp.path().join("tree");
+    std::fs::create_dir_all(local.join("sub")).unwrap();
+    std::fs::write(local.join("sub/a.bin"), crate::util::noise(1 << 20)).unwrap();
+    let (code, put) = json(without_openssh(&cli, empty.path()).args([
+        "--json",
+        "put",
+        local.to_str().unwrap(),
+        "tree",
+    ]));
+    assert_eq!(code, Some(0), "{put}");
+    assert_eq!(
+        std::fs::read(workdir.join("tree/sub/a.bin")).unwrap(),
+        crate::util::noise(1 << 20)
+    );
+    let back = cli.tmp.path().join("back");
+    let (code, got) = json(without_openssh(&cli, empty.path()).args([
+        "--json",
+        "get",
+        "tree",
+        "--out",
+        back.to_str().unwrap(),
+    ]));
+    assert_eq!(code, Some(0), "{got}");
+    assert_eq!(
+        std::fs::read(back.join("sub/a.bin")).unwrap(),
+        crate::util::noise(1 << 20)
+    );
+
+    let (_, doctor) = json(without_openssh(&cli, empty.path()).args(["--json", "doctor"]));
+    let check = |name: &str| {
+        doctor["checks"]
+            .as_array()
+            .and_then(|c| c.iter().find(|c| c["name"] == name).cloned())
+            .unwrap_or_else(|| panic!("{name} in {doctor}"))
+    };
+    assert!(
+        check("transport")["detail"]
+            .as_str()
+            .unwrap()
+            .starts_with("builtin"),
+        "{doctor}"
+    );
+    assert_eq!(check("ssh")["status"], "warn", "{doctor}");
+
+    let (code, refused) =
+        json(without_openssh(&cli, empty.path()).args(["--json", "forward", "8080"]));
+    assert_eq!(code, Some(2), "{refused}");
+    assert_eq!(refused["error"], "unavailable", "{refused}");
+    assert!(
+        refused["message"]
+            .as_str()
+            .unwrap()
+            .contains("RUNCODE_TRANSPORT=openssh")
+    );
+}
+
+#[test]
+fn the_builtin_client_refuses_another_host_key_and_runs_nothing() {
+    let dp = Devplane::start(&[]);
+    let cli = Cli::new(&dp);
+    let workdir =
+        std::path::PathBuf::from(cli.ok(&["connect", "1001"])["workdir"].as_str().unwrap());
+    // A copy of the session whose pin is another key.
+    let copy = scratch("pin");
+    let session = cli.session_dir(1001);
+    for name in [
+        "meta.json",
+        "id_ed25519",
+        "id_ed25519.pub",
+        "known_hosts",
+        "config",
+    ] {
+        std::fs::copy(session.join(name), copy.path().join(name)).unwrap();
+    }
+    let other = copy.path().join("other");
+    let made = Command::new("ssh-keygen")
+        .args(["-q", "-t", "ed25519", "-N", "", "-f"])
+        .arg(&other)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let other_key = std::fs::read_to_string(other.with_extension("pub")).unwrap();
+    let other_key: Vec<&str> = other_key.split_whitespace().take(2).collect();
+    let pinned = std::fs::read_to_string(copy.path().join("known_hosts")).unwrap();
+    let host = pinned.split_whitespace().next().unwrap().to_owned();
+    std::fs::write(
+        copy.path().join("known_hosts"),
+        format!("{host} {}\n", other_key.join(" ")),
+    )
+    .unwrap();
+    let log = copy.path().join("said.log");
+    let out = Command::new(crate::util::built("runcode"))
+        .args(["ssh-builtin", "--session"])
+        .arg(copy.path())
+        .arg("--log")
+        .arg(&log)
+        .arg("--")
+        .arg(format!("touch {}", workdir.join("ran-anyway").display()))
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(255), "{out:?}");
+    let said = std::fs::read_to_string(&log).unwrap();
+    assert!(said.starts_with("Host key verification failed."), "{said}");
+    assert!(!workdir.join("ran-anyway").exists(), "nothing ran");
+    // The same session with its own pin runs.
+    std::fs::copy(session.join("known_hosts"), copy.path().join("known_hosts")).unwrap();
+    let out = Command::new(crate::util::built("runcode"))
+        .args(["ssh-builtin", "--session"])
+        .arg(copy.path())
+        .arg("--")
+        .arg(format!("touch {}", workdir.join("ran").display()))
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert!(workdir.join("ran").exists());
+}
