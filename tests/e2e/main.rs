@@ -33,4 +33,5 @@ mod plugin;
 mod ssh_config;
 mod tidy;
 mod transports;
+mod windows;
 mod wiring;
