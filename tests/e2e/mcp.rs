@@ -237,23 +237,29 @@ fn the_inspector_lists_the_tools_and_calls_each_against_the_devplane() {
         "- ship it\n"
     );
 
-    let port = 18000 + (std::process::id() % 1000) as u16;
+    // The workspace shares this machine's loopback: the forward listens on
+    // another local port, so the page provably came through it.
+    let (port, local) = (crate::util::free_port(), crate::util::free_port());
     ok(&call(
         &cli,
         "exec",
         &[(
             "command",
             json!(format!(
-                "(python3 -m http.server {port} &) </dev/null >/dev/null 2>&1"
+                "(python3 -m http.server {port} --bind 127.0.0.1 &) </dev/null >/dev/null 2>&1"
             )),
         )],
     ));
-    ok(&call(&cli, "forward", &[("port", json!(port))]));
+    ok(&call(
+        &cli,
+        "forward",
+        &[("port", json!(port)), ("local_port", json!(local))],
+    ));
     let page = wait_for(
         "the forwarded server answers",
         Duration::from_secs(20),
         || {
-            ureq::get(&format!("http://127.0.0.1:{port}/"))
+            ureq::get(&format!("http://127.0.0.1:{local}/"))
                 .call()
                 .ok()
                 .and_then(|mut r| r.body_mut().read_to_string().ok())

@@ -1,7 +1,8 @@
 //! The builtin transport (runcode's own SSH client) against the devplane's
 //! real sshd: a machine without an OpenSSH client chooses it by itself and
 //! does the whole job (connect, exec with its streams apart and its status,
-//! put and get), `doctor` names it, forwards are refused for now with
+//! put and get, a forward whose bytes provably crossed it, listed and
+//! cancelled), `doctor` names it, `forward --auto` is refused for now with
 //! `unavailable`; and the client refuses a host key other than the pinned
 //! one before anything runs. (The files, network, certificate, once,
 //! long-run and MCP suites run over it too: `cargo xtask test` runs them a
@@ -100,16 +101,56 @@ fn a_machine_without_openssh_does_the_whole_job_over_the_builtin_transport() {
     );
     assert_eq!(check("ssh")["status"], "warn", "{doctor}");
 
+    // A forward: its own local port, so the page provably crossed ssh.
+    let (remote, local) = (crate::util::free_port(), crate::util::free_port());
+    std::fs::write(workdir.join("index.html"), "through the builtin forward\n").unwrap();
+    let start =
+        format!("(python3 -m http.server {remote} --bind 127.0.0.1 &) </dev/null >/dev/null 2>&1");
+    let started = without_openssh(&cli, empty.path())
+        .args(["exec", "--", &start])
+        .status()
+        .unwrap();
+    assert!(started.success());
+    let (code, fwd) = json(without_openssh(&cli, empty.path()).args([
+        "--json",
+        "forward",
+        &remote.to_string(),
+        "--local",
+        &local.to_string(),
+    ]));
+    assert_eq!(code, Some(0), "{fwd}");
+    let page = crate::util::wait_for(
+        "the page through the forward",
+        std::time::Duration::from_secs(20),
+        || {
+            ureq::get(&format!("http://127.0.0.1:{local}/index.html"))
+                .call()
+                .ok()
+                .and_then(|mut r| r.body_mut().read_to_string().ok())
+        },
+    );
+    assert_eq!(page, "through the builtin forward\n");
+    let (_, listed) =
+        json(without_openssh(&cli, empty.path()).args(["--json", "forward", "--list"]));
+    assert_eq!(listed["forwards"][0]["state"], "up", "{listed}");
+    let (code, cancelled) = json(without_openssh(&cli, empty.path()).args([
+        "--json",
+        "forward",
+        "--cancel",
+        &remote.to_string(),
+    ]));
+    assert_eq!(code, Some(0), "{cancelled}");
+    assert!(
+        std::net::TcpStream::connect(("127.0.0.1", local)).is_err(),
+        "the local port is closed once cancelled"
+    );
+    // forward --auto is not built over it yet, and says so.
     let (code, refused) =
-        json(without_openssh(&cli, empty.path()).args(["--json", "forward", "8080"]));
+        json(without_openssh(&cli, empty.path()).args(["--json", "forward", "--auto"]));
     assert_eq!(code, Some(2), "{refused}");
     assert_eq!(refused["error"], "unavailable", "{refused}");
-    assert!(
-        refused["message"]
-            .as_str()
-            .unwrap()
-            .contains("RUNCODE_TRANSPORT=openssh")
-    );
+    let (code, _) = json(without_openssh(&cli, empty.path()).args(["--json", "disconnect"]));
+    assert_eq!(code, Some(0));
 }
 
 #[test]

@@ -4,9 +4,10 @@
 //! client (the builtin transport, its default there). connect; exec with
 //! stdout and stderr apart, its exit status and stdin; put and get of a
 //! tree, byte for byte; write; a reset mid-command resumed complete and
-//! once; a certificate session; and nothing of runcode left running in the
-//! Wine prefix after `disconnect`. (Forwards over the builtin transport are
-//! not built yet: `forward` says so with `unavailable`.)
+//! once; a forward whose local port differs from the workspace port, so
+//! the bytes provably crossed ssh, listed and cancelled; a certificate
+//! session; and nothing of runcode left running in the Wine prefix after
+//! `disconnect`.
 
 use std::io::Write as _;
 use std::process::{Command, Output, Stdio};
@@ -146,9 +147,39 @@ fn windows_does_the_whole_job_over_its_own_ssh_client() {
         "run\n"
     );
 
-    // Forwards are not built over this transport yet, and it says so.
-    let out = rc(&w, &dp, &base, "--json forward 8080").output().unwrap();
-    assert_eq!(json_of(&out)["error"], "unavailable", "{}", both(&out));
+    // A forward to another local port: the page crossed the connection.
+    let (remote, local) = (crate::util::free_port(), crate::util::free_port());
+    std::fs::write(workdir.join("index.html"), "through windows\n").unwrap();
+    let start = format!(
+        "exec -- \"(python3 -m http.server {remote} --bind 127.0.0.1 &) </dev/null >/dev/null 2>&1\""
+    );
+    assert!(rc(&w, &dp, &base, &start).status().unwrap().success());
+    let forward = format!("--json forward {remote} --local {local}");
+    let out = rc(&w, &dp, &base, &forward).output().unwrap();
+    assert!(out.status.success(), "{}", both(&out));
+    let page = crate::util::wait_for(
+        "the page through the forward",
+        std::time::Duration::from_secs(30),
+        || {
+            ureq::get(&format!("http://127.0.0.1:{local}/index.html"))
+                .call()
+                .ok()
+                .and_then(|mut r| r.body_mut().read_to_string().ok())
+        },
+    );
+    assert_eq!(page, "through windows\n");
+    let out = rc(&w, &dp, &base, "--json forward --list")
+        .output()
+        .unwrap();
+    assert_eq!(
+        json_of(&out)["forwards"][0]["state"],
+        "up",
+        "{}",
+        both(&out)
+    );
+    let cancel = format!("--json forward --cancel {remote}");
+    let out = rc(&w, &dp, &base, &cancel).output().unwrap();
+    assert!(out.status.success(), "{}", both(&out));
 
     let out = rc(&w, &dp, &base, "--json disconnect").output().unwrap();
     assert!(out.status.success(), "{}", both(&out));

@@ -64,7 +64,7 @@ pub fn run(
         to: to.to_owned(),
         port,
     };
-    if cfg!(windows) {
+    if cfg!(windows) && !forwards::builtin() {
         let command = format!(
             "ssh -F \"{}\" -N -L {} {}",
             s.config().display(),
@@ -73,12 +73,6 @@ pub fn run(
         );
         return Err(Error::Unavailable(format!(
             "port forwarding through the CLI needs ssh multiplexing, which Windows lacks; run instead: {command}"
-        )));
-    }
-    if crate::remote::builtin::Transport::chosen() == crate::remote::builtin::Transport::Builtin {
-        return Err(Error::Unavailable(format!(
-            "forwards over the builtin transport are not built yet: run with {}=openssh",
-            crate::remote::builtin::TRANSPORT_VAR
         )));
     }
     let mut forwards = recorded(&s);
@@ -90,14 +84,20 @@ pub fn run(
             return Err(Error::NoForward { port });
         };
         let gone = forwards.remove(i);
-        let spec = spec(&gone);
-        let cmd = s
-            .ssh()
-            .control(Control::Cancel(&spec))
-            .streams(Streams::Quiet)
-            .command();
-        let _ = remote::spawn_status(cmd)?;
-        save(&s, &forwards)?;
+        if forwards::builtin() {
+            // The keeper closes the listener once the record says so.
+            save(&s, &forwards)?;
+            forwards::listening(&s, gone.local, false);
+        } else {
+            let spec = spec(&gone);
+            let cmd = s
+                .ssh()
+                .control(Control::Cancel(&spec))
+                .streams(Streams::Quiet)
+                .command();
+            let _ = remote::spawn_status(cmd)?;
+            save(&s, &forwards)?;
+        }
         ctx.out.result(
             &json!({"cancelled": true, "port": gone.port, "local": gone.local}),
             &format!("stopped forwarding localhost:{}", gone.local),
@@ -115,6 +115,15 @@ pub fn run(
     forwards.push(forward.clone());
     save(&s, &forwards)?;
     forwards::start_keeper(s.meta.ws_id);
+    if forwards::builtin() && !forwards::listening(&s, forward.local, true) {
+        // The keeper could not listen there (or reach the workspace).
+        forwards.retain(|f| f.local != forward.local);
+        save(&s, &forwards)?;
+        return Err(Error::ForwardRefused {
+            local: forward.local,
+            why: "the forward's keeper did not start listening within 10 s".to_owned(),
+        });
+    }
     let url = format!("http://localhost:{}", forward.local);
     ctx.out.result(
         &json!({"url": url, "local": forward.local, "port": port, "to": forward.to}),

@@ -83,15 +83,17 @@ fn read_listeners(s: &Session) -> Option<BTreeSet<u16>> {
 }
 
 pub fn run(ctx: &Ctx, flags: SessionFlags, exclude: &[u16]) -> Result<i32> {
-    if cfg!(windows) {
-        return Err(Error::Unavailable(
-            "forward --auto needs ssh multiplexing, which Windows lacks; forward ports one by one with `ssh -L`".to_owned(),
-        ));
-    }
-    if crate::remote::builtin::Transport::chosen() == crate::remote::builtin::Transport::Builtin {
+    if crate::remote::forwards::builtin() {
         return Err(Error::Unavailable(format!(
-            "forwards over the builtin transport are not built yet: run with {}=openssh",
-            crate::remote::builtin::TRANSPORT_VAR
+            "forward --auto over the builtin transport is not built yet: forward ports one by one with `runcode forward <port>`{}",
+            if cfg!(windows) {
+                String::new()
+            } else {
+                format!(
+                    ", or run with {}=openssh",
+                    crate::remote::builtin::TRANSPORT_VAR
+                )
+            }
         )));
     }
     let id = attach::require(&ctx.paths)?.id;

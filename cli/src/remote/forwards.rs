@@ -44,7 +44,16 @@ pub fn save(s: &Session, list: &[Forward]) -> Result<()> {
     paths::write_private(&record_path(s), &bytes, 0o600)
 }
 
+/// Whether the builtin transport carries this machine's forwards.
+pub fn builtin() -> bool {
+    crate::remote::builtin::Transport::chosen() == crate::remote::builtin::Transport::Builtin
+}
+
 pub fn master_alive(s: &Session) -> bool {
+    if builtin() {
+        // The keeper's own connection stands in for the master.
+        return crate::remote::builtin::forwards_report(s.dir()).is_some_and(|(up, _)| up);
+    }
     let cmd = s
         .ssh()
         .control(Control::Check)
@@ -56,6 +65,10 @@ pub fn master_alive(s: &Session) -> bool {
 /// A master that lives as long as the session: forwards have no client
 /// connection of their own to keep an idle master alive.
 pub fn ensure_master(s: &Session) -> Result<()> {
+    if builtin() {
+        // The keeper opens its own connection.
+        return Ok(());
+    }
     if master_alive(s) && !recorded(s).is_empty() {
         return Ok(());
     }
@@ -83,6 +96,18 @@ pub fn spec(f: &Forward) -> String {
 
 /// Adds `f` to the session's master; ssh's complaint when it refuses.
 pub fn add(s: &Session, f: &Forward) -> std::result::Result<(), String> {
+    if builtin() {
+        // The keeper listens once the forward is recorded; here, only
+        // whether the port is free (`listening` waits for the keeper).
+        let taken = crate::remote::builtin::forwards_report(s.dir())
+            .is_some_and(|(_, ports)| ports.contains(&f.local));
+        if taken {
+            return Ok(());
+        }
+        return std::net::TcpListener::bind(("127.0.0.1", f.local))
+            .map(drop)
+            .map_err(|_| format!("port {} is already in use on this machine", f.local));
+    }
     let spec = spec(f);
     let mut cmd = s
         .ssh()
@@ -107,6 +132,23 @@ pub fn add(s: &Session, f: &Forward) -> std::result::Result<(), String> {
     }
 }
 
+/// Over the builtin transport: waits (10 s at most) until the keeper
+/// listens on `local`, or no longer does (`on` false).
+pub fn listening(s: &Session, local: u16, on: bool) -> bool {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let listed = crate::remote::builtin::forwards_report(s.dir())
+            .is_some_and(|(_, ports)| ports.contains(&local));
+        if listed == on {
+            return true;
+        }
+        if std::time::Instant::now() >= deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
 /// Starts the keeper of workspace `id`'s forwards, detached from this
 /// command (its own process group: Ctrl-C in the terminal is not for it).
 /// A keeper already running keeps the job; the new one ends at once.
@@ -115,7 +157,12 @@ pub fn start_keeper(id: u64) {
         return;
     };
     let mut cmd = std::process::Command::new(exe);
-    cmd.args(["keep-forwards", &id.to_string()]);
+    // It outlives the command that starts it: an MCP call's result,
+    // progress and stop files are not its own.
+    cmd.args(["keep-forwards", &id.to_string()])
+        .env_remove(crate::output::RESULT_FILE_VAR)
+        .env_remove(crate::output::PROGRESS_FILE_VAR)
+        .env_remove(crate::remote::interrupt::STOP_FILE_VAR);
     crate::remote::interrupt::quiet(&mut cmd);
     #[cfg(unix)]
     std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
@@ -135,6 +182,9 @@ pub fn keep(paths: &Paths, id: u64) -> Result<i32> {
         format!("{}\n", std::process::id()).as_bytes(),
         0o600,
     )?;
+    if builtin() {
+        return Ok(crate::remote::builtin::keep_forwards(paths, id));
+    }
     loop {
         std::thread::sleep(EVERY);
         let Some(s) = session::load(paths, id) else {

@@ -17,7 +17,10 @@
 //! algorithms only (russh's defaults: curve25519 and sntrup761 key
 //! exchange, chacha20-poly1305 and AES-GCM, ed25519 and ECDSA host keys).
 
+mod forwards;
 mod known;
+
+pub use forwards::{keep as keep_forwards, report as forwards_report};
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -97,7 +100,7 @@ pub fn run(req: &Request) -> i32 {
         }
     };
     let code = runtime.block_on(async {
-        match connect(req, &mut said).await {
+        match connect(&req.session_dir, req.connect_timeout, &mut said).await {
             Some(handle) => exec(&handle, line, &mut said).await,
             None => 255,
         }
@@ -291,8 +294,11 @@ fn preferred(certificates: bool) -> russh::Preferred {
 }
 
 /// Connects and authenticates as the session says; None after saying why.
-async fn connect(req: &Request, said: &mut Said) -> Option<Handle<Client>> {
-    let dir = &req.session_dir;
+async fn connect(
+    dir: &Path,
+    connect_timeout: Option<u64>,
+    said: &mut Said,
+) -> Option<Handle<Client>> {
     let meta: Meta = match std::fs::read(dir.join("meta.json"))
         .ok()
         .and_then(|b| serde_json::from_slice(&b).ok())
@@ -318,10 +324,8 @@ async fn connect(req: &Request, said: &mut Said) -> Option<Handle<Client>> {
         preferred: preferred(handler.pins.has_authorities()),
         ..Default::default()
     });
-    let timeout = Duration::from_secs(
-        req.connect_timeout
-            .unwrap_or(u64::from(sshconfig::CONNECT_TIMEOUT)),
-    );
+    let timeout =
+        Duration::from_secs(connect_timeout.unwrap_or(u64::from(sshconfig::CONNECT_TIMEOUT)));
     let (host, port) = (meta.host.as_str(), meta.port);
     let tcp =
         match tokio::time::timeout(timeout, tokio::net::TcpStream::connect((host, port))).await {
