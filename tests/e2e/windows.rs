@@ -4,10 +4,9 @@
 //! client (the builtin transport, its default there). connect; exec with
 //! stdout and stderr apart, its exit status and stdin; put and get of a
 //! tree, byte for byte; write; a reset mid-command resumed complete and
-//! once; a forward whose local port differs from the workspace port, so
-//! the bytes provably crossed ssh, listed and cancelled; a certificate
-//! session; and nothing of runcode left running in the Wine prefix after
-//! `disconnect`.
+//! once; a certificate session; and nothing of runcode left running in the
+//! Wine prefix after `disconnect`. `forward` is refused there for now, with
+//! the `ssh -N -L` line to run instead (docs/sessions.md says why).
 
 use std::io::Write as _;
 use std::process::{Command, Output, Stdio};
@@ -147,39 +146,15 @@ fn windows_does_the_whole_job_over_its_own_ssh_client() {
         "run\n"
     );
 
-    // A forward to another local port: the page crossed the connection.
-    let (remote, local) = (crate::util::free_port(), crate::util::free_port());
-    std::fs::write(workdir.join("index.html"), "through windows\n").unwrap();
-    let start = format!(
-        "exec -- \"(python3 -m http.server {remote} --bind 127.0.0.1 &) </dev/null >/dev/null 2>&1\""
-    );
-    assert!(rc(&w, &dp, &base, &start).status().unwrap().success());
-    let forward = format!("--json forward {remote} --local {local}");
-    let out = rc(&w, &dp, &base, &forward).output().unwrap();
-    assert!(out.status.success(), "{}", both(&out));
-    let page = crate::util::wait_for(
-        "the page through the forward",
-        std::time::Duration::from_secs(30),
-        || {
-            ureq::get(&format!("http://127.0.0.1:{local}/index.html"))
-                .call()
-                .ok()
-                .and_then(|mut r| r.body_mut().read_to_string().ok())
-        },
-    );
-    assert_eq!(page, "through windows\n");
-    let out = rc(&w, &dp, &base, "--json forward --list")
-        .output()
-        .unwrap();
-    assert_eq!(
-        json_of(&out)["forwards"][0]["state"],
-        "up",
+    // Forwards are not there yet on Windows (a detached keeper would hold
+    // this command's output open), and it says what to run instead.
+    let out = rc(&w, &dp, &base, "--json forward 8080").output().unwrap();
+    assert_eq!(json_of(&out)["error"], "unavailable", "{}", both(&out));
+    assert!(
+        json_of(&out)["message"].as_str().unwrap().contains("-N -L"),
         "{}",
         both(&out)
     );
-    let cancel = format!("--json forward --cancel {remote}");
-    let out = rc(&w, &dp, &base, &cancel).output().unwrap();
-    assert!(out.status.success(), "{}", both(&out));
 
     let out = rc(&w, &dp, &base, "--json disconnect").output().unwrap();
     assert!(out.status.success(), "{}", both(&out));

@@ -83,7 +83,7 @@ fn read_listeners(s: &Session) -> Option<BTreeSet<u16>> {
 }
 
 pub fn run(ctx: &Ctx, flags: SessionFlags, exclude: &[u16]) -> Result<i32> {
-    if crate::remote::forwards::builtin() {
+    if cfg!(windows) || crate::remote::forwards::builtin() {
         return Err(Error::Unavailable(format!(
             "forward --auto over the builtin transport is not built yet: forward ports one by one with `runcode forward <port>`{}",
             if cfg!(windows) {

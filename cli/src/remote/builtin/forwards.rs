@@ -130,5 +130,8 @@ pub fn report(session_dir: &Path) -> Option<(bool, Vec<u16>)> {
     let text = std::fs::read_to_string(session_dir.join(UP)).ok()?;
     let mut lines = text.lines();
     let up = lines.next()? == "up";
-    Some((up, lines.filter_map(|l| l.trim().parse::<u16>().ok()).collect()))
+    Some((
+        up,
+        lines.filter_map(|l| l.trim().parse::<u16>().ok()).collect(),
+    ))
 }
