@@ -626,6 +626,7 @@ fn doctor_reports_every_check() {
         names,
         [
             "ssh",
+            "transport",
             "token",
             "api_base",
             "platform",

@@ -316,8 +316,12 @@ fn usage_errors_and_missing_things_have_their_codes() {
         String::from_utf8_lossy(&version.stdout).trim(),
         format!("runcode {}", env!("CARGO_PKG_VERSION"))
     );
+    // Without ssh, the OpenSSH transport asked for by name is ssh_missing
+    // (left to choose, runcode's own client steps in: transports.rs).
     let mut no_ssh = cli.cmd();
-    no_ssh.env("PATH", "/nonexistent");
+    no_ssh
+        .env("PATH", "/nonexistent")
+        .env("RUNCODE_TRANSPORT", "openssh");
     cli.ok(&["connect", "1001"]);
     let out = no_ssh
         .args(["--json", "exec", "--", "true"])
@@ -333,6 +337,7 @@ fn usage_errors_and_missing_things_have_their_codes() {
     let out = cli
         .cmd()
         .env("PATH", "/nonexistent")
+        .env("RUNCODE_TRANSPORT", "openssh")
         .current_dir(&elsewhere)
         .args(["--json", "connect", "1001", "--wait"])
         .output()

@@ -4,7 +4,7 @@ use serde_json::{Value, json};
 
 use crate::ctx::Ctx;
 use crate::error::{Code, Error, Result};
-use crate::remote::builtin::Transport;
+use crate::remote::ssh::Transport;
 use crate::{plane::api, plane::token, plane::workspaces, remote::sshconfig, session};
 
 struct Check {
@@ -60,12 +60,12 @@ pub fn run(ctx: &Ctx) -> Result<i32> {
             Transport::Builtin => format!(
                 "{}: runcode's own SSH client, one connection per command ({} to change)",
                 transport.name(),
-                crate::remote::builtin::TRANSPORT_VAR
+                crate::remote::ssh::TRANSPORT_VAR
             ),
             Transport::OpenSsh => format!(
                 "{}: the OpenSSH client through the session's master ({} to change)",
                 transport.name(),
-                crate::remote::builtin::TRANSPORT_VAR
+                crate::remote::ssh::TRANSPORT_VAR
             ),
         },
     ));

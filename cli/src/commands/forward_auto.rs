@@ -91,7 +91,7 @@ pub fn run(ctx: &Ctx, flags: SessionFlags, exclude: &[u16]) -> Result<i32> {
             } else {
                 format!(
                     ", or run with {}=openssh",
-                    crate::remote::builtin::TRANSPORT_VAR
+                    crate::remote::ssh::TRANSPORT_VAR
                 )
             }
         )));

@@ -46,7 +46,7 @@ pub fn save(s: &Session, list: &[Forward]) -> Result<()> {
 
 /// Whether the builtin transport carries this machine's forwards.
 pub fn builtin() -> bool {
-    crate::remote::builtin::Transport::chosen() == crate::remote::builtin::Transport::Builtin
+    crate::remote::ssh::Transport::chosen() == crate::remote::ssh::Transport::Builtin
 }
 
 pub fn master_alive(s: &Session) -> bool {
@@ -183,7 +183,12 @@ pub fn keep(paths: &Paths, id: u64) -> Result<i32> {
         0o600,
     )?;
     if builtin() {
-        return Ok(crate::remote::builtin::keep_forwards(paths, id));
+        return Ok(crate::remote::builtin::keep_forwards(paths, id, |s| {
+            recorded(s)
+                .into_iter()
+                .map(|f| (f.local, f.to, f.port))
+                .collect()
+        }));
     }
     loop {
         std::thread::sleep(EVERY);

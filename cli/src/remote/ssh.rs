@@ -15,6 +15,40 @@ use crate::remote::sshconfig;
 /// The OpenSSH client, found on PATH.
 pub const PROGRAM: &str = "ssh";
 
+/// The variable that chooses the transport.
+pub const TRANSPORT_VAR: &str = "RUNCODE_TRANSPORT";
+
+/// Which SSH client carries runcode's remote commands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transport {
+    /// The OpenSSH client, through the session's master where it can.
+    OpenSsh,
+    /// runcode's own client (`ssh-builtin`).
+    Builtin,
+}
+
+impl Transport {
+    /// `RUNCODE_TRANSPORT` when it is `builtin` or `openssh`; else builtin
+    /// on Windows and where no OpenSSH client is on PATH, openssh
+    /// elsewhere.
+    pub fn chosen() -> Transport {
+        match std::env::var(TRANSPORT_VAR).as_deref() {
+            Ok("builtin") => Transport::Builtin,
+            Ok("openssh") => Transport::OpenSsh,
+            _ if cfg!(windows) => Transport::Builtin,
+            _ if which::which(PROGRAM).is_err() => Transport::Builtin,
+            _ => Transport::OpenSsh,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Transport::OpenSsh => "openssh",
+            Transport::Builtin => "builtin",
+        }
+    }
+}
+
 /// What ssh needs to know of a session to reach it.
 #[derive(Debug, Clone, Copy)]
 pub struct Target<'a> {
@@ -206,7 +240,6 @@ impl Ssh<'_> {
     /// The arguments of `runcode ssh-builtin` for this invocation, when the
     /// builtin transport carries it.
     fn builtin(&self) -> Option<Vec<OsString>> {
-        use crate::remote::builtin::Transport;
         if self.tty || Transport::chosen() != Transport::Builtin {
             return None;
         }

@@ -20,7 +20,6 @@ use tokio::sync::RwLock;
 
 use super::Client;
 use crate::paths::{self, Paths};
-use crate::remote::forwards::{Forward, recorded};
 use crate::session;
 
 /// The keeper's report beside the record: one `up` or `down` line for its
@@ -29,20 +28,27 @@ pub const UP: &str = "forwards.up";
 
 type Shared = Arc<RwLock<Option<Arc<Handle<Client>>>>>;
 
+/// One recorded forward: the local port, the host the workspace connects
+/// to, and its port.
+pub type Forward = (u16, String, u16);
+
+/// What reads a session's recorded forwards (`remote::forwards`).
+pub type Record = fn(&session::Session) -> Vec<Forward>;
+
 /// The keeper's loop over the builtin transport; its exit status.
-pub fn keep(paths: &Paths, id: u64) -> i32 {
+pub fn keep(paths: &Paths, id: u64, recorded: Record) -> i32 {
     let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
     else {
         return 1;
     };
-    runtime.block_on(keep_async(paths, id));
+    runtime.block_on(keep_async(paths, id, recorded));
     runtime.shutdown_timeout(Duration::from_millis(100));
     0
 }
 
-async fn keep_async(paths: &Paths, id: u64) {
+async fn keep_async(paths: &Paths, id: u64, recorded: Record) {
     let dir = paths.session_dir(id);
     let shared: Shared = Arc::new(RwLock::new(None));
     let mut listening: HashMap<(u16, String, u16), tokio::task::JoinHandle<()>> = HashMap::new();
@@ -57,25 +63,20 @@ async fn keep_async(paths: &Paths, id: u64) {
             let fresh = super::connect(&dir, None, &mut said).await.map(Arc::new);
             *shared.write().await = fresh;
         }
-        let wanted: Vec<(u16, String, u16)> = list
-            .iter()
-            .map(|f| (f.local, f.to.clone(), f.port))
-            .collect();
         listening.retain(|key, task| {
-            let keep = wanted.contains(key);
+            let keep = list.contains(key);
             if !keep {
                 task.abort();
             }
             keep
         });
         for f in &list {
-            let key = (f.local, f.to.clone(), f.port);
-            if listening.contains_key(&key) {
+            if listening.contains_key(f) {
                 continue;
             }
-            if let Ok(listener) = tokio::net::TcpListener::bind(("127.0.0.1", f.local)).await {
+            if let Ok(listener) = tokio::net::TcpListener::bind(("127.0.0.1", f.0)).await {
                 listening.insert(
-                    key,
+                    f.clone(),
                     tokio::spawn(serve(listener, f.clone(), Arc::clone(&shared))),
                 );
             }
@@ -108,8 +109,8 @@ async fn serve(listener: tokio::net::TcpListener, f: Forward, shared: Shared) {
             continue;
         };
         let handle = shared.read().await.clone();
-        let to = f.to.clone();
-        let port = u32::from(f.port);
+        let to = f.1.clone();
+        let port = u32::from(f.2);
         tokio::spawn(async move {
             let Some(handle) = handle else { return };
             let Ok(channel) = handle

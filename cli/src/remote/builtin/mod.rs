@@ -35,40 +35,6 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use crate::remote::sshconfig;
 use crate::session::{CERTIFICATE, KEY, Meta};
 
-/// The variable that chooses the transport.
-pub const TRANSPORT_VAR: &str = "RUNCODE_TRANSPORT";
-
-/// Which SSH client carries runcode's remote commands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Transport {
-    /// The OpenSSH client, through the session's master where it can.
-    OpenSsh,
-    /// runcode's own client (`ssh-builtin`).
-    Builtin,
-}
-
-impl Transport {
-    /// `RUNCODE_TRANSPORT` when it is `builtin` or `openssh`; else builtin
-    /// on Windows and where no OpenSSH client is on PATH, openssh
-    /// elsewhere.
-    pub fn chosen() -> Transport {
-        match std::env::var(TRANSPORT_VAR).as_deref() {
-            Ok("builtin") => Transport::Builtin,
-            Ok("openssh") => Transport::OpenSsh,
-            _ if cfg!(windows) => Transport::Builtin,
-            _ if which::which(super::ssh::PROGRAM).is_err() => Transport::Builtin,
-            _ => Transport::OpenSsh,
-        }
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Transport::OpenSsh => "openssh",
-            Transport::Builtin => "builtin",
-        }
-    }
-}
-
 /// What `ssh-builtin` is asked to do.
 pub struct Request {
     /// The session's directory: its `meta.json`, key, certificate and
