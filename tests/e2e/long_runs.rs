@@ -35,6 +35,14 @@ fn ok(raw: &mut Raw, tool: &str, args: &Value) -> Value {
     result["structuredContent"].clone()
 }
 
+/// Run `run_id`'s row in a `runs` answer.
+fn row_of(listed: &Value, run_id: &str) -> Value {
+    listed["runs"]
+        .as_array()
+        .and_then(|runs| runs.iter().find(|r| r["run_id"] == run_id).cloned())
+        .unwrap_or_else(|| panic!("{run_id} in {listed}"))
+}
+
 fn lines(path: &Path) -> usize {
     std::fs::read_to_string(path)
         .unwrap_or_default()
@@ -141,13 +149,7 @@ fn run_stop_leaves_nothing_running_and_hostile_run_ids_run_nothing() {
     let run_id = first["run_id"].as_str().unwrap().to_owned();
     assert!(!running(&format!("sleep {sleep}")).is_empty());
     let listed = ok(&mut raw, "runs", &json!({}));
-    let row = listed["runs"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["run_id"] == json!(run_id))
-        .cloned()
-        .unwrap_or_else(|| panic!("{listed}"));
+    let row = row_of(&listed, &run_id);
     assert_eq!(row["state"], "running", "{row}");
     assert!(
         row["command"].as_str().unwrap().contains("echo started"),
@@ -245,13 +247,7 @@ fn the_cli_hands_back_goes_on_from_an_offset_and_stops_a_run() {
         running(&format!("sleep {sleep}")).is_empty()
     });
     let listed = cli.ok(&["runs"]);
-    let row = listed["runs"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["run_id"] == json!(run_id))
-        .cloned()
-        .unwrap();
+    let row = row_of(&listed, &run_id);
     assert_eq!(row["state"], "interrupted", "{row}");
     cli.fails(&["runs", "--stop", "999-9-9"], "not_found", 2);
     cli.fails(&["runs", "--stop", "1;rm -rf /"], "usage", 2);
