@@ -153,6 +153,23 @@ fn a_machine_without_openssh_does_the_whole_job_over_the_builtin_transport() {
     assert_eq!(code, Some(0));
 }
 
+/// `runcode ssh-builtin` on session directory `dir`, its words in `log`.
+fn builtin_client(
+    dir: &std::path::Path,
+    log: &std::path::Path,
+    line: &str,
+) -> std::process::Output {
+    Command::new(crate::util::built("runcode"))
+        .args(["ssh-builtin", "--session"])
+        .arg(dir)
+        .arg("--log")
+        .arg(log)
+        .args(["--", line])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap()
+}
+
 #[test]
 fn the_builtin_client_refuses_another_host_key_and_runs_nothing() {
     let dp = Devplane::start(&[]);
@@ -188,30 +205,22 @@ fn the_builtin_client_refuses_another_host_key_and_runs_nothing() {
     )
     .unwrap();
     let log = copy.path().join("said.log");
-    let out = Command::new(crate::util::built("runcode"))
-        .args(["ssh-builtin", "--session"])
-        .arg(copy.path())
-        .arg("--log")
-        .arg(&log)
-        .arg("--")
-        .arg(format!("touch {}", workdir.join("ran-anyway").display()))
-        .stdin(std::process::Stdio::null())
-        .output()
-        .unwrap();
+    let out = builtin_client(
+        copy.path(),
+        &log,
+        &format!("touch {}", workdir.join("ran-anyway").display()),
+    );
     assert_eq!(out.status.code(), Some(255), "{out:?}");
     let said = std::fs::read_to_string(&log).unwrap();
     assert!(said.starts_with("Host key verification failed."), "{said}");
     assert!(!workdir.join("ran-anyway").exists(), "nothing ran");
     // The same session with its own pin runs.
     std::fs::copy(session.join("known_hosts"), copy.path().join("known_hosts")).unwrap();
-    let out = Command::new(crate::util::built("runcode"))
-        .args(["ssh-builtin", "--session"])
-        .arg(copy.path())
-        .arg("--")
-        .arg(format!("touch {}", workdir.join("ran").display()))
-        .stdin(std::process::Stdio::null())
-        .output()
-        .unwrap();
+    let out = builtin_client(
+        copy.path(),
+        &log,
+        &format!("touch {}", workdir.join("ran").display()),
+    );
     assert_eq!(out.status.code(), Some(0), "{out:?}");
     assert!(workdir.join("ran").exists());
 }

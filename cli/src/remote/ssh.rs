@@ -32,6 +32,12 @@ impl Transport {
     /// on Windows and where no OpenSSH client is on PATH, openssh
     /// elsewhere.
     pub fn chosen() -> Transport {
+        // Asked for every ssh command: PATH is looked at once.
+        static CHOSEN: std::sync::OnceLock<Transport> = std::sync::OnceLock::new();
+        *CHOSEN.get_or_init(Transport::choose)
+    }
+
+    fn choose() -> Transport {
         match std::env::var(TRANSPORT_VAR).as_deref() {
             Ok("builtin") => Transport::Builtin,
             Ok("openssh") => Transport::OpenSsh,
