@@ -414,9 +414,14 @@ pub enum Command {
         log: Option<std::path::PathBuf>,
         #[arg(long)]
         connect_timeout: Option<u64>,
-        /// A master control request (`check`, `exit`): there is no master.
+        /// A control request to the session's held connection (`check`,
+        /// `exit`), as `ssh -O` asks a master.
         #[arg(long)]
         control: Option<String>,
+        /// Hold the session's connection for its commands (started by the
+        /// first command that needs it).
+        #[arg(long)]
+        hold: bool,
         /// The remote command line.
         #[arg(last = true)]
         line: Vec<String>,

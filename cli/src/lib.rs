@@ -32,6 +32,11 @@ pub use error::{Code, Error};
 /// Runs the CLI with `args` (the first being the program name); returns the
 /// process exit status.
 pub fn run(args: &[OsString]) -> i32 {
+    // Every process runcode starts gets only the handles it is given:
+    // without this, one that outlives its command (the held connection,
+    // the forwards' keeper) would hold the caller's pipes open on Windows.
+    #[cfg(windows)]
+    runcode_win::keep_std_handles();
     let json = args
         .iter()
         .skip(1)

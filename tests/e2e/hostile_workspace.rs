@@ -357,6 +357,13 @@ fn memory_stays_bounded_whatever_the_workspace_sends() {
     let _ = std::process::Command::new("ssh")
         .args(["-F", config.to_str().unwrap(), "-O", "exit", &alias])
         .output();
+    // The builtin transport's held connection likewise.
+    let _ = cli
+        .cmd()
+        .args(["ssh-builtin", "--session"])
+        .arg(cli.session_dir(1001))
+        .args(["--control", "exit"])
+        .output();
     std::fs::write(cli.tmp.path().join("small.txt"), "small\n").unwrap();
     for args in [
         vec!["--json", "runs"],

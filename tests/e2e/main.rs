@@ -17,6 +17,7 @@ mod editors;
 mod entry;
 mod files;
 mod first_hour;
+mod held;
 mod hostile;
 mod hostile_workspace;
 mod journey;

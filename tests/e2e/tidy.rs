@@ -261,6 +261,7 @@ fn the_root_holds_only_the_layout() {
         "skills",
         "src",
         "tests",
+        "win",
         "xtask",
     ];
     let out = std::process::Command::new("git")

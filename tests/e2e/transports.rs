@@ -144,11 +144,6 @@ fn a_machine_without_openssh_does_the_whole_job_over_the_builtin_transport() {
         std::net::TcpStream::connect(("127.0.0.1", local)).is_err(),
         "the local port is closed once cancelled"
     );
-    // forward --auto is not built over it yet, and says so.
-    let (code, refused) =
-        json(without_openssh(&cli, empty.path()).args(["--json", "forward", "--auto"]));
-    assert_eq!(code, Some(2), "{refused}");
-    assert_eq!(refused["error"], "unavailable", "{refused}");
     let (code, _) = json(without_openssh(&cli, empty.path()).args(["--json", "disconnect"]));
     assert_eq!(code, Some(0));
 }

@@ -396,6 +396,8 @@ pub fn lint_foreign() -> Result<(), String> {
             "runcode",
             "-p",
             "runcode-launcher",
+            "-p",
+            "runcode-win",
             "--all-targets",
             "--target",
             platform.target,

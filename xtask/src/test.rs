@@ -89,15 +89,12 @@ pub fn run(args: &[String]) -> Result<(), String> {
 }
 
 /// The suites that talk to sshd, again over runcode's own SSH client
-/// (`RUNCODE_TRANSPORT=builtin`, docs/sessions.md "Two transports"), but
-/// for `forward --auto`, which it does not carry yet (`transports::`
-/// checks that refusal).
+/// (`RUNCODE_TRANSPORT=builtin`, docs/sessions.md "Two transports").
 fn builtin_pass(npm: &std::path::Path) -> Result<(), String> {
     eprintln!("xtask: the sshd suites again over the builtin transport");
     let mut cmd = sh::cargo();
     cmd.args(["test", "--locked", "--test", "e2e", "--"])
         .args(BUILTIN_SUITES)
-        .args(BUILTIN_SKIPS.iter().flat_map(|s| ["--skip", s]))
         .env("RUNCODE_TRANSPORT", "builtin")
         .env("RUNCODE_TEST_NPM", npm);
     sh::run(&mut cmd)
@@ -113,10 +110,6 @@ const BUILTIN_SUITES: &[&str] = &[
     "mcp::",
     "hostile_workspace::",
 ];
-
-/// Their tests of `forward --auto`, which is not built over the builtin
-/// transport yet.
-const BUILTIN_SKIPS: &[&str] = &["forward_auto"];
 
 /// `git status --porcelain` of the checkout, a line per changed or untracked
 /// path: what the test command must not add to.

@@ -53,21 +53,28 @@ pub fn run(ctx: &Ctx) -> Result<i32> {
             ..check("ssh", "fail", crate::error::SSH_HINT)
         }),
     }
+    let held = held_connections(ctx);
+    let exposed = held.iter().any(|(_, user_only)| !user_only);
+    let mut detail = match transport {
+        Transport::Builtin => format!(
+            "{}: runcode's own SSH client, one held connection per session ({} to change)",
+            transport.name(),
+            crate::remote::ssh::TRANSPORT_VAR
+        ),
+        Transport::OpenSsh => format!(
+            "{}: the OpenSSH client through the session's master ({} to change)",
+            transport.name(),
+            crate::remote::ssh::TRANSPORT_VAR
+        ),
+    };
+    for (line, _) in &held {
+        detail.push_str("; ");
+        detail.push_str(line);
+    }
     checks.push(check(
         "transport",
-        "ok",
-        match transport {
-            Transport::Builtin => format!(
-                "{}: runcode's own SSH client, one connection per command ({} to change)",
-                transport.name(),
-                crate::remote::ssh::TRANSPORT_VAR
-            ),
-            Transport::OpenSsh => format!(
-                "{}: the OpenSSH client through the session's master ({} to change)",
-                transport.name(),
-                crate::remote::ssh::TRANSPORT_VAR
-            ),
-        },
+        if exposed { "fail" } else { "ok" },
+        detail,
     ));
     let tok = token::lookup(ctx.token.as_deref(), &ctx.paths);
     match &tok {
@@ -260,4 +267,31 @@ fn agent_checks() -> Vec<Check> {
         });
     }
     checks
+}
+
+/// The held connections running, each with its endpoint's protection as
+/// the OS reports it, and whether that lets this user alone in.
+fn held_connections(ctx: &Ctx) -> Vec<(String, bool)> {
+    session::all(&ctx.paths)
+        .iter()
+        .filter_map(|s| {
+            let bytes = std::fs::read(s.dir().join(crate::remote::builtin::HELD_STATE)).ok()?;
+            let state: Value = serde_json::from_slice(&bytes).ok()?;
+            let protection = state["protection"].as_str()?;
+            let user_only = crate::remote::builtin::endpoint_user_only(protection);
+            let line = format!(
+                "#{} held connection up (pid {}), endpoint {} protected {} ({})",
+                s.meta.ws_id,
+                state["pid"],
+                crate::text::clean(state["endpoint"].as_str().unwrap_or("?"), false),
+                crate::text::clean(protection, false),
+                if user_only {
+                    "this user only"
+                } else {
+                    "NOT this user only: run `runcode disconnect`"
+                }
+            );
+            Some((line, user_only))
+        })
+        .collect()
 }

@@ -64,20 +64,6 @@ pub fn run(
         to: to.to_owned(),
         port,
     };
-    // On Windows a detached keeper would inherit this command's output
-    // handles (the standard library can start it no other way yet), and
-    // whoever reads that output would wait for the keeper: not yet there.
-    if cfg!(windows) {
-        let command = format!(
-            "ssh -F \"{}\" -N -L {} {}",
-            s.config().display(),
-            spec(&forward),
-            s.alias()
-        );
-        return Err(Error::Unavailable(format!(
-            "port forwarding through the CLI is not available on Windows yet; run instead: {command}"
-        )));
-    }
     let mut forwards = recorded(&s);
     if cancel {
         let found = forwards

@@ -6,7 +6,9 @@
 //! alone. One line per change (one JSON object per line under `--json`); a
 //! forward goes when its listener does. Ctrl-C or `disconnect` ends it,
 //! taking its forwards out. The forwards are recorded like `forward`'s, so
-//! the keeper brings them back after a dropped link.
+//! the keeper brings them back after a dropped link. Over the builtin
+//! transport the listeners are read through the held connection and each
+//! forward is one of the keeper's listeners, as `forward`'s are.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
@@ -83,19 +85,6 @@ fn read_listeners(s: &Session) -> Option<BTreeSet<u16>> {
 }
 
 pub fn run(ctx: &Ctx, flags: SessionFlags, exclude: &[u16]) -> Result<i32> {
-    if cfg!(windows) || crate::remote::forwards::builtin() {
-        return Err(Error::Unavailable(format!(
-            "forward --auto over the builtin transport is not built yet: forward ports one by one with `runcode forward <port>`{}",
-            if cfg!(windows) {
-                String::new()
-            } else {
-                format!(
-                    ", or run with {}=openssh",
-                    crate::remote::ssh::TRANSPORT_VAR
-                )
-            }
-        )));
-    }
     let id = attach::require(&ctx.paths)?.id;
     let (s, _) = session::acquire(ctx, id, flags.request(crate::remote::forwards::POLICY))?;
     ensure_master(&s)?;
@@ -161,6 +150,17 @@ pub fn run(ctx: &Ctx, flags: SessionFlags, exclude: &[u16]) -> Result<i32> {
                 list.push(forward);
                 save(&s, &list)?;
                 forwards::start_keeper(id);
+                if forwards::builtin() && !forwards::listening(&s, local, true) {
+                    // The keeper could not listen there (or reach the
+                    // workspace): tried again at the next look.
+                    list.retain(|f| f.local != local);
+                    save(&s, &list)?;
+                    ctx.out.event(
+                        &json!({"event": "failed", "port": port, "local": local, "message": "the forward's keeper did not start listening within 10 s"}),
+                        &format!("could not forward {port}: the forward's keeper did not start listening within 10 s"),
+                    );
+                    continue;
+                }
                 ours.insert(port, local);
                 let url = format!("http://localhost:{local}");
                 let moved = if local == port {
@@ -201,8 +201,17 @@ pub fn run(ctx: &Ctx, flags: SessionFlags, exclude: &[u16]) -> Result<i32> {
     Ok(0)
 }
 
-/// Takes the forward of `port` out of the master and the record.
+/// Takes the forward of `port` out of the master and the record (over the
+/// builtin transport, out of the record, and waits for the keeper to close
+/// its listener).
 fn remove(s: &Session, port: u16, local: u16) -> Result<()> {
+    if forwards::builtin() {
+        let mut list = recorded(s);
+        list.retain(|f| !(f.port == port && f.local == local));
+        save(s, &list)?;
+        forwards::listening(s, local, false);
+        return Ok(());
+    }
     let forward = Forward {
         local,
         to: "localhost".to_owned(),

@@ -144,11 +144,11 @@ pub fn dispatch(ctx: &Ctx, command: Command) -> Result<i32> {
             log,
             connect_timeout,
             control,
+            hold,
             line,
         } => Ok(match control.as_deref() {
-            // No master to ask about, none to end.
-            Some("exit") => 0,
-            Some(_) => 255,
+            Some(op) => crate::remote::builtin::control(&session, op),
+            None if hold => crate::remote::builtin::hold(&session, connect_timeout),
             None => crate::remote::builtin::run(&crate::remote::builtin::Request {
                 session_dir: session,
                 log,

@@ -164,8 +164,7 @@ pub fn start_keeper(id: u64) {
         .env_remove(crate::output::PROGRESS_FILE_VAR)
         .env_remove(crate::remote::interrupt::STOP_FILE_VAR);
     crate::remote::interrupt::quiet(&mut cmd);
-    #[cfg(unix)]
-    std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
+    crate::remote::interrupt::detach(&mut cmd);
     let _ = cmd.spawn();
 }
 

@@ -276,6 +276,24 @@ pub fn taskkill(pid: u32, tree: bool) {
     let _ = quiet(Command::new("taskkill").args(args)).status();
 }
 
+/// Starts `cmd` apart from this command: in a process group of its own, so
+/// a Ctrl-C in the terminal is not for it (on Windows, a new process group
+/// and no console window).
+pub fn detach(cmd: &mut Command) -> &mut Command {
+    #[cfg(unix)]
+    std::os::unix::process::CommandExt::process_group(cmd, 0);
+    #[cfg(windows)]
+    {
+        const CREATE_NEW_PROCESS_GROUP: u32 = 0x0000_0200;
+        const CREATE_NO_WINDOW: u32 = 0x0800_0000;
+        std::os::windows::process::CommandExt::creation_flags(
+            cmd,
+            CREATE_NEW_PROCESS_GROUP | CREATE_NO_WINDOW,
+        );
+    }
+    cmd
+}
+
 /// No standard streams at all for `cmd`: a helper whose only answer is its
 /// exit status.
 pub fn quiet(cmd: &mut Command) -> &mut Command {

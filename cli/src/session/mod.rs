@@ -15,7 +15,7 @@ pub use mint::{acquire, replace};
 pub use policy::{Policy, Request};
 pub use runcode_rules::time::now;
 pub use socket::short_dir;
-pub use store::{CERTIFICATE, FORWARDS, KEEPER, KEY, Meta, all, load, remove};
+pub use store::{CERTIFICATE, FORWARDS, HELD, KEEPER, KEY, Meta, all, load, remove};
 
 use crate::remote::ssh::{Control, Ssh, Streams, Target};
 
@@ -57,8 +57,17 @@ impl Session {
         Ssh::to(self.target())
     }
 
-    /// Tells a running master to exit (its socket goes with it).
+    /// Tells a running master (or held connection) to exit; its socket
+    /// goes with it.
     pub fn close_master(&self) {
+        if self.dir().join(HELD).exists() {
+            let _ = self
+                .ssh()
+                .control(Control::Exit)
+                .streams(Streams::Quiet)
+                .command()
+                .status();
+        }
         let Some(socket) = &self.meta.control_path else {
             return;
         };

@@ -87,6 +87,10 @@ fn end_keeper(dir: &std::path::Path) {
     let _ = pid;
 }
 
+/// The file of a session directory in which its held connection (the
+/// builtin transport's) says it runs: its pid and its endpoint.
+pub const HELD: &str = "held.json";
+
 /// The file of a session directory that records its forwards (kept by
 /// `forwards`).
 pub const FORWARDS: &str = "forwards.json";

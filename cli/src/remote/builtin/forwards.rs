@@ -63,13 +63,19 @@ async fn keep_async(paths: &Paths, id: u64, recorded: Record) {
             let fresh = super::connect(&dir, None, &mut said).await.map(Arc::new);
             *shared.write().await = fresh;
         }
-        listening.retain(|key, task| {
-            let keep = list.contains(key);
-            if !keep {
+        // A cancelled forward's listener is closed before the report says
+        // so: an aborted task is dropped only when the runtime next runs it.
+        let cancelled: Vec<_> = listening
+            .keys()
+            .filter(|key| !list.contains(key))
+            .cloned()
+            .collect();
+        for key in cancelled {
+            if let Some(task) = listening.remove(&key) {
                 task.abort();
+                let _ = task.await;
             }
-            keep
-        });
+        }
         for f in &list {
             if listening.contains_key(f) {
                 continue;

@@ -17,10 +17,16 @@
 //! algorithms only (russh's defaults: curve25519 and sntrup761 key
 //! exchange, chacha20-poly1305 and AES-GCM, ed25519 and ECDSA host keys).
 
+mod endpoint;
 mod forwards;
+mod held;
+mod join;
 mod known;
 
+pub use endpoint::{STATE as HELD_STATE, user_only as endpoint_user_only};
 pub use forwards::{keep as keep_forwards, report as forwards_report};
+pub use held::hold;
+pub use join::{control, start as start_held};
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -66,6 +72,10 @@ pub fn run(req: &Request) -> i32 {
         }
     };
     let code = runtime.block_on(async {
+        let dir = &req.session_dir;
+        if let Some(code) = join::exec(dir, line, req.connect_timeout, &mut said).await {
+            return code;
+        }
         match connect(&req.session_dir, req.connect_timeout, &mut said).await {
             Some(handle) => exec(&handle, line, &mut said).await,
             None => 255,
@@ -80,9 +90,18 @@ pub fn run(req: &Request) -> i32 {
 /// (`remote::failed_before_start`).
 struct Said {
     log: Option<std::fs::File>,
+    /// The holder keeps its words to hand to the clients that wait on it.
+    kept: Option<Vec<String>>,
 }
 
 impl Said {
+    fn kept() -> Said {
+        Said {
+            log: None,
+            kept: Some(Vec::new()),
+        }
+    }
+
     fn new(path: Option<&Path>) -> Said {
         let log = path.and_then(|p| {
             let mut o = std::fs::OpenOptions::new();
@@ -91,10 +110,14 @@ impl Said {
             std::os::unix::fs::OpenOptionsExt::mode(&mut o, 0o600);
             o.open(p).ok()
         });
-        Said { log }
+        Said { log, kept: None }
     }
 
     fn line(&mut self, text: &str) {
+        if let Some(kept) = &mut self.kept {
+            kept.push(text.to_owned());
+            return;
+        }
         match &mut self.log {
             Some(f) => {
                 let _ = writeln!(f, "{text}");
