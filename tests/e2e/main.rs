@@ -19,6 +19,7 @@ mod files;
 mod first_hour;
 mod held;
 mod hostile;
+mod hostile_server;
 mod hostile_workspace;
 mod journey;
 mod json_failures;

@@ -75,8 +75,13 @@ impl Win {
         self.wine.user_profile()
     }
 
+    /// `%LOCALAPPDATA%` of this Windows machine, on the Linux side.
+    pub(crate) fn local_app_data(&self) -> PathBuf {
+        self.wine.local_app_data()
+    }
+
     fn cache_bin(&self) -> PathBuf {
-        self.wine.local_app_data().join("runcode/bin")
+        self.local_app_data().join("runcode/bin")
     }
 
     fn cached(&self) -> Vec<String> {

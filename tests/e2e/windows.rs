@@ -4,9 +4,11 @@
 //! client (the builtin transport, its default there). connect; exec with
 //! stdout and stderr apart, its exit status and stdin; put and get of a
 //! tree, byte for byte; write; a reset mid-command resumed complete and
-//! once; a certificate session; and nothing of runcode left running in the
-//! Wine prefix after `disconnect`. `forward` is refused there for now, with
-//! the `ssh -N -L` line to run instead (docs/sessions.md says why).
+//! once; the held connection's pipe granting this user alone (its DACL read
+//! back); a forward to another local port than the workspace's, listed and
+//! cancelled; `forward --auto`; another host key refused with nothing run;
+//! a certificate session; and nothing of runcode left running in the Wine
+//! prefix after `disconnect`.
 
 use std::io::Write as _;
 use std::process::{Command, Output, Stdio};
@@ -146,18 +148,148 @@ fn windows_does_the_whole_job_over_its_own_ssh_client() {
         "run\n"
     );
 
-    // Forwards are not there yet on Windows (a detached keeper would hold
-    // this command's output open), and it says what to run instead.
-    let out = rc(&w, &dp, &base, "--json forward 8080").output().unwrap();
-    assert_eq!(json_of(&out)["error"], "unavailable", "{}", both(&out));
+    // The held connection is up, and its pipe grants this user alone: the
+    // descriptor as Windows holds it, read back by doctor.
+    let out = rc(&w, &dp, &base, "--json doctor").output().unwrap();
+    let doctor = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(
-        json_of(&out)["message"].as_str().unwrap().contains("-N -L"),
-        "{}",
-        both(&out)
+        doctor.contains("held connection up")
+            && doctor.contains("protected D:P(")
+            && doctor.contains("(this user only)"),
+        "{doctor}"
     );
+
+    // A forward to another local port than the workspace's (the two share
+    // this loopback): the page can only have come through the forward.
+    std::fs::write(workdir.join("index.html"), "through the windows forward\n").unwrap();
+    let (remote, local) = (crate::util::free_port(), crate::util::free_port());
+    let serve = |port: u16| {
+        format!(
+            "exec -- \"(python3 -m http.server {port} --bind 127.0.0.1 &) </dev/null >/dev/null 2>&1\""
+        )
+    };
+    assert!(
+        rc(&w, &dp, &base, &serve(remote))
+            .status()
+            .unwrap()
+            .success()
+    );
+    crate::util::wait_until("the server", std::time::Duration::from_secs(20), || {
+        std::net::TcpStream::connect(("127.0.0.1", remote)).is_ok()
+    });
+    let fwd = format!("--json forward {remote} --local {local}");
+    let out = rc(&w, &dp, &base, &fwd).output().unwrap();
+    assert!(out.status.success(), "{}", both(&out));
+    let page = |port: u16| {
+        crate::util::wait_for(
+            "the page through the forward",
+            std::time::Duration::from_secs(20),
+            || {
+                ureq::get(&format!("http://127.0.0.1:{port}/index.html"))
+                    .call()
+                    .ok()
+                    .and_then(|mut r| r.body_mut().read_to_string().ok())
+            },
+        )
+    };
+    assert_eq!(page(local), "through the windows forward\n");
+    let out = rc(&w, &dp, &base, "--json forward --list")
+        .output()
+        .unwrap();
+    let listed = json_of(&out);
+    assert_eq!(listed["forwards"][0]["local"], local, "{listed}");
+    assert_eq!(listed["forwards"][0]["state"], "up", "{listed}");
+    let cancel = format!("--json forward --cancel {remote}");
+    let out = rc(&w, &dp, &base, &cancel).output().unwrap();
+    assert!(out.status.success(), "{}", both(&out));
+    assert!(
+        std::net::TcpStream::connect(("127.0.0.1", local)).is_err(),
+        "the local port is closed once cancelled"
+    );
+
+    // forward --auto: a server started after it is forwarded to the next
+    // free local port (its own is taken here, by the server itself).
+    let mut auto = rc(&w, &dp, &base, "--json forward --auto")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let (tx, events) = std::sync::mpsc::channel::<Value>();
+    let stdout = auto.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        use std::io::BufRead;
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            let _ = tx.send(serde_json::from_str(line.trim()).unwrap_or(Value::Null));
+        }
+    });
+    let next = || {
+        events
+            .recv_timeout(std::time::Duration::from_secs(60))
+            .expect("an event of forward --auto")
+    };
+    assert_eq!(next()["event"], "watching");
+    let later = crate::util::free_port();
+    assert!(
+        rc(&w, &dp, &base, &serve(later))
+            .status()
+            .unwrap()
+            .success()
+    );
+    let forwarded = loop {
+        let e = next();
+        if e["port"] == later {
+            break e;
+        }
+    };
+    assert_eq!(forwarded["event"], "forwarded", "{forwarded}");
+    let auto_local = u16::try_from(forwarded["local"].as_u64().unwrap()).unwrap();
+    assert_ne!(auto_local, later);
+    assert_eq!(page(auto_local), "through the windows forward\n");
+
+    // A host key other than the pinned one: refused, nothing ran.
+    let session = w.local_app_data().join("runcode/ws-1001");
+    let copy = w.user_profile().join("pin");
+    std::fs::create_dir_all(&copy).unwrap();
+    for name in ["meta.json", "id_ed25519", "id_ed25519.pub", "config"] {
+        std::fs::copy(session.join(name), copy.join(name)).unwrap();
+    }
+    let other = copy.join("other");
+    let made = Command::new("ssh-keygen")
+        .args(["-q", "-t", "ed25519", "-N", "", "-f"])
+        .arg(&other)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let other_key = std::fs::read_to_string(other.with_extension("pub")).unwrap();
+    let other_key: Vec<&str> = other_key.split_whitespace().take(2).collect();
+    let pinned = std::fs::read_to_string(session.join("known_hosts")).unwrap();
+    let host = pinned.split_whitespace().next().unwrap().to_owned();
+    std::fs::write(
+        copy.join("known_hosts"),
+        format!("{host} {}\n", other_key.join(" ")),
+    )
+    .unwrap();
+    let log = copy.join("said.log");
+    let probe = format!(
+        "ssh-builtin --session \"{}\" --log \"{}\" -- \"touch {}\"",
+        wine::windows_path(&copy),
+        wine::windows_path(&log),
+        workdir.join("ran-anyway").display()
+    );
+    let out = rc(&w, &dp, &base, &probe).output().unwrap();
+    assert_eq!(out.status.code(), Some(255), "{}", both(&out));
+    let said = std::fs::read_to_string(&log).unwrap();
+    assert!(said.starts_with("Host key verification failed."), "{said}");
+    assert!(!workdir.join("ran-anyway").exists(), "nothing ran");
+    std::fs::remove_dir_all(&copy).unwrap();
 
     let out = rc(&w, &dp, &base, "--json disconnect").output().unwrap();
     assert!(out.status.success(), "{}", both(&out));
+    // forward --auto sees its session gone and ends, its forwards with it.
+    let _ = auto.wait();
     crate::util::wait_until(
         "nothing of runcode runs in the prefix",
         std::time::Duration::from_secs(20),
