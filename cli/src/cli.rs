@@ -152,6 +152,34 @@ impl SessionFlags {
     }
 }
 
+/// What `runcode secret` does.
+#[derive(Debug, Subcommand)]
+pub enum SecretAction {
+    /// Keep a secret: its value from stdin, or from a prompt that does not
+    /// echo.
+    Set {
+        /// Its name: the environment variable the command gets.
+        name: String,
+        /// Only for this workspace (name or id), usable while it is
+        /// attached; without it, for every workspace.
+        #[arg(long, value_name = "WS")]
+        workspace: Option<String>,
+    },
+    /// List the secrets kept: names and scopes, never values.
+    List {
+        /// Only those a command on the attached workspace may use.
+        #[arg(long)]
+        attached: bool,
+    },
+    /// Remove a secret.
+    Rm {
+        name: String,
+        /// The workspace it was kept for.
+        #[arg(long, value_name = "WS")]
+        workspace: Option<String>,
+    },
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Log in through the browser (or paste a token) and save the API token.
@@ -266,9 +294,24 @@ pub enum Command {
         /// instead of reconnecting and picking the running command up.
         #[arg(long)]
         no_resume: bool,
+        /// Give the command these secrets as environment variables (kept
+        /// with `runcode secret set`); comma-separated or repeated.
+        #[arg(long, value_name = "NAME[,NAME...]", value_delimiter = ',')]
+        secret: Vec<String>,
 
         #[command(flatten)]
         session: SessionFlags,
+    },
+    /// Keep secrets on this machine for commands on a workspace; the agent
+    /// names them, never sees them.
+    ///
+    /// `runcode exec --secret NAME -- cmd` (and the MCP `exec` tool's
+    /// `secrets`) puts a secret in the command's environment over the SSH
+    /// channel; every value a command may use is replaced by `[secret:NAME]`
+    /// in what runcode prints and answers (docs/security.md, "Secrets").
+    Secret {
+        #[command(subcommand)]
+        action: SecretAction,
     },
     /// List the runs recorded on the attached workspace, newest first.
     ///

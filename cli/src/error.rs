@@ -39,7 +39,7 @@ codes! {
     NotFound = "not_found", 2, "no such workspace (404, or no name matched), or no such remote file: `runcode list --all`";
     Conflict = "conflict", 2, "the workspace is not running or not SSH-capable (409): `connect --start`";
     RateLimited = "rate_limited", 2, "too many requests (429): wait and retry";
-    Unavailable = "unavailable", 2, "the control plane is unavailable (503); on the session endpoint, SSH is not enabled there yet; `forward` where ssh cannot multiplex";
+    Unavailable = "unavailable", 2, "the control plane is unavailable (503); on the session endpoint, SSH is not enabled there yet";
     BadRequest = "bad_request", 2, "the server rejected the request (400)";
     HttpError = "http_error", 2, "any other HTTP failure, a 2xx body that is not JSON, or a 2xx that says `\"error\": true`";
     Network = "network", 2, "no connection, DNS, TLS or timeout (20 s per request)";
@@ -67,6 +67,8 @@ codes! {
     OversizedAnswer = "oversized_answer", 2, "the workspace answered one of runcode's own questions (a probe, the run listing, a written file's path) with more than 1 MiB: a broken or hostile workspace (a shell that prints at every start, say); runcode stopped reading and acted on none of it";
     NotReplaced = "not_replaced", 1, "a `put`, `get` or `write` would have replaced a folder with a file or a file with a folder (or written into a folder): nothing was changed; pick another destination, or pass `--replace` to mean it";
     StillRunning = "still_running", 75, "`attach --wait` or `exec --wait` ran out before the run ended (an `exec --detach` run, an MCP exec handed back): every byte so far was printed, the run goes on, and the failure object names it (`run_id`, `stdout_next_offset`, `stderr_next_offset`); `runcode attach <run-id>` with those offsets follows it (75 is EX_TEMPFAIL: try again)";
+    SecretRefused = "secret_refused", 2, "a secret's name is not an environment variable name or is one that changes how a shell or the loader starts (`PATH`, `LD_*`, `BASH_ENV`...: docs/security.md lists them), or its value is shorter than 8 bytes, longer than 64 KiB or holds a NUL: nothing was stored or sent";
+    SecretMissing = "secret_missing", 2, "a command named a secret that the attached workspace may not use (none of that name was set, or it is another workspace's): nothing was sent or run. Ask the user to run `runcode secret set NAME` in a terminal (the value never goes through the agent); `runcode secret list` shows the names";
     Timeout = "timeout", 124, "an `exec` tool call of `runcode mcp` ran past its `timeout_seconds`: the command was ended on the workspace, whether or not the call still waited for it (the CLI's `exec --timeout` ends it the same way and exits 124)";
 }
 
@@ -254,6 +256,18 @@ pub enum Error {
         "the transfer of {path} failed (remote status {status}); nothing was left at the destination"
     )]
     TransferFailed { path: String, status: i32 },
+    #[error("secret refused: {0}")]
+    SecretRefused(String),
+    #[error(
+        "no secret {name} for workspace #{ws}{}: ask the user to run `runcode secret set {name}{}` in a terminal; the value never goes through the agent",
+        if *elsewhere { " (one of that name is kept for another workspace)" } else { "" },
+        if *elsewhere { format!(" --workspace {ws}") } else { String::new() }
+    )]
+    SecretMissing {
+        name: String,
+        ws: u64,
+        elsewhere: bool,
+    },
     #[error(
         "the command ran past its timeout of {seconds} s and was ended on the workspace; raise timeout_seconds, or start it detached and poll"
     )]
@@ -340,6 +354,8 @@ impl Error {
             Error::ProgramMissing { .. } => Code::ProgramMissing,
             Error::TransferFailed { .. } => Code::TransferFailed,
             Error::LocalPathRefused { .. } => Code::LocalPathRefused,
+            Error::SecretRefused(_) => Code::SecretRefused,
+            Error::SecretMissing { .. } => Code::SecretMissing,
         }
     }
 

@@ -32,6 +32,7 @@ mod network;
 mod once;
 mod platforms;
 mod plugin;
+mod secrets;
 mod ssh_config;
 mod tidy;
 mod transports;

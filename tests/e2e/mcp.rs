@@ -56,7 +56,7 @@ pub(crate) fn refused(result: &Value, code: &str) {
     );
 }
 
-pub(crate) const TOOLS: [&str; 18] = [
+pub(crate) const TOOLS: [&str; 19] = [
     "connect",
     "context",
     "current",
@@ -74,6 +74,7 @@ pub(crate) const TOOLS: [&str; 18] = [
     "run_stop",
     "runs",
     "search",
+    "secrets",
     "write_file",
 ];
 
@@ -120,6 +121,7 @@ fn the_inspector_lists_the_tools_and_calls_each_against_the_devplane() {
             "list_files",
             "run_output",
             "runs",
+            "secrets",
         ];
         assert_eq!(
             a["readOnlyHint"] == true,

@@ -310,4 +310,46 @@ fn windows_runs_a_certificate_session_over_its_own_ssh_client() {
         .unwrap();
     assert_eq!(out.status.code(), Some(5), "{}", both(&out));
     assert_eq!(String::from_utf8_lossy(&out.stdout), "certified\n");
+
+    // A secret, kept by the Windows build (in Wine's Credential Manager, or
+    // the 0600 file where that does not answer) and given to a command:
+    // it sees exactly the value, and its output shows only the name.
+    let value = "wine-secret-7f3a9c2e5b";
+    let mut set = rc(&w, &dp, &base, "--json secret set WINE_TOKEN")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    set.stdin
+        .take()
+        .unwrap()
+        .write_all(format!("{value}\n").as_bytes())
+        .unwrap();
+    let out = set.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", both(&out));
+    let kept = json_of(&out);
+    assert!(
+        kept["store"] == "keyring" || kept["store"] == "file",
+        "{kept}"
+    );
+    let out = rc(
+        &w,
+        &dp,
+        &base,
+        // No quote inside the line and no `%`: cmd.exe reads it first.
+        "exec --secret WINE_TOKEN -- \"echo -n $WINE_TOKEN | sha256sum; echo $WINE_TOKEN\"",
+    )
+    .output()
+    .unwrap();
+    let printed = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(out.status.success(), "{}", both(&out));
+    assert!(
+        printed.contains(&crate::secrets::sha256(value)),
+        "{printed}"
+    );
+    assert!(
+        printed.contains("[secret:WINE_TOKEN]") && !printed.contains(value),
+        "{printed}"
+    );
 }

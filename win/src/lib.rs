@@ -10,4 +10,4 @@
 mod windows;
 
 #[cfg(windows)]
-pub use windows::{keep_std_handles, owner_only_pipe, pipe_dacl, user_sid};
+pub use windows::{keep_std_handles, owner_only_pipe, pipe_dacl, spawn_detached, user_sid};

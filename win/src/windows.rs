@@ -2,9 +2,11 @@
 
 #![allow(unsafe_code)]
 
-use std::ffi::c_void;
+use std::ffi::{OsStr, OsString, c_void};
 use std::io;
+use std::os::windows::ffi::OsStrExt;
 use std::os::windows::io::{AsRawHandle, RawHandle};
+use std::path::Path;
 use std::ptr::null_mut;
 
 use tokio::net::windows::named_pipe::{NamedPipeServer, ServerOptions};
@@ -20,7 +22,10 @@ use windows_sys::Win32::Security::{
     DACL_SECURITY_INFORMATION, GetTokenInformation, PSECURITY_DESCRIPTOR, SECURITY_ATTRIBUTES,
     TOKEN_QUERY, TOKEN_USER, TokenUser,
 };
-use windows_sys::Win32::System::Threading::{GetCurrentProcess, OpenProcessToken};
+use windows_sys::Win32::System::Threading::{
+    CREATE_NEW_PROCESS_GROUP, CREATE_NO_WINDOW, CREATE_UNICODE_ENVIRONMENT, CreateProcessW,
+    DETACHED_PROCESS, GetCurrentProcess, OpenProcessToken, PROCESS_INFORMATION, STARTUPINFOW,
+};
 
 /// Marks this process's standard input, output and error as not
 /// inheritable. Windows hands every inheritable handle of a process to each
@@ -199,4 +204,120 @@ pub fn pipe_dacl(handle: RawHandle) -> io::Result<String> {
     // SAFETY: allocated by GetSecurityInfo, freed once.
     unsafe { LocalFree(descriptor) };
     result
+}
+
+/// Starts `program` with `args` as a process of its own that inherits no
+/// handle at all (the standard library always starts a child inheriting
+/// every inheritable handle, and a process that outlives its command must
+/// not hold the caller's pipes open, wherever in the chain of parents they
+/// were made inheritable): no console, a new process group, no standard
+/// streams, in `dir`, with this process's environment but for the
+/// variables set (`Some`) or removed (`None`) in `env`.
+pub fn spawn_detached(
+    program: &OsStr,
+    args: &[&OsStr],
+    dir: &Path,
+    env: &[(&OsStr, Option<&OsStr>)],
+) -> io::Result<()> {
+    let mut line: Vec<u16> = Vec::new();
+    quote(program, &mut line);
+    for arg in args {
+        line.push(u16::from(b' '));
+        quote(arg, &mut line);
+    }
+    line.push(0);
+    let block = environment(env);
+    let dir: Vec<u16> = dir.as_os_str().encode_wide().chain([0]).collect();
+    let startup = STARTUPINFOW {
+        cb: u32::try_from(size_of::<STARTUPINFOW>()).unwrap_or(0),
+        ..Default::default()
+    };
+    let mut info = PROCESS_INFORMATION::default();
+    // SAFETY: every pointer is to a NUL-terminated buffer or a struct that
+    // lives across the call; `line` is writable as the call requires; no
+    // handle is inherited (FALSE), so none of ours leaks.
+    let ok = unsafe {
+        CreateProcessW(
+            std::ptr::null(),
+            line.as_mut_ptr(),
+            std::ptr::null(),
+            std::ptr::null(),
+            0,
+            DETACHED_PROCESS
+                | CREATE_NEW_PROCESS_GROUP
+                | CREATE_NO_WINDOW
+                | CREATE_UNICODE_ENVIRONMENT,
+            block.as_ptr().cast::<c_void>(),
+            dir.as_ptr(),
+            &raw const startup,
+            &raw mut info,
+        )
+    };
+    if ok == 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: the two handles the call returned, closed once each; the
+    // process runs on without them.
+    unsafe {
+        CloseHandle(info.hProcess);
+        CloseHandle(info.hThread);
+    }
+    Ok(())
+}
+
+/// An argument as the C runtime's parser reads it back (quotes around
+/// anything with a space, a tab or a quote; backslashes doubled before a
+/// quote).
+fn quote(arg: &OsStr, out: &mut Vec<u16>) {
+    let wide: Vec<u16> = arg.encode_wide().collect();
+    let (space, tab, dq, bs) = (
+        u16::from(b' '),
+        u16::from(b'\t'),
+        u16::from(b'"'),
+        u16::from(b'\\'),
+    );
+    if !wide.is_empty() && !wide.iter().any(|c| *c == space || *c == tab || *c == dq) {
+        out.extend(wide);
+        return;
+    }
+    out.push(dq);
+    let mut backslashes = 0usize;
+    for c in wide {
+        if c == bs {
+            backslashes += 1;
+            continue;
+        }
+        let n = if c == dq {
+            backslashes * 2 + 1
+        } else {
+            backslashes
+        };
+        out.extend(std::iter::repeat_n(bs, n));
+        backslashes = 0;
+        out.push(c);
+    }
+    out.extend(std::iter::repeat_n(bs, backslashes * 2));
+    out.push(dq);
+}
+
+/// This process's environment with `changes` made, as a Unicode block.
+fn environment(changes: &[(&OsStr, Option<&OsStr>)]) -> Vec<u16> {
+    let mut vars: Vec<(OsString, OsString)> = std::env::vars_os()
+        .filter(|(k, _)| !changes.iter().any(|(c, _)| c.eq_ignore_ascii_case(k)))
+        .collect();
+    for (k, v) in changes {
+        if let Some(v) = v {
+            vars.push(((*k).to_owned(), (*v).to_owned()));
+        }
+    }
+    let mut block = Vec::new();
+    for (k, v) in vars {
+        block.extend(k.encode_wide());
+        block.push(u16::from(b'='));
+        block.extend(v.encode_wide());
+        block.push(0);
+    }
+    block.push(0);
+    block.push(0);
+    block
 }

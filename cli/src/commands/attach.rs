@@ -29,6 +29,7 @@ pub fn run(
     let (mut stdout, mut stderr) = (std::io::stdout(), std::io::stderr());
     let mut io = Io {
         stdin: false,
+        preamble: None,
         stdout: &mut stdout,
         stderr: &mut stderr,
     };

@@ -27,6 +27,7 @@ fn runcode_flag(word: &OsString) -> Option<String> {
         "--no-resume",
         "--wait",
         "--timeout",
+        "--secret",
         "--ttl",
         "--force",
         "--json",
@@ -106,13 +107,21 @@ pub fn run(
     home: bool,
     command: &[OsString],
     plan: Plan,
+    secrets: &[String],
 ) -> Result<i32> {
     check(command)?;
     let a = attach::require(&ctx.paths)?;
+    // The secrets are found before anything reaches the workspace; every
+    // value this workspace may use is hidden in the output, named or not.
+    let chosen = crate::secrets::pick(&ctx.paths, a.id, secrets)?;
+    let given = resume::Given {
+        preamble: (!chosen.is_empty()).then(|| crate::secrets::preamble(&chosen)),
+        hide: crate::redact::Secrets::new(crate::secrets::usable(&ctx.paths, a.id)),
+    };
     let req = flags.request(POLICY);
     let (s, _) = session::acquire(ctx, a.id, req)?;
     let line = remote::command_line(if home { None } else { Some(&s.meta.workdir) }, command);
-    let ran = resume::run_line(ctx, req, s, &line, plan)?;
+    let ran = resume::run_line_given(ctx, req, s, &line, plan, &given)?;
     let waited = plan.wait.map(|w| w.as_secs()).unwrap_or_default();
     resume::report(
         ctx,

@@ -27,6 +27,7 @@ mod open;
 mod proxy;
 mod put;
 mod runs;
+mod secret;
 mod ssh;
 mod start;
 mod status;
@@ -77,9 +78,14 @@ pub fn dispatch(ctx: &Ctx, command: Command) -> Result<i32> {
             timeout,
             command,
             no_resume,
+            secret,
             session,
         } => {
-            if detach {
+            if detach && !secret.is_empty() {
+                Err(crate::error::Error::Usage(
+                    "--secret needs the command's stdin, which a --detach run does not have: run it without --detach (with --wait to hand it back)".to_owned(),
+                ))
+            } else if detach {
                 exec::detach(ctx, session, home, &command, timeout)
             } else {
                 let plan = crate::remote::resume::Plan {
@@ -87,7 +93,7 @@ pub fn dispatch(ctx: &Ctx, command: Command) -> Result<i32> {
                     wait: wait.map(std::time::Duration::from_secs),
                     timeout,
                 };
-                exec::run(ctx, session, home, &command, plan)
+                exec::run(ctx, session, home, &command, plan, &secret)
             }
         }
         Command::Context {
@@ -156,6 +162,7 @@ pub fn dispatch(ctx: &Ctx, command: Command) -> Result<i32> {
                 line: line.into_iter().next(),
             }),
         }),
+        Command::Secret { action } => secret::run(ctx, action),
         Command::Statusline { plain } => statusline::run(ctx, plain),
         Command::InstallStatusline { remove, force } => install_statusline::run(ctx, remove, force),
         Command::InstallPath { remove } => install_path::run(ctx, remove),

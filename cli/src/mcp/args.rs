@@ -76,6 +76,11 @@ pub(super) struct ExecArgs {
     /// run_output).
     #[serde(default)]
     pub(super) wait_seconds: Option<u64>,
+    /// Names of secrets to put in the command's environment (the `secrets`
+    /// tool lists them; the user keeps them with `runcode secret set`).
+    /// Only names: a value never goes through this call.
+    #[serde(default)]
+    pub(super) secrets: Vec<String>,
 }
 
 #[derive(Deserialize, JsonSchema)]

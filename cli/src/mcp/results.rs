@@ -97,3 +97,50 @@ pub(super) fn encode(captured: &Captured) -> (String, &'static str, u64) {
         ),
     }
 }
+
+/// `answer` with the values of the secrets the attached workspace may use
+/// (every workspace's, when none is attached) replaced in every string.
+pub(super) fn hidden(
+    answer: rmcp::model::CallToolResponse,
+    paths: &crate::paths::Paths,
+) -> rmcp::model::CallToolResponse {
+    let rmcp::model::CallToolResponse::Complete(result) = answer else {
+        return answer;
+    };
+    let ws = crate::attach::read(paths).map_or(0, |a| a.id);
+    let secrets = crate::redact::Secrets::new(crate::secrets::usable(paths, ws));
+    if secrets.is_empty() {
+        return rmcp::model::CallToolResponse::Complete(result);
+    }
+    let hidden = serde_json::to_value(&result)
+        .ok()
+        .map(|mut v| {
+            hide_strings(&mut v, &secrets);
+            v
+        })
+        .and_then(|v| serde_json::from_value::<CallToolResult>(v).ok());
+    rmcp::model::CallToolResponse::Complete(hidden.unwrap_or_else(|| {
+        // Never the unredacted answer.
+        CallToolResult::structured_error(failure_object(
+            Code::Internal,
+            "the answer could not be checked for secrets, so it was withheld",
+        ))
+    }))
+}
+
+fn hide_strings(v: &mut Value, secrets: &crate::redact::Secrets) {
+    match v {
+        // A text that is JSON (a structured answer's text copy) is hidden
+        // inside, where a value with a quote or backslash is unescaped.
+        Value::String(s) => match serde_json::from_str::<Value>(s) {
+            Ok(mut inner) if inner.is_object() || inner.is_array() => {
+                hide_strings(&mut inner, secrets);
+                *s = inner.to_string();
+            }
+            _ => *s = secrets.text(s),
+        },
+        Value::Array(items) => items.iter_mut().for_each(|i| hide_strings(i, secrets)),
+        Value::Object(map) => map.values_mut().for_each(|i| hide_strings(i, secrets)),
+        _ => {}
+    }
+}

@@ -197,6 +197,10 @@ impl Server {
         if a.home {
             args.push("--home");
         }
+        let names = a.secrets.join(",");
+        if !a.secrets.is_empty() {
+            args.extend(["--secret", &names]);
+        }
         args.extend(["--", &a.command]);
         let call = Call {
             stdin: Some(stdin),

@@ -52,6 +52,7 @@ pub fn run(ctx: &Ctx) -> Result<i32> {
         local: Arc::new(super::local::Rule::new(&ctx.paths)),
         marks: Arc::default(),
         tool_router: Server::every_tool(),
+        paths: Arc::new(ctx.paths.clone()),
     };
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -112,6 +113,8 @@ pub(super) struct Server {
     pub(super) marks: Arc<super::runs::Marks>,
     /// Every tool, built once: the handler dispatches through it.
     tool_router: ToolRouter<Server>,
+    /// Where the secrets to hide in every answer are kept.
+    paths: Arc<crate::paths::Paths>,
 }
 
 impl Server {
@@ -218,6 +221,19 @@ pub(super) fn progress(
 
 #[tool_handler(router = self.tool_router)]
 impl ServerHandler for Server {
+    /// Every tool's answer, with each value of a secret the attached
+    /// workspace may use replaced by `[secret:NAME]`, whether or not the
+    /// call named it (docs/security.md, "Secrets").
+    async fn call_tool(
+        &self,
+        request: rmcp::model::CallToolRequestParams,
+        context: rmcp::service::RequestContext<RoleServer>,
+    ) -> std::result::Result<rmcp::model::CallToolResponse, rmcp::ErrorData> {
+        let tcc = rmcp::handler::server::tool::ToolCallContext::new(self, request, context);
+        let answer = self.tool_router.call(tcc).await?;
+        Ok(super::results::hidden(answer, &self.paths))
+    }
+
     fn get_info(&self) -> ServerConfig {
         let mut capabilities = ServerCapabilities::builder().enable_tools().build();
         // Codex then says in each call which folder its session runs in.

@@ -83,6 +83,20 @@ impl Server {
     }
 
     #[tool(
+        description = "The names of the secrets the user kept for commands on the attached workspace (`runcode secret set`), never their values: pass names to exec's `secrets` to put them in the command's environment. Ask the user to keep one when a command needs a credential; never ask for the value in the chat. Every value listed is shown as `[secret:NAME]` wherever it appears in this server's answers.",
+        annotations(
+            title = "List secret names",
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
+    )]
+    async fn secrets(&self, ct: CancellationToken) -> CallToolResult {
+        self.simple(&["secret", "list", "--attached"], ct).await
+    }
+
+    #[tool(
         description = "A one-round-trip digest of the workspace to read before working: OS, project markers, git branch and state, tools.",
         annotations(
             title = "Workspace digest",

@@ -163,9 +163,7 @@ pub fn start_keeper(id: u64) {
         .env_remove(crate::output::RESULT_FILE_VAR)
         .env_remove(crate::output::PROGRESS_FILE_VAR)
         .env_remove(crate::remote::interrupt::STOP_FILE_VAR);
-    crate::remote::interrupt::quiet(&mut cmd);
-    crate::remote::interrupt::detach(&mut cmd);
-    let _ = cmd.spawn();
+    let _ = crate::remote::interrupt::spawn_apart(&mut cmd);
 }
 
 /// The keeper's loop (see the module). One per session, under a lock.

@@ -278,8 +278,11 @@ pub fn taskkill(pid: u32, tree: bool) {
 
 /// Starts `cmd` apart from this command: in a process group of its own, so
 /// a Ctrl-C in the terminal is not for it (on Windows, a new process group
-/// and no console window).
+/// and no console window), in the temporary directory.
 pub fn detach(cmd: &mut Command) -> &mut Command {
+    // Not the caller's directory: on Windows a process's working directory
+    // cannot be removed while it runs, and this one outlives the command.
+    cmd.current_dir(std::env::temp_dir());
     #[cfg(unix)]
     std::os::unix::process::CommandExt::process_group(cmd, 0);
     #[cfg(windows)]
@@ -292,6 +295,27 @@ pub fn detach(cmd: &mut Command) -> &mut Command {
         );
     }
     cmd
+}
+
+/// Starts `cmd` detached (`detach`) as a process that outlives this
+/// command. On Windows it inherits no handle at all (`runcode_win`): the
+/// standard library would hand it every inheritable handle of this process,
+/// among them pipes of whoever started the command, which it would then
+/// hold open. Its standard streams are none.
+pub fn spawn_apart(cmd: &mut Command) -> std::io::Result<()> {
+    quiet(cmd);
+    detach(cmd);
+    #[cfg(windows)]
+    {
+        let args: Vec<&std::ffi::OsStr> = cmd.get_args().collect();
+        let env: Vec<(&std::ffi::OsStr, Option<&std::ffi::OsStr>)> = cmd.get_envs().collect();
+        let dir = cmd
+            .get_current_dir()
+            .map_or_else(std::env::temp_dir, std::path::Path::to_path_buf);
+        runcode_win::spawn_detached(cmd.get_program(), &args, &dir, &env)
+    }
+    #[cfg(not(windows))]
+    cmd.spawn().map(drop)
 }
 
 /// No standard streams at all for `cmd`: a helper whose only answer is its

@@ -43,6 +43,9 @@ pub struct Io<'a> {
     /// terminal is never forwarded: a command without a terminal of its own
     /// cannot use one, and its input would keep the run from resuming.
     pub stdin: bool,
+    /// Bytes sent before the CLI's stdin, which the wrapper reads first:
+    /// the secrets the command is given (wrap.sh). Never counted as input.
+    pub preamble: Option<&'a [u8]>,
     pub stdout: &'a mut (dyn Write + Send),
     pub stderr: &'a mut (dyn Write + Send),
 }
@@ -99,13 +102,39 @@ pub struct Ran {
 /// run that outlives a dropped link (unless `resume` is off): the shape
 /// `exec` and `ssh <ws> -- cmd` share.
 pub fn run_line(ctx: &Ctx, req: Request, session: Session, line: &str, plan: Plan) -> Result<Ran> {
-    let (mut stdout, mut stderr) = (std::io::stdout(), std::io::stderr());
+    run_line_given(ctx, req, session, line, plan, &Given::default())
+}
+
+/// What a command is given besides its line: secrets in its environment
+/// (their preamble, sent ahead of stdin) and the values to hide in its
+/// output.
+#[derive(Default)]
+pub struct Given {
+    pub preamble: Option<Vec<u8>>,
+    pub hide: crate::redact::Secrets,
+}
+
+/// `run_line` with secrets: the command gets them, its output is redacted.
+pub fn run_line_given(
+    ctx: &Ctx,
+    req: Request,
+    session: Session,
+    line: &str,
+    plan: Plan,
+    given: &Given,
+) -> Result<Ran> {
+    let mut stdout = crate::redact::Stream::new(given.hide.clone(), std::io::stdout());
+    let mut stderr = crate::redact::Stream::new(given.hide.clone(), std::io::stderr());
     let mut io = Io {
         stdin: true,
+        preamble: given.preamble.as_deref(),
         stdout: &mut stdout,
         stderr: &mut stderr,
     };
-    run(ctx, req, session, line, plan, &mut io)
+    let ran = run(ctx, req, session, line, plan, &mut io);
+    let _ = stdout.finish();
+    let _ = stderr.finish();
+    ran
 }
 
 /// Runs `line` on the workspace as a recorded run, followed to its end or
@@ -129,7 +158,8 @@ pub fn run(
         let call = Call::new(&s);
         let run_id = call.run_id().to_owned();
         let acked = runs::due(&s);
-        let cmd = call.ssh_raw(&s, &runs::wrap(&run_id, line, plan.timeout, &acked));
+        let wrapped = runs::wrap(&run_id, line, plan.timeout, &acked, io.preamble.is_some());
+        let cmd = call.ssh_raw(&s, &wrapped);
         let (status, fed) = stream(&s, &run_id, cmd, io, &mut got, until)?;
         // `stream` has ended the run on the workspace after Ctrl-C.
         interrupt::check()?;
@@ -456,7 +486,8 @@ fn stream(
     until: Option<Instant>,
 ) -> Result<(ExitStatus, Fed)> {
     let forward = io.stdin && !std::io::IsTerminal::is_terminal(&std::io::stdin());
-    cmd.stdin(if forward {
+    let preamble = io.preamble.map(<[u8]>::to_vec);
+    cmd.stdin(if forward || preamble.is_some() {
         Stdio::piped()
     } else {
         Stdio::null()
@@ -476,6 +507,15 @@ fn stream(
         // Not joined: a stdin that never ends must not keep the CLI alive
         // once the command has.
         std::thread::spawn(move || {
+            // The secrets first, whole, before any byte of stdin.
+            if let Some(p) = preamble
+                && to.write_all(&p).is_err()
+            {
+                return;
+            }
+            if !forward {
+                return;
+            }
             let mut from = std::io::stdin().lock();
             let mut buf = vec![0u8; 64 * 1024];
             loop {

@@ -29,13 +29,21 @@ pub const ACK_BATCH: usize = 8;
 /// exported, its output kept in the run's files and passed on. When
 /// `acked` names runs, those and the expired ones are removed in the
 /// background afterwards.
-pub fn wrap(run_id: &str, line: &str, timeout: Option<u64>, acked: &[String]) -> String {
+pub fn wrap(
+    run_id: &str,
+    line: &str,
+    timeout: Option<u64>,
+    acked: &[String],
+    secrets: bool,
+) -> String {
     let timeout = timeout.map(|t| t.to_string()).unwrap_or_default();
     let mut args = vec![run_id, line, &timeout];
     args.extend(acked.iter().filter(|a| valid_id(a)).map(String::as_str));
     format!(
-        "export {RUN_ID_VAR}={}; {}",
+        "export {RUN_ID_VAR}={}; {}{}",
         shell_quote(run_id),
+        // The wrapper reads the secrets from stdin first (wrap.sh).
+        if secrets { "RUNCODE_SECRETS=1 " } else { "" },
         scripts::line(scripts::WRAP, &args)
     )
 }
@@ -205,10 +213,12 @@ mod tests {
             assert!(!valid_id(bad), "{bad}");
         }
         // Only plain ids reach the wrapper's clean-up (which checks again).
-        let line = wrap("1-2", "true", None, &["3-4".into(), "x;y".into()]);
+        let line = wrap("1-2", "true", None, &["3-4".into(), "x;y".into()], false);
         assert!(
             line.ends_with(" '1-2' 'true' '' '3-4'") && !line.contains("x;y"),
             "{line}"
         );
+        let fed = wrap("1-2", "true", None, &[], true);
+        assert!(fed.contains("; RUNCODE_SECRETS=1 sh -c "), "{fed}");
     }
 }

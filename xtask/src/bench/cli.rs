@@ -122,9 +122,37 @@ pub fn run() -> Result<(), String> {
             workdir: &workdir,
         },
     )?;
+    // P4, P5 and P10 again over the builtin transport's held connection,
+    // against the same OpenSSH baselines.
+    let builtin = |args: &[&str]| {
+        let mut c = runcode(args);
+        c.env("RUNCODE_TRANSPORT", "builtin");
+        c
+    };
+    eprintln!("xtask: the same over the builtin transport");
+    let mut exec_b = || builtin(&["exec", "--", "true"]);
+    exec_b().status().map_err(|e| e.to_string())?;
+    let sb = interleaved(RUNS, &mut [&mut exec_b, &mut ssh], &mut || {})?;
+    let mut put_b = || builtin(&["put", &big_path, "big.bin"]);
+    let mut get_b = || builtin(&["get", "big.bin", "--out", &back_path]);
+    let puts_b = interleaved(5, &mut [&mut put_b, &mut ssh_put], &mut || {})?;
+    let gets_b = interleaved(5, &mut [&mut get_b, &mut ssh_get], &mut || {})?;
+    let p10_b = super::tree::run(
+        &dir,
+        &builtin,
+        &super::tree::Target {
+            config: &config,
+            alias: &alias,
+            workdir: &workdir,
+        },
+    )?
+    .replace("| P10 | `put`", "| P10 | builtin transport: `put`")
+    .replace("| P10 | `get`", "| P10 | builtin transport: `get`");
     let _ = runcode(&["disconnect"]).status();
     eprintln!("xtask: at a 100 ms round trip, 20 runs of exec, the exec tool and plain ssh");
     let p12 = super::net::p12(&dir, &cli, 20)?;
+    eprintln!("xtask: at a 100 ms round trip, the held connection against the master");
+    let p13 = super::net::p13(&dir, &cli, 20)?;
 
     let size = super::file_size(&cli)?;
     #[allow(clippy::cast_precision_loss)]
@@ -171,6 +199,23 @@ pub fn run() -> Result<(), String> {
         ms(gets[1].median())
     );
     let _ = writeln!(report, "{p10}");
+    let _ = writeln!(
+        report,
+        "| P4 | builtin transport: `runcode exec -- true` over the held connection vs the same ssh over the OpenSSH master | {} ({} vs {}) | ≤ 1.10× |",
+        ratio(sb[0].median(), sb[1].median()),
+        ms(sb[0].median()),
+        ms(sb[1].median())
+    );
+    let _ = writeln!(
+        report,
+        "| P5 | builtin transport: `put` / `get` of 256 MiB vs the same ssh `cat` over the OpenSSH master | {} / {} ({} / {}) | ≤ 1.25× |",
+        ratio(puts_b[0].median(), puts_b[1].median()),
+        ratio(gets_b[0].median(), gets_b[1].median()),
+        ms(puts_b[0].median()),
+        ms(gets_b[0].median())
+    );
+    let _ = writeln!(report, "{p10_b}");
+    let _ = writeln!(report, "{p13}");
     let _ = writeln!(report, "{p11}");
     let _ = writeln!(report, "{p12}");
     #[allow(clippy::cast_precision_loss)]

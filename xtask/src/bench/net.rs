@@ -1,7 +1,11 @@
-//! P12: the CLI at a 100 ms round trip, the devplane's relay delaying every
-//! byte between the CLI and the gateway. Warm `exec` (a recorded run, as
-//! users get it) and the MCP exec tool against plain ssh over the same
-//! master; and what `connect` and the first command cost, in round trips.
+//! P12, P13 and P14: the CLI at a 100 ms round trip, the devplane's relay
+//! delaying every byte between the CLI and the gateway. P12: warm `exec` (a
+//! recorded run, as users get it) and the MCP exec tool against plain ssh
+//! over the same master, and what `connect` and the first command cost, in
+//! round trips. P13: warm `exec` over the builtin transport's held
+//! connection against the OpenSSH master path. P14: the first command
+//! straight after `connect` (which starts the held connection) against a
+//! warm one.
 
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -18,19 +22,12 @@ pub fn p12(dir: &std::path::Path, cli: &std::path::Path, runs: usize) -> Result<
     let home = dir.join("home-p12");
     std::fs::create_dir_all(&home).map_err(|e| e.to_string())?;
     let plane = plane::start(&dir.join("data-p12"), &["--relay"])?;
-    let runcode = |args: &[&str]| super::runcode(cli, &home, &plane, args);
-    let link = serde_json::json!({"delay_ms": RTT.as_millis()}).to_string();
-    let status = Command::new("curl")
-        .args(["-sf", "-X", "POST", "-H"])
-        .arg(format!("Authorization: Token {}", plane.token()))
-        .arg(format!("{}/_dev/link?workspace_id=1001", plane.api()))
-        .args(["-d", &link])
-        .stdout(Stdio::null())
-        .status()
-        .map_err(|e| format!("curl: {e}"))?;
-    if !status.success() {
-        return Err("could not set the relay's delay".to_owned());
-    }
+    let runcode = |args: &[&str]| {
+        let mut c = super::runcode(cli, &home, &plane, args);
+        c.env("RUNCODE_TRANSPORT", "openssh");
+        c
+    };
+    delay(&plane)?;
 
     // Cold: connect (a mint over HTTP, no ssh), then the first command,
     // which opens the master through the delayed link.
@@ -89,6 +86,72 @@ pub fn p12(dir: &std::path::Path, cli: &std::path::Path, runs: usize) -> Result<
         rtts(connect),
         ms(first),
         rtts(first),
+    ))
+}
+
+/// Sets the relay's delay to `RTT`.
+fn delay(plane: &plane::Plane) -> Result<(), String> {
+    let link = serde_json::json!({"delay_ms": RTT.as_millis()}).to_string();
+    let status = Command::new("curl")
+        .args(["-sf", "-X", "POST", "-H"])
+        .arg(format!("Authorization: Token {}", plane.token()))
+        .arg(format!("{}/_dev/link?workspace_id=1001", plane.api()))
+        .args(["-d", &link])
+        .stdout(Stdio::null())
+        .status()
+        .map_err(|e| format!("curl: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err("could not set the relay's delay".to_owned())
+    }
+}
+
+/// P13 and P14 (see the module).
+pub fn p13(dir: &std::path::Path, cli: &std::path::Path, runs: usize) -> Result<String, String> {
+    let home = dir.join("home-p13");
+    std::fs::create_dir_all(&home).map_err(|e| e.to_string())?;
+    let plane = plane::start(&dir.join("data-p13"), &["--relay"])?;
+    delay(&plane)?;
+    let timed = |transport: &str, args: &[&str]| -> Result<Duration, String> {
+        let started = Instant::now();
+        let out = super::runcode(cli, &home, &plane, args)
+            .env("RUNCODE_TRANSPORT", transport)
+            .output()
+            .map_err(|e| e.to_string())?;
+        if !out.status.success() {
+            return Err(format!(
+                "runcode {args:?} ({transport}): {}",
+                String::from_utf8_lossy(&out.stderr)
+            ));
+        }
+        Ok(started.elapsed())
+    };
+    let connect = timed("builtin", &["--json", "connect", "1001"])?;
+    let first = timed("builtin", &["exec", "--", "true"])?;
+    // The OpenSSH master, opened once; then both warm, interleaved.
+    timed("openssh", &["exec", "--", "true"])?;
+    let (mut held, mut master) = (sample(), sample());
+    for _ in 0..runs {
+        held.times.push(timed("builtin", &["exec", "--", "true"])?);
+        master
+            .times
+            .push(timed("openssh", &["exec", "--", "true"])?);
+    }
+    let _ = super::runcode(cli, &home, &plane, &["disconnect"])
+        .env("RUNCODE_TRANSPORT", "builtin")
+        .status();
+    let rtts = |d: f64| format!("{:+.1} round trips", d / RTT.as_secs_f64());
+    Ok(format!(
+        "| P13 | at a 100 ms round trip: warm `runcode exec -- true` over the held connection (builtin transport) vs over the OpenSSH master | {} ({} vs {}) | ≤ 1.10× |\n\
+         | P14 | at a 100 ms round trip: the first `exec` straight after `connect` ({}), joining the held connection `connect` started, vs a warm one | {} ({} vs {}) | ≤ +3 round trips |",
+        ratio(held.median(), master.median()),
+        ms(held.median()),
+        ms(master.median()),
+        ms(connect),
+        rtts(first.as_secs_f64() - held.median().as_secs_f64()),
+        ms(first),
+        ms(held.median()),
     ))
 }
 

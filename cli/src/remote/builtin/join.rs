@@ -33,9 +33,7 @@ pub fn start(dir: &Path, connect_timeout: Option<u64>) {
     cmd.env_remove(crate::output::RESULT_FILE_VAR)
         .env_remove(crate::output::PROGRESS_FILE_VAR)
         .env_remove(crate::remote::interrupt::STOP_FILE_VAR);
-    crate::remote::interrupt::quiet(&mut cmd);
-    crate::remote::interrupt::detach(&mut cmd);
-    let _ = cmd.spawn();
+    let _ = crate::remote::interrupt::spawn_apart(&mut cmd);
 }
 
 /// A proven stream to the holder, or None (there is none and none came up).

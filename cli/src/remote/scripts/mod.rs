@@ -420,6 +420,90 @@ mod tests {
     }
 
     #[test]
+    fn secrets_arrive_exported_before_stdin_and_never_in_the_record() {
+        use base64::Engine as _;
+        let b64 = |v: &str| base64::engine::general_purpose::STANDARD.encode(v);
+        for text in HOSTILE.iter().filter(|t| t.len() >= 2) {
+            let value = format!("v{text}\n$(touch pwned)");
+            let preamble = format!(
+                "SECRET_A={}\nSECRET_B={}\n.\nthe rest\n",
+                b64(&value),
+                b64("bbbbbbbb")
+            );
+            for shell in shells() {
+                let dir = tempfile::tempdir().unwrap();
+                let mut cmd = Command::new(shell);
+                cmd.arg("-c")
+                    .arg(format!(
+                        "RUNCODE_SECRETS=1 {}",
+                        line(
+                            WRAP,
+                            &["5-0-1", "printf %s \"$SECRET_A|$SECRET_B|\"; cat", ""]
+                        )
+                    ))
+                    .current_dir(dir.path())
+                    .env("HOME", dir.path())
+                    .env("XDG_CACHE_HOME", dir.path().join("cache"))
+                    .env("SHELL", which::which(shell).unwrap())
+                    .stdin(Stdio::piped())
+                    .stdout(Stdio::piped())
+                    .stderr(Stdio::piped());
+                let mut child = cmd.spawn().unwrap();
+                use std::io::Write;
+                child
+                    .stdin
+                    .take()
+                    .unwrap()
+                    .write_all(preamble.as_bytes())
+                    .unwrap();
+                let out = child.wait_with_output().unwrap();
+                assert!(out.status.success(), "{shell} {text:?}: {out:?}");
+                assert_eq!(
+                    String::from_utf8_lossy(&out.stdout),
+                    format!("{value}|bbbbbbbb|the rest\n"),
+                    "{shell} {text:?}"
+                );
+                no_pwned(dir.path());
+                let record = dir.path().join("cache/runcode/runs/5-0-1");
+                for name in ["cmd", "started", "pid"] {
+                    let kept = std::fs::read(record.join(name)).unwrap_or_default();
+                    assert!(
+                        !String::from_utf8_lossy(&kept).contains("bbbbbbbb"),
+                        "{name}"
+                    );
+                }
+            }
+        }
+        // A name that is no variable name: refused before anything runs.
+        let preamble = format!("x;touch pwned={}\n.\n", b64("vvvvvvvv"));
+        for shell in shells() {
+            let dir = tempfile::tempdir().unwrap();
+            let out = Command::new(shell)
+                .arg("-c")
+                .arg(format!(
+                    "RUNCODE_SECRETS=1 {}",
+                    line(WRAP, &["6-0-1", "touch ran", ""])
+                ))
+                .current_dir(dir.path())
+                .env("HOME", dir.path())
+                .env("XDG_CACHE_HOME", dir.path().join("cache"))
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .and_then(|mut c| {
+                    use std::io::Write;
+                    c.stdin.take().unwrap().write_all(preamble.as_bytes())?;
+                    c.wait_with_output()
+                })
+                .unwrap();
+            assert_eq!(out.status.code(), Some(125), "{shell}: {out:?}");
+            assert!(!dir.path().join("ran").exists());
+            no_pwned(dir.path());
+        }
+    }
+
+    #[test]
     fn a_stream_keeps_its_last_pieces_and_attach_says_what_went() {
         // 80 MiB of stdout: ten pieces of 8 MiB written, the last eight
         // kept; attach from byte 0 starts at the first kept byte.

@@ -11,6 +11,32 @@
 # of 8 MiB, `out.000000`, `out.000001`... (`err.` likewise); starting a
 # piece removes the one eight before it, so a stream keeps its last 56 to
 # 64 MiB and a command that prints without end cannot fill the disk.
+#
+# With RUNCODE_SECRETS=1 in its environment, stdin starts with the
+# secrets the command is given: a line `NAME=<base64 of the value>` each,
+# then a line `.`. They are read before anything else, one byte at a time
+# (`read` on a pipe takes no more than its line), decoded by a builtin
+# `printf` into `base64 -d`'s stdin (no value in any argv), and exported;
+# the command then reads the rest of stdin.
+if [ "${RUNCODE_SECRETS:-}" = 1 ]; then
+  unset RUNCODE_SECRETS
+  while IFS= read -r l && [ "$l" != . ]; do
+    n=${l%%=*}
+    case $n in '' | [0-9]* | *[!A-Za-z0-9_]*)
+      echo "runcode: a secret's name is not a variable name" >&2
+      exit 125
+      ;;
+    esac
+    v=$(printf '%s' "${l#*=}" | base64 -d && echo x)
+    case $v in *x) ;; *)
+      echo "runcode: the secret $n could not be read" >&2
+      exit 125
+      ;;
+    esac
+    export "$n=${v%x}"
+  done
+  unset l n v
+fi
 id=$1
 line=$2
 t=$3
