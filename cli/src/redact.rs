@@ -13,6 +13,8 @@ use std::io::Write;
 #[derive(Debug, Clone, Default)]
 pub struct Secrets {
     list: Vec<(String, Vec<u8>)>,
+    /// The bytes a value starts with: the others are passed on in bulk.
+    first: Vec<u8>,
 }
 
 /// The least of a value that counts as a piece of it at a cut.
@@ -22,7 +24,18 @@ impl Secrets {
     pub fn new(mut list: Vec<(String, Vec<u8>)>) -> Secrets {
         list.retain(|(_, v)| !v.is_empty());
         list.sort_by_key(|(_, v)| std::cmp::Reverse(v.len()));
-        Secrets { list }
+        let mut first: Vec<u8> = list.iter().map(|(_, v)| v[0]).collect();
+        first.sort_unstable();
+        first.dedup();
+        Secrets { list, first }
+    }
+
+    /// Where, from `at`, the next byte that could start a value is.
+    fn next_start(&self, data: &[u8], at: usize) -> usize {
+        data[at..]
+            .iter()
+            .position(|b| self.first.binary_search(b).is_ok())
+            .map_or(data.len(), |n| at + n)
     }
 
     pub fn is_empty(&self) -> bool {
@@ -51,6 +64,12 @@ impl Secrets {
         let mut out = Vec::with_capacity(data.len());
         let mut i = 0;
         while i < data.len() {
+            let next = self.next_start(data, i);
+            out.extend_from_slice(&data[i..next]);
+            i = next;
+            if i >= data.len() {
+                break;
+            }
             if let Some((name, v)) = self.at(data, i) {
                 out.extend_from_slice(format!("[secret:{name}]").as_bytes());
                 i += v.len();
@@ -132,6 +151,12 @@ impl<W: Write> Write for Stream<W> {
         // Past this point a value could still be arriving.
         let sure = data.len().saturating_sub(self.secrets.longest());
         while i < data.len() {
+            let next = self.secrets.next_start(&data, i);
+            out.extend_from_slice(&data[i..next]);
+            i = next;
+            if i >= data.len() {
+                break;
+            }
             if let Some((name, v)) = self.secrets.at(&data, i) {
                 out.extend_from_slice(format!("[secret:{name}]").as_bytes());
                 i += v.len();

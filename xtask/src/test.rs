@@ -109,6 +109,7 @@ const BUILTIN_SUITES: &[&str] = &[
     "long_runs::",
     "mcp::",
     "hostile_workspace::",
+    "secrets::",
 ];
 
 /// `git status --porcelain` of the checkout, a line per changed or untracked

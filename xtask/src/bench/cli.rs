@@ -52,6 +52,29 @@ pub fn run() -> Result<(), String> {
     eprintln!("xtask: exec on a warm session, {RUNS} runs of each");
     let s = interleaved(RUNS, &mut [&mut exec, &mut ssh], &mut || {})?;
 
+    // What one secret costs an exec (R20): the same command given one.
+    {
+        use std::io::Write;
+        let mut set = runcode(&["secret", "set", "BENCH_TOKEN"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .spawn()
+            .map_err(|e| e.to_string())?;
+        if let Some(mut input) = set.stdin.take() {
+            input
+                .write_all(b"bench-secret-value-0123456789\n")
+                .map_err(|e| e.to_string())?;
+        }
+        set.wait().map_err(|e| e.to_string())?;
+    }
+    let mut exec_secret = || runcode(&["exec", "--secret", "BENCH_TOKEN", "--", "true"]);
+    eprintln!("xtask: exec with one secret, {RUNS} runs of each");
+    let with_secret = interleaved(RUNS, &mut [&mut exec_secret, &mut exec], &mut || {})?;
+    // The figures after this one are without any secret kept.
+    runcode(&["secret", "rm", "BENCH_TOKEN"])
+        .status()
+        .map_err(|e| e.to_string())?;
+
     // P3: the status line, attached, with Claude Code's JSON on stdin.
     let stdin_json = dir.join("statusline.json");
     std::fs::write(&stdin_json, format!("{{\"cwd\": \"{}\"}}", home.display()))
@@ -175,6 +198,13 @@ pub fn run() -> Result<(), String> {
         ms(s[1].median()),
         ms(s[0].min()),
         ms(s[0].max())
+    );
+    let _ = writeln!(
+        report,
+        "| P4 | `runcode exec --secret BENCH_TOKEN -- true` (one secret) vs `runcode exec -- true` on the same warm session | {} ({} vs {}) | reported |",
+        ratio(with_secret[0].median(), with_secret[1].median()),
+        ms(with_secret[0].median()),
+        ms(with_secret[1].median())
     );
     let _ = writeln!(
         report,
