@@ -1,6 +1,6 @@
 //! The Windows calls the runcode CLI needs and the standard library does not
-//! offer safely: keeping the caller's pipes out of a process that outlives
-//! the command, and a named pipe only its user may open. On every other
+//! offer safely: starting a process that outlives the command without any
+//! of the caller's handles, and a named pipe only its user may open. On every other
 //! platform this crate is empty. It is the only place in the workspace where
 //! unsafe code is allowed; each block says why it is sound.
 
