@@ -245,6 +245,12 @@ fn every_output_hides_the_values_split_at_boundaries_and_two_at_once() {
         shown(&stdout)
     );
     assert_eq!(stderr.trim_end(), "[secret:ALPHA_KEY]");
+    // attach hides them too.
+    let started = cli.ok(&["exec", "--detach", "--", "cat beta.txt"]);
+    let run_id = started["run_id"].as_str().unwrap().to_owned();
+    let out = cli.run(&["attach", &run_id]);
+    let followed = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(followed, "b=[secret:BETA_KEY]\n", "{}", shown(&followed));
     // Every x is still there: nothing but the values was touched.
     assert_eq!(
         stdout.matches('x').count(),

@@ -26,7 +26,10 @@ pub fn run(
     let a = attach::require(&ctx.paths)?;
     let req = flags.request(POLICY);
     let (s, _) = session::acquire(ctx, a.id, req)?;
-    let (mut stdout, mut stderr) = (std::io::stdout(), std::io::stderr());
+    // Every value this workspace may use is hidden, as in `exec`'s output.
+    let hide = crate::redact::Secrets::new(crate::secrets::usable(&ctx.paths, a.id));
+    let mut stdout = crate::redact::Stream::new(hide.clone(), std::io::stdout());
+    let mut stderr = crate::redact::Stream::new(hide, std::io::stderr());
     let mut io = Io {
         stdin: false,
         preamble: None,
@@ -38,7 +41,10 @@ pub fn run(
         until: wait.map(|w| std::time::Instant::now() + std::time::Duration::from_secs(w)),
     };
     let mut got = from;
-    let ended = match resume::follow(ctx, req, s, &run_id, &mut got, &mut io, how)? {
+    let followed = resume::follow(ctx, req, s, &run_id, &mut got, &mut io, how);
+    let _ = stdout.finish();
+    let _ = stderr.finish();
+    let ended = match followed? {
         Followed::Ended(_, code, how) => Some((code, how)),
         Followed::NeverStarted(_) => return Err(Error::NoRun { run_id }),
         Followed::StillRunning(_) => None,
