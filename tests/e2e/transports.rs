@@ -2,9 +2,8 @@
 //! real sshd: a machine without an OpenSSH client chooses it by itself and
 //! does the whole job (connect, exec with its streams apart and its status,
 //! put and get, a forward whose bytes provably crossed it, listed and
-//! cancelled), `doctor` names it, `forward --auto` is refused for now with
-//! `unavailable`; and the client refuses a host key other than the pinned
-//! one before anything runs. (The files, network, certificate, once,
+//! cancelled), `doctor` names it; and the client refuses a host key other
+//! than the pinned one before anything runs. (The files, network, certificate, once,
 //! long-run and MCP suites run over it too: `cargo xtask test` runs them a
 //! second time with `RUNCODE_TRANSPORT=builtin`.)
 
