@@ -31,6 +31,27 @@ fn rc(w: &Win, dp: &Devplane, base: &str, rest: &str) -> Command {
     cmd
 }
 
+/// Runs `cmd` to its end with its stderr through a file. Wine hands every
+/// process it starts the Unix stderr of its parent (for its own debug
+/// output), whatever the Windows handles say, so a process that outlives
+/// its command (the held connection, the forwards' keeper) would hold a
+/// stderr pipe open and a read to its end would never finish; on Windows
+/// itself such a process inherits nothing (docs/sessions.md).
+fn done(cmd: &mut Command) -> Output {
+    let file = tempfile::NamedTempFile::new().unwrap();
+    cmd.stderr(file.reopen().unwrap());
+    let mut out = cmd.output().unwrap();
+    out.stderr = std::fs::read(file.path()).unwrap();
+    out
+}
+
+/// `done` for a child already spawned with its stderr in `file`.
+fn finished(child: std::process::Child, file: &tempfile::NamedTempFile) -> Output {
+    let mut out = child.wait_with_output().unwrap();
+    out.stderr = std::fs::read(file.path()).unwrap();
+    out
+}
+
 fn json_of(out: &Output) -> Value {
     let text = String::from_utf8_lossy(&out.stdout);
     let last = text.lines().last().unwrap_or_default();
@@ -52,15 +73,16 @@ fn windows_does_the_whole_job_over_its_own_ssh_client() {
     let server = Server::start(&dist().join("release"));
     let base = server.url("");
 
-    let out = rc(&w, &dp, &base, "--json connect 1001").output().unwrap();
+    let out = done(&mut rc(&w, &dp, &base, "--json connect 1001"));
     assert!(out.status.success(), "{}", both(&out));
     let workdir = std::path::PathBuf::from(json_of(&out)["workdir"].as_str().unwrap().to_owned());
 
     // exec: the streams apart, the command's own status, stdin through.
+    let err_file = tempfile::NamedTempFile::new().unwrap();
     let mut child = rc(&w, &dp, &base, "exec -- \"cat; echo err >&2; exit 3\"")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
+        .stderr(err_file.reopen().unwrap())
         .spawn()
         .unwrap();
     child
@@ -69,7 +91,7 @@ fn windows_does_the_whole_job_over_its_own_ssh_client() {
         .unwrap()
         .write_all(b"fed from windows\n")
         .unwrap();
-    let out = child.wait_with_output().unwrap();
+    let out = finished(child, &err_file);
     assert_eq!(out.status.code(), Some(3), "{}", both(&out));
     assert_eq!(String::from_utf8_lossy(&out.stdout), "fed from windows\n");
     assert!(
@@ -85,7 +107,7 @@ fn windows_does_the_whole_job_over_its_own_ssh_client() {
     std::fs::write(local.join("sub/data.bin"), &noise).unwrap();
     std::fs::write(local.join("top.txt"), "top\n").unwrap();
     let put = format!("--json put \"{}\" tree", wine::windows_path(&local));
-    let out = rc(&w, &dp, &base, &put).output().unwrap();
+    let out = done(&mut rc(&w, &dp, &base, &put));
     assert!(out.status.success(), "{}", both(&out));
     assert_eq!(
         std::fs::read(workdir.join("tree/sub/data.bin")).unwrap(),
@@ -93,7 +115,7 @@ fn windows_does_the_whole_job_over_its_own_ssh_client() {
     );
     let back = w.user_profile().join("back");
     let get = format!("--json get tree --out \"{}\"", wine::windows_path(&back));
-    let out = rc(&w, &dp, &base, &get).output().unwrap();
+    let out = done(&mut rc(&w, &dp, &base, &get));
     assert!(out.status.success(), "{}", both(&out));
     assert_eq!(std::fs::read(back.join("sub/data.bin")).unwrap(), noise);
     assert_eq!(
@@ -108,7 +130,7 @@ fn windows_does_the_whole_job_over_its_own_ssh_client() {
         "--json write notes/w.txt --file \"{}\"",
         wine::windows_path(&note)
     );
-    let out = rc(&w, &dp, &base, &write).output().unwrap();
+    let out = done(&mut rc(&w, &dp, &base, &write));
     assert!(out.status.success(), "{}", both(&out));
     assert_eq!(
         std::fs::read_to_string(workdir.join("notes/w.txt")).unwrap(),
@@ -123,7 +145,7 @@ fn windows_does_the_whole_job_over_its_own_ssh_client() {
         "exec -- \"echo run >> once.txt; echo a; sleep 3; echo b; exit 7\"",
     )
     .stdout(Stdio::piped())
-    .stderr(Stdio::piped())
+    .stderr(err_file.reopen().unwrap())
     .spawn()
     .unwrap();
     crate::util::wait_until(
@@ -135,7 +157,7 @@ fn windows_does_the_whole_job_over_its_own_ssh_client() {
         "/_dev/link?workspace_id=1001",
         serde_json::json!({"reset": true}),
     );
-    let out = run.wait_with_output().unwrap();
+    let out = finished(run, &err_file);
     assert_eq!(out.status.code(), Some(7), "{}", both(&out));
     assert_eq!(
         String::from_utf8_lossy(&out.stdout),
@@ -150,7 +172,7 @@ fn windows_does_the_whole_job_over_its_own_ssh_client() {
 
     // The held connection is up, and its pipe grants this user alone: the
     // descriptor as Windows holds it, read back by doctor.
-    let out = rc(&w, &dp, &base, "--json doctor").output().unwrap();
+    let out = done(&mut rc(&w, &dp, &base, "--json doctor"));
     let doctor = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(
         doctor.contains("held connection up")
@@ -169,16 +191,15 @@ fn windows_does_the_whole_job_over_its_own_ssh_client() {
         )
     };
     assert!(
-        rc(&w, &dp, &base, &serve(remote))
-            .status()
-            .unwrap()
+        done(&mut rc(&w, &dp, &base, &serve(remote)))
+            .status
             .success()
     );
     crate::util::wait_until("the server", std::time::Duration::from_secs(20), || {
         std::net::TcpStream::connect(("127.0.0.1", remote)).is_ok()
     });
     let fwd = format!("--json forward {remote} --local {local}");
-    let out = rc(&w, &dp, &base, &fwd).output().unwrap();
+    let out = done(&mut rc(&w, &dp, &base, &fwd));
     assert!(out.status.success(), "{}", both(&out));
     let page = |port: u16| {
         crate::util::wait_for(
@@ -193,14 +214,12 @@ fn windows_does_the_whole_job_over_its_own_ssh_client() {
         )
     };
     assert_eq!(page(local), "through the windows forward\n");
-    let out = rc(&w, &dp, &base, "--json forward --list")
-        .output()
-        .unwrap();
+    let out = done(&mut rc(&w, &dp, &base, "--json forward --list"));
     let listed = json_of(&out);
     assert_eq!(listed["forwards"][0]["local"], local, "{listed}");
     assert_eq!(listed["forwards"][0]["state"], "up", "{listed}");
     let cancel = format!("--json forward --cancel {remote}");
-    let out = rc(&w, &dp, &base, &cancel).output().unwrap();
+    let out = done(&mut rc(&w, &dp, &base, &cancel));
     assert!(out.status.success(), "{}", both(&out));
     assert!(
         std::net::TcpStream::connect(("127.0.0.1", local)).is_err(),
@@ -233,9 +252,8 @@ fn windows_does_the_whole_job_over_its_own_ssh_client() {
     assert_eq!(next()["event"], "watching");
     let later = crate::util::free_port();
     assert!(
-        rc(&w, &dp, &base, &serve(later))
-            .status()
-            .unwrap()
+        done(&mut rc(&w, &dp, &base, &serve(later)))
+            .status
             .success()
     );
     let forwarded = loop {
@@ -279,14 +297,14 @@ fn windows_does_the_whole_job_over_its_own_ssh_client() {
         wine::windows_path(&log),
         workdir.join("ran-anyway").display()
     );
-    let out = rc(&w, &dp, &base, &probe).output().unwrap();
+    let out = done(&mut rc(&w, &dp, &base, &probe));
     assert_eq!(out.status.code(), Some(255), "{}", both(&out));
     let said = std::fs::read_to_string(&log).unwrap();
     assert!(said.starts_with("Host key verification failed."), "{said}");
     assert!(!workdir.join("ran-anyway").exists(), "nothing ran");
     std::fs::remove_dir_all(&copy).unwrap();
 
-    let out = rc(&w, &dp, &base, "--json disconnect").output().unwrap();
+    let out = done(&mut rc(&w, &dp, &base, "--json disconnect"));
     assert!(out.status.success(), "{}", both(&out));
     // forward --auto sees its session gone and ends, its forwards with it.
     let _ = auto.wait();
@@ -303,11 +321,14 @@ fn windows_runs_a_certificate_session_over_its_own_ssh_client() {
     let w = Win::new();
     let server = Server::start(&dist().join("release"));
     let base = server.url("");
-    let out = rc(&w, &dp, &base, "--json connect 1001").output().unwrap();
+    let out = done(&mut rc(&w, &dp, &base, "--json connect 1001"));
     assert!(out.status.success(), "{}", both(&out));
-    let out = rc(&w, &dp, &base, "exec -- \"echo certified; exit 5\"")
-        .output()
-        .unwrap();
+    let out = done(&mut rc(
+        &w,
+        &dp,
+        &base,
+        "exec -- \"echo certified; exit 5\"",
+    ));
     assert_eq!(out.status.code(), Some(5), "{}", both(&out));
     assert_eq!(String::from_utf8_lossy(&out.stdout), "certified\n");
 
@@ -315,10 +336,11 @@ fn windows_runs_a_certificate_session_over_its_own_ssh_client() {
     // the 0600 file where that does not answer) and given to a command:
     // it sees exactly the value, and its output shows only the name.
     let value = "wine-secret-7f3a9c2e5b";
+    let err_file = tempfile::NamedTempFile::new().unwrap();
     let mut set = rc(&w, &dp, &base, "--json secret set WINE_TOKEN")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
+        .stderr(err_file.reopen().unwrap())
         .spawn()
         .unwrap();
     set.stdin
@@ -326,22 +348,20 @@ fn windows_runs_a_certificate_session_over_its_own_ssh_client() {
         .unwrap()
         .write_all(format!("{value}\n").as_bytes())
         .unwrap();
-    let out = set.wait_with_output().unwrap();
+    let out = finished(set, &err_file);
     assert!(out.status.success(), "{}", both(&out));
     let kept = json_of(&out);
     assert!(
         kept["store"] == "keyring" || kept["store"] == "file",
         "{kept}"
     );
-    let out = rc(
+    let out = done(&mut rc(
         &w,
         &dp,
         &base,
         // No quote inside the line and no `%`: cmd.exe reads it first.
         "exec --secret WINE_TOKEN -- \"echo -n $WINE_TOKEN | sha256sum; echo $WINE_TOKEN\"",
-    )
-    .output()
-    .unwrap();
+    ));
     let printed = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(out.status.success(), "{}", both(&out));
     assert!(

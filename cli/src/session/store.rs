@@ -207,6 +207,35 @@ pub fn remove(paths: &Paths, id: u64) -> Result<bool> {
     if !dir.exists() {
         return Ok(false);
     }
-    std::fs::remove_dir_all(&dir).map_err(Error::io(&dir))?;
-    Ok(true)
+    // The keeper holds its lock until its process is gone (within its next
+    // look, a second, where no signal reaches it): on Windows a file still
+    // open keeps the directory from going.
+    wait_unlocked(&dir.join(".forwards.lock"));
+    let mut tries = 0;
+    loop {
+        match std::fs::remove_dir_all(&dir) {
+            Ok(()) => return Ok(true),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(true),
+            // A file a process that just ended had open goes a moment later.
+            Err(_) if tries < 20 => {
+                tries += 1;
+                std::thread::sleep(std::time::Duration::from_millis(100));
+            }
+            Err(e) => return Err(Error::io(&dir)(e)),
+        }
+    }
+}
+
+/// Waits (5 s at most) until no process holds the lock `path`.
+fn wait_unlocked(path: &std::path::Path) {
+    if !path.exists() {
+        return;
+    }
+    let Ok(file) = crate::paths::lock_file(path) else {
+        return;
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while file.try_lock().is_err() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
 }
