@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 
 use crate::util::cli::Cli;
 use crate::util::mcp::Raw;
-use crate::util::world::attached;
+use crate::util::world::{attached, attached_with};
 
 /// A random value of 32 hex digits (never printed).
 fn random_value() -> String {
@@ -258,6 +258,44 @@ fn every_output_hides_the_values_split_at_boundaries_and_two_at_once() {
     );
 }
 
+#[test]
+fn a_run_given_a_secret_resumes_after_a_reset_whole_and_once() {
+    let (dp, cli, workdir) = attached_with(&["--relay"]);
+    let value = random_value();
+    assert!(set(&cli, "API_TOKEN", &value, None).status.success());
+    let run = cli
+        .cmd()
+        .args([
+            "exec",
+            "--secret",
+            "API_TOKEN",
+            "--",
+            "echo run >> once.txt; echo a; sleep 3; printf %s \"$API_TOKEN\" | sha256sum",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    crate::util::wait_until(
+        "the run started",
+        std::time::Duration::from_secs(30),
+        || workdir.join("once.txt").exists(),
+    );
+    dp.post("/_dev/link?workspace_id=1001", json!({"reset": true}));
+    let out = run.wait_with_output().unwrap();
+    let all = masked(&crate::util::both(&out), &[&value]);
+    assert!(out.status.success(), "{all}");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        format!("a\n{}  -\n", sha256(&value)),
+        "{all}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(workdir.join("once.txt")).unwrap(),
+        "run\n"
+    );
+}
+
 fn mcp(cli: &Cli) -> Raw {
     let mut cmd = cli.cmd();
     cmd.arg("mcp");
@@ -291,6 +329,14 @@ fn the_mcp_server_hides_every_value_the_workspace_may_use_named_or_not() {
     let text = text_of(&read);
     assert!(
         !text.contains(&a) && text.contains("[secret:ALPHA_KEY]"),
+        "{}",
+        masked(&text, &[&a])
+    );
+    // search, whose matches quote the line.
+    let found = raw.call("search", &json!({"pattern": "ALPHA_KEY=", "path": "."}));
+    let text = text_of(&found);
+    assert!(
+        !text.contains(&a) && text.contains("ALPHA_KEY=[secret:ALPHA_KEY]"),
         "{}",
         masked(&text, &[&a])
     );
