@@ -266,6 +266,17 @@ pub fn run() -> Result<(), String> {
     super::write_section("cli", report.trim_end())
 }
 
+/// P13 and P14 alone, printed: `cargo xtask bench held`.
+pub fn held() -> Result<(), String> {
+    sh::run(sh::cargo().args(["build", "--locked", "--quiet", "--release", "-p", "runcode"]))?;
+    let dir = sh::root().join("target/bench-held");
+    let _ = std::fs::remove_dir_all(&dir);
+    let cli = sh::root().join("target/release/runcode");
+    let rows = super::net::p13(&dir, &cli, 20)?;
+    println!("{rows}");
+    Ok(())
+}
+
 /// Peak resident memory (VmHWM, polled; it only grows) of `cmd`, in KiB.
 fn peak_kib(cmd: &mut Command) -> Result<u64, String> {
     let mut child = cmd
