@@ -101,16 +101,14 @@ fn another_user_and_a_client_without_the_token_get_nothing_from_the_endpoint() {
     let socket = dir.join("held.sock");
     assert!(socket.exists());
 
-    // Every directory above the session's open to others, so only
+    // Every directory of this test's own scratch tree above the session's
+    // open to others (never one outside it: /tmp is shared), so only
     // runcode's own protection stands in the way: the 0700 session
     // directory, then (with that loosened too) the 0600 socket.
     use std::os::unix::fs::PermissionsExt;
     let mut up = dir.parent();
-    while let Some(p) = up {
-        if p == std::path::Path::new("/") {
-            break;
-        }
-        let _ = std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o755));
+    while let Some(p) = up.filter(|p| p.starts_with(cli.tmp.path())) {
+        std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o755)).unwrap();
         up = p.parent();
     }
     assert_eq!(connect_as_nobody(&socket), "PermissionError");
