@@ -54,6 +54,7 @@ Work on the workspace:
   get                 Copy a file or folder from there
   write               Write stdin (or a file) to a file there
   forward             Forward a workspace port to localhost (alias: port-forward)
+  secret              Keep secrets here for commands there (`exec --secret`)
 
 Your tools and agents:
   config-ssh          `runcode.<title>` hosts in ~/.ssh/config

@@ -469,7 +469,7 @@ fn a_fetched_tree_gets_no_setuid_and_nothing_world_writable() {
 /// port (5431 is busy here, being the same loopback: 5432 is passed over).
 #[test]
 fn forward_auto_holds_at_most_32_and_never_a_privileged_or_service_port() {
-    let (_dp, cli, _workdir) = attached();
+    let (_dp, cli, workdir) = attached();
     let mut ports: Vec<u16> = (0..40).map(|_| crate::util::free_port()).collect();
     let free_here = |p: u16| std::net::TcpListener::bind(("127.0.0.1", p)).is_ok();
     let service_case = free_here(5431) && free_here(5432);
@@ -485,8 +485,10 @@ fn forward_auto_holds_at_most_32_and_never_a_privileged_or_service_port() {
         .map(u16::to_string)
         .collect::<Vec<_>>()
         .join(",");
+    // A port another test took meanwhile (they share this loopback) is
+    // skipped; the ports that did listen are written to bound.txt.
     let listen = format!(
-        "(python3 -c 'import socket,sys,time\nss=[]\nfor p in sys.argv[1].split(\",\"):\n s=socket.socket(); s.bind((\"127.0.0.1\",int(p))); s.listen(); ss.append(s)\ntime.sleep(90)' {list} &) </dev/null >/dev/null 2>&1"
+        "(python3 -c 'import socket,sys,time\nss=[]\nfor p in sys.argv[1].split(\",\"):\n s=socket.socket()\n try: s.bind((\"127.0.0.1\",int(p))); s.listen(); ss.append(s)\n except OSError: pass\nopen(\"bound.txt.part\",\"w\").write(\",\".join(str(s.getsockname()[1]) for s in ss))\nimport os; os.rename(\"bound.txt.part\",\"bound.txt\")\ntime.sleep(90)' {list} &) </dev/null >/dev/null 2>&1"
     );
     let (mut child, events) = cli.events(&["--json", "forward", "--auto"]);
     let first = events
@@ -498,7 +500,19 @@ fn forward_auto_holds_at_most_32_and_never_a_privileged_or_service_port() {
     // of tests running beside this one come and go in the same tables:
     // every event counts toward the limit, only this test's ports must
     // all be accounted for.
-    let ours: std::collections::BTreeSet<u64> = ports.iter().map(|p| u64::from(*p)).collect();
+    let bound = crate::util::wait_for(
+        "the listeners",
+        std::time::Duration::from_secs(30),
+        || std::fs::read_to_string(workdir.join("bound.txt")).ok(),
+    );
+    let ours: std::collections::BTreeSet<u64> = bound
+        .split(',')
+        .filter_map(|p| p.parse().ok())
+        .collect();
+    assert!(ours.len() > 32, "{} of the ports could listen", ours.len());
+    let privileged = privileged && ours.contains(&80);
+    let service_case = service_case && ours.contains(&5431);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
     let mut forwarded = std::collections::BTreeMap::new();
     let mut skipped = std::collections::BTreeSet::new();
     let (mut live, mut most) = (0usize, 0usize);
@@ -509,6 +523,13 @@ fn forward_auto_holds_at_most_32_and_never_a_privileged_or_service_port() {
             .count()
     };
     while accounted(&forwarded, &skipped) < ours.len() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "after 2 minutes: {} forwarded, {} skipped, of {} ports",
+            forwarded.len(),
+            skipped.len(),
+            ours.len()
+        );
         let e = events
             .recv_timeout(std::time::Duration::from_secs(30))
             .unwrap_or_else(|_| panic!("{} forwarded, {} skipped", forwarded.len(), skipped.len()));
