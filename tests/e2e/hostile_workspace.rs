@@ -500,15 +500,11 @@ fn forward_auto_holds_at_most_32_and_never_a_privileged_or_service_port() {
     // of tests running beside this one come and go in the same tables:
     // every event counts toward the limit, only this test's ports must
     // all be accounted for.
-    let bound = crate::util::wait_for(
-        "the listeners",
-        std::time::Duration::from_secs(30),
-        || std::fs::read_to_string(workdir.join("bound.txt")).ok(),
-    );
-    let ours: std::collections::BTreeSet<u64> = bound
-        .split(',')
-        .filter_map(|p| p.parse().ok())
-        .collect();
+    let bound = crate::util::wait_for("the listeners", std::time::Duration::from_secs(30), || {
+        std::fs::read_to_string(workdir.join("bound.txt")).ok()
+    });
+    let ours: std::collections::BTreeSet<u64> =
+        bound.split(',').filter_map(|p| p.parse().ok()).collect();
     assert!(ours.len() > 32, "{} of the ports could listen", ours.len());
     let privileged = privileged && ours.contains(&80);
     let service_case = service_case && ours.contains(&5431);
