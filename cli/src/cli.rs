@@ -309,7 +309,8 @@ pub enum Command {
     /// `runcode exec --secret NAME -- cmd` (and the MCP `exec` tool's
     /// `secrets`) puts a secret in the command's environment over the SSH
     /// channel; every value a command may use is replaced by `[secret:NAME]`
-    /// in what runcode prints and answers (docs/security.md, "Secrets").
+    /// in what runcode prints and answers. A command given a secret can
+    /// still send it anywhere: give one only to commands you trust.
     Secret {
         #[command(subcommand)]
         action: SecretAction,
