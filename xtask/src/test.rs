@@ -59,10 +59,20 @@ pub fn run(args: &[String]) -> Result<(), String> {
     if args.is_empty() {
         builtin_pass(&npm)?;
     }
-    let new: Vec<String> = leftovers()
-        .into_iter()
-        .filter(|l| !before.contains(l))
-        .collect();
+    // What a test's scratch directory took with it ends by itself within a
+    // second or two (a held connection or a keeper sees its session gone at
+    // its next look): that much grace, no more.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let new = loop {
+        let new: Vec<String> = leftovers()
+            .into_iter()
+            .filter(|l| !before.contains(l))
+            .collect();
+        if new.is_empty() || std::time::Instant::now() >= deadline {
+            break new;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(250));
+    };
     if !new.is_empty() {
         return Err(format!(
             "the suites left things behind (R11):\n  {}",
