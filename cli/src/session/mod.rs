@@ -60,13 +60,16 @@ impl Session {
     /// Tells a running master (or held connection) to exit; its socket
     /// goes with it.
     pub fn close_master(&self) {
-        if self.dir().join(HELD).exists() {
+        let exit = || {
             let _ = self
                 .ssh()
                 .control(Control::Exit)
                 .streams(Streams::Quiet)
                 .command()
                 .status();
+        };
+        if self.dir().join(HELD).exists() {
+            exit();
         }
         let Some(socket) = &self.meta.control_path else {
             return;
@@ -74,12 +77,7 @@ impl Session {
         if !socket.exists() {
             return;
         }
-        let _ = self
-            .ssh()
-            .control(Control::Exit)
-            .streams(Streams::Quiet)
-            .command()
-            .status();
+        exit();
         let _ = std::fs::remove_file(socket);
     }
 }
