@@ -114,9 +114,14 @@ mod tests {
     /// Runs `script` under `shell` as the workspace would: the line through
     /// `shell -c`, in `dir`, HOME and XDG_CACHE_HOME there, SHELL the shell.
     fn run_with(shell: &str, dir: &Path, script: &str, args: &[&str], stdin: &[u8]) -> Output {
+        run_text(shell, dir, &line(script, args), stdin)
+    }
+
+    /// `run_with` for a whole command line, as the CLI may prefix it.
+    fn run_text(shell: &str, dir: &Path, text: &str, stdin: &[u8]) -> Output {
         let mut child = Command::new(shell)
             .arg("-c")
-            .arg(line(script, args))
+            .arg(text)
             .current_dir(dir)
             .env("HOME", dir)
             .env("XDG_CACHE_HOME", dir.join("cache"))
@@ -432,31 +437,14 @@ mod tests {
             );
             for shell in shells() {
                 let dir = tempfile::tempdir().unwrap();
-                let mut cmd = Command::new(shell);
-                cmd.arg("-c")
-                    .arg(format!(
-                        "RUNCODE_SECRETS=1 {}",
-                        line(
-                            WRAP,
-                            &["5-0-1", "printf %s \"$SECRET_A|$SECRET_B|\"; cat", ""]
-                        )
-                    ))
-                    .current_dir(dir.path())
-                    .env("HOME", dir.path())
-                    .env("XDG_CACHE_HOME", dir.path().join("cache"))
-                    .env("SHELL", which::which(shell).unwrap())
-                    .stdin(Stdio::piped())
-                    .stdout(Stdio::piped())
-                    .stderr(Stdio::piped());
-                let mut child = cmd.spawn().unwrap();
-                use std::io::Write;
-                child
-                    .stdin
-                    .take()
-                    .unwrap()
-                    .write_all(preamble.as_bytes())
-                    .unwrap();
-                let out = child.wait_with_output().unwrap();
+                let fed = format!(
+                    "RUNCODE_SECRETS=1 {}",
+                    line(
+                        WRAP,
+                        &["5-0-1", "printf %s \"$SECRET_A|$SECRET_B|\"; cat", ""]
+                    )
+                );
+                let out = run_text(shell, dir.path(), &fed, preamble.as_bytes());
                 assert!(out.status.success(), "{shell} {text:?}: {out:?}");
                 assert_eq!(
                     String::from_utf8_lossy(&out.stdout),
@@ -478,25 +466,11 @@ mod tests {
         let preamble = format!("x;touch pwned={}\n.\n", b64("vvvvvvvv"));
         for shell in shells() {
             let dir = tempfile::tempdir().unwrap();
-            let out = Command::new(shell)
-                .arg("-c")
-                .arg(format!(
-                    "RUNCODE_SECRETS=1 {}",
-                    line(WRAP, &["6-0-1", "touch ran", ""])
-                ))
-                .current_dir(dir.path())
-                .env("HOME", dir.path())
-                .env("XDG_CACHE_HOME", dir.path().join("cache"))
-                .stdin(Stdio::piped())
-                .stdout(Stdio::piped())
-                .stderr(Stdio::piped())
-                .spawn()
-                .and_then(|mut c| {
-                    use std::io::Write;
-                    c.stdin.take().unwrap().write_all(preamble.as_bytes())?;
-                    c.wait_with_output()
-                })
-                .unwrap();
+            let fed = format!(
+                "RUNCODE_SECRETS=1 {}",
+                line(WRAP, &["6-0-1", "touch ran", ""])
+            );
+            let out = run_text(shell, dir.path(), &fed, preamble.as_bytes());
             assert_eq!(out.status.code(), Some(125), "{shell}: {out:?}");
             assert!(!dir.path().join("ran").exists());
             no_pwned(dir.path());
