@@ -446,6 +446,13 @@ pub enum Command {
         /// The workspace id.
         id: u64,
     },
+    /// Opens a session's OpenSSH master ahead of its first command (started
+    /// by `connect`; not for direct use).
+    #[command(hide = true)]
+    WarmMaster {
+        /// The workspace id.
+        id: u64,
+    },
     /// runcode's own SSH client, the builtin transport: one remote command
     /// of a session, as `ssh -F <config> <alias> <line>` runs it (not for
     /// direct use).

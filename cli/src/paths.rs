@@ -126,13 +126,13 @@ fn stable_for(exe: &Path) -> Option<PathBuf> {
 }
 
 /// Opens (creating it) the lock file `path`, for `lock` or `try_lock`.
+/// It is created 0600 (it holds nothing, but lives among files that do).
 pub fn lock_file(path: &Path) -> Result<std::fs::File> {
-    std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(path)
-        .map_err(Error::io(path))
+    let mut options = std::fs::OpenOptions::new();
+    options.create(true).truncate(false).write(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path).map_err(Error::io(path))
 }
 
 /// Creates `dir` (and parents) and makes it private (0700).

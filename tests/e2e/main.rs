@@ -36,5 +36,6 @@ mod secrets;
 mod ssh_config;
 mod tidy;
 mod transports;
+mod warm;
 mod windows;
 mod wiring;

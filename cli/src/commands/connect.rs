@@ -37,12 +37,13 @@ pub fn run(
     // Only a connect that worked moves the attachment: one that failed
     // (ssh missing, never answering) leaves the previous one as it was.
     attach::write(&ctx.paths, ws.id, &ws.title)?;
-    // The first command is warm: over the builtin transport the held
-    // connection starts now, in the background, and a command that comes
-    // while it connects joins it. (The OpenSSH master starts with the
-    // first command.)
+    // The first command is warm: the held connection (builtin transport) or
+    // the OpenSSH master starts now, in the background, and a command that
+    // comes while it connects joins it.
     if crate::remote::ssh::Transport::chosen() == crate::remote::ssh::Transport::Builtin {
         crate::remote::builtin::start_held(session.dir(), None);
+    } else {
+        crate::remote::warm::start(&session);
     }
     let statusline_installed = claude::statusline_installed();
     let left = session.seconds_left();

@@ -145,6 +145,7 @@ pub fn dispatch(ctx: &Ctx, command: Command) -> Result<i32> {
         Command::ConfigSsh { remove, dry_run } => config_ssh::run(ctx, remove, dry_run),
         Command::Proxy { id, session } => proxy::run(ctx, session, &id),
         Command::KeepForwards { id } => crate::remote::forwards::keep(&ctx.paths, id),
+        Command::WarmMaster { id } => crate::remote::warm::run(&ctx.paths, id),
         Command::SshBuiltin {
             session,
             log,

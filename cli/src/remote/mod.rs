@@ -25,6 +25,7 @@ pub mod scripts;
 pub mod ssh;
 pub mod sshconfig;
 pub mod transfer;
+pub mod warm;
 
 use std::ffi::OsString;
 use std::path::PathBuf;

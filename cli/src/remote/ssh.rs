@@ -9,6 +9,7 @@
 use std::ffi::OsString;
 use std::path::Path;
 use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
 use crate::remote::sshconfig;
 
@@ -77,6 +78,9 @@ pub enum Control<'a> {
     /// Start (or use) a master that lives as long as the session itself:
     /// forwards have no client of their own to keep an idle master alive.
     Lasting,
+    /// `-N -f`: open the master and go to the background once it listens,
+    /// running nothing (`remote::warm`).
+    Open,
     /// `-O check`: is a master running?
     Check,
     /// `-O exit`: tell the master to exit.
@@ -109,6 +113,9 @@ pub struct Ssh<'a> {
     connect_timeout: Option<u32>,
     tty: bool,
     remote: Option<String>,
+    /// Waits for a master being opened ahead of it (`remote::warm`); off
+    /// only for the opener's own commands.
+    joins: bool,
 }
 
 impl<'a> Ssh<'a> {
@@ -123,7 +130,14 @@ impl<'a> Ssh<'a> {
             connect_timeout: None,
             tty: false,
             remote: None,
+            joins: true,
         }
+    }
+
+    /// Does not wait for a master being opened: the opener's own commands.
+    pub fn alone(mut self) -> Self {
+        self.joins = false;
+        self
     }
 
     pub fn control(mut self, control: Control<'a>) -> Self {
@@ -190,6 +204,7 @@ impl<'a> Ssh<'a> {
         }
         match self.control {
             Control::Shared | Control::Lasting => {}
+            Control::Open => args.extend(["-N".into(), "-f".into()]),
             Control::Check => args.extend(["-O".into(), "check".into()]),
             Control::Exit => args.extend(["-O".into(), "exit".into()]),
             Control::Forward(spec) => {
@@ -224,6 +239,12 @@ impl<'a> Ssh<'a> {
                 cmd
             }
             None => {
+                if self.joins
+                    && self.target.control_path.is_some()
+                    && let Some(dir) = self.target.config.parent()
+                {
+                    wait_opened(dir);
+                }
                 let mut cmd = Command::new(PROGRAM);
                 cmd.args(self.args());
                 cmd
@@ -266,6 +287,55 @@ impl Ssh<'_> {
             _ => return None,
         }
         Some(args)
+    }
+}
+
+// A master opened ahead of the first command (`remote::warm`).
+
+/// The file whose lock says "a master is being opened".
+pub const MASTER_LOCK: &str = "master.lock";
+
+/// The longest a command waits for a master being opened: the handshake's
+/// own limit (ConnectTimeout, twice: the TCP connect and the banner) and a
+/// margin. A warmer never holds the lock past its ssh, which has the same
+/// limits.
+const OPEN_WAIT: Duration = Duration::from_secs(2 * sshconfig::CONNECT_TIMEOUT as u64 + 5);
+
+/// True while a warmer holds the session's lock.
+pub fn opening(dir: &Path) -> bool {
+    let path = dir.join(MASTER_LOCK);
+    if !path.exists() {
+        return false;
+    }
+    match std::fs::File::open(&path) {
+        Ok(file) => matches!(
+            file.try_lock_shared(),
+            Err(std::fs::TryLockError::WouldBlock)
+        ),
+        Err(_) => false,
+    }
+}
+
+/// Waits (at most `OPEN_WAIT`) while a master of session `dir` is being
+/// opened. Nothing to wait for costs one failed `stat`.
+pub fn wait_opened(dir: &Path) {
+    let path = dir.join(MASTER_LOCK);
+    if !path.exists() {
+        return;
+    }
+    let Ok(file) = std::fs::File::open(&path) else {
+        return;
+    };
+    let deadline = Instant::now() + OPEN_WAIT;
+    loop {
+        match file.try_lock_shared() {
+            Err(std::fs::TryLockError::WouldBlock) if Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            // Free (the master is up, or the opener gave up), or the wait
+            // is over: the command goes on as it always did.
+            _ => return,
+        }
     }
 }
 

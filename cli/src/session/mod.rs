@@ -74,6 +74,9 @@ impl Session {
         let Some(socket) = &self.meta.control_path else {
             return;
         };
+        // A master being opened ahead of the first command is let finish
+        // (its socket does not exist yet), then told to exit.
+        crate::remote::ssh::wait_opened(self.dir());
         if !socket.exists() {
             return;
         }

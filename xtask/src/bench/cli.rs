@@ -175,7 +175,7 @@ pub fn run() -> Result<(), String> {
     eprintln!("xtask: at a 100 ms round trip, 20 runs of exec, the exec tool and plain ssh");
     let p12 = super::net::p12(&dir, &cli, 20)?;
     eprintln!("xtask: at a 100 ms round trip, the held connection against the master");
-    let p13 = super::net::p13(&dir, &cli, 20)?;
+    let p13 = super::net::p13(&dir, &cli, 20, windows_cli().as_deref())?;
 
     let size = super::file_size(&cli)?;
     #[allow(clippy::cast_precision_loss)]
@@ -272,9 +272,24 @@ pub fn held() -> Result<(), String> {
     let dir = sh::root().join("target/bench-held");
     let _ = std::fs::remove_dir_all(&dir);
     let cli = sh::root().join("target/release/runcode");
-    let rows = super::net::p13(&dir, &cli, 20)?;
+    let rows = super::net::p13(&dir, &cli, 20, windows_cli().as_deref())?;
     println!("{rows}");
     Ok(())
+}
+
+/// The Windows release CLI, built for P13's Wine row; None (the row says
+/// why) where this machine cannot build it.
+fn windows_cli() -> Option<std::path::PathBuf> {
+    let platform = runcode_e2e::release::PLATFORMS
+        .iter()
+        .find(|p| p.target == "x86_64-pc-windows-gnu")?;
+    match crate::cross::build(*platform) {
+        Ok(built) => Some(built.cli),
+        Err(why) => {
+            eprintln!("xtask: P13 under Wine not measured: {why}");
+            None
+        }
+    }
 }
 
 /// Peak resident memory (VmHWM, polled; it only grows) of `cmd`, in KiB.

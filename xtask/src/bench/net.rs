@@ -108,7 +108,12 @@ fn delay(plane: &plane::Plane) -> Result<(), String> {
 }
 
 /// P13 and P14 (see the module).
-pub fn p13(dir: &std::path::Path, cli: &std::path::Path, runs: usize) -> Result<String, String> {
+pub fn p13(
+    dir: &std::path::Path,
+    cli: &std::path::Path,
+    runs: usize,
+    windows: Option<&std::path::Path>,
+) -> Result<String, String> {
     let home = dir.join("home-p13");
     std::fs::create_dir_all(&home).map_err(|e| e.to_string())?;
     let plane = plane::start(&dir.join("data-p13"), &["--relay"])?;
@@ -147,14 +152,39 @@ pub fn p13(dir: &std::path::Path, cli: &std::path::Path, runs: usize) -> Result<
     let _ = super::runcode(cli, &home, &plane, &["disconnect"])
         .env("RUNCODE_TRANSPORT", "builtin")
         .status();
+    // The OpenSSH path: `connect` opens the master in the background.
+    let connect_ssh = timed("openssh", &["--json", "connect", "1001"])?;
+    let first_ssh = timed("openssh", &["exec", "--", "true"])?;
+    let _ = super::runcode(cli, &home, &plane, &["disconnect"])
+        .env("RUNCODE_TRANSPORT", "openssh")
+        .status();
+    // As an agent comes back: the first command a model's turn after
+    // `connect` (2 s, a short turn), over either transport.
+    let mut paused = Vec::new();
+    for transport in ["builtin", "openssh"] {
+        timed(transport, &["--json", "connect", "1001"])?;
+        std::thread::sleep(Duration::from_secs(2));
+        paused.push(timed(transport, &["exec", "--", "true"])?);
+        let _ = super::runcode(cli, &home, &plane, &["disconnect"])
+            .env("RUNCODE_TRANSPORT", transport)
+            .status();
+    }
+    let wine_row = match windows {
+        Some(exe) => p13_wine(dir, exe, &plane, runs / 2, master.median())?,
+        None => "| P13 | the same on the Windows build under Wine | not measured: no Windows build | reported |".to_owned(),
+    };
     let rtts = |d: f64| format!("{:+.1} round trips", d / RTT.as_secs_f64());
     Ok(format!(
         "| P13 | at a 100 ms round trip: warm `runcode exec -- true` over the held connection (builtin transport) vs over the OpenSSH master | {} ({} vs {}) | ≤ 1.10× |\n\
+         {}\n\
          | P14 | at a 100 ms round trip: the first `exec` straight after `connect` ({}), joining the held connection `connect` started, vs a warm one | {} ({} vs {}) | ≤ +3 round trips |\n\
-         | P14 | at a 100 ms round trip: the first `exec` after `connect --wait` ({}, what the MCP `connect` tool runs) vs a warm one | {} ({} vs {}) | ≤ +3 round trips |",
+         | P14 | at a 100 ms round trip: the first `exec` after `connect --wait` ({}, what the MCP `connect` tool runs) vs a warm one | {} ({} vs {}) | ≤ +3 round trips |\n\
+         | P14 | at a 100 ms round trip, OpenSSH: the first `exec` straight after `connect` ({}), joining the master `connect` started, vs a warm one | {} ({} vs {}) | ≤ +3 round trips |\n\
+         | P14 | at a 100 ms round trip: the first `exec` 2 s after `connect` (a model's turn), held connection / OpenSSH master, vs a warm one | {} / {} ({} / {}) | ≤ +3 round trips |",
         ratio(held.median(), master.median()),
         ms(held.median()),
         ms(master.median()),
+        wine_row,
         ms(connect),
         rtts(first.as_secs_f64() - held.median().as_secs_f64()),
         ms(first),
@@ -163,6 +193,78 @@ pub fn p13(dir: &std::path::Path, cli: &std::path::Path, runs: usize) -> Result<
         rtts(first_wait.as_secs_f64() - held.median().as_secs_f64()),
         ms(first_wait),
         ms(held.median()),
+        ms(connect_ssh),
+        rtts(first_ssh.as_secs_f64() - master.median().as_secs_f64()),
+        ms(first_ssh),
+        ms(master.median()),
+        rtts(paused[0].as_secs_f64() - held.median().as_secs_f64()),
+        rtts(paused[1].as_secs_f64() - master.median().as_secs_f64()),
+        ms(paused[0]),
+        ms(paused[1]),
+    ))
+}
+
+/// P13's Windows row: the Windows build (`exe`) under Wine, in a prefix of
+/// its own, over its default transport (the held connection), against the
+/// same relay; beside it what Wine alone costs a program (`--version`),
+/// since every runcode command there is two Windows processes (the CLI and
+/// its `ssh-builtin` client).
+fn p13_wine(
+    dir: &std::path::Path,
+    exe: &std::path::Path,
+    plane: &plane::Plane,
+    runs: usize,
+    master: Duration,
+) -> Result<String, String> {
+    use runcode_e2e::wine;
+    if let Err(why) = wine::available() {
+        return Ok(format!(
+            "| P13 | the same on the Windows build under Wine | not measured: {why} | reported |"
+        ));
+    }
+    let scratch = dir.join("wine-p13");
+    std::fs::create_dir_all(&scratch).map_err(|e| e.to_string())?;
+    let w = wine::Wine::new(&crate::sh::root().join("target/wine"), &scratch);
+    let errors = scratch.join("stderr.txt");
+    let timed = |args: &[&str]| -> Result<Duration, String> {
+        let started = Instant::now();
+        let err = std::fs::File::create(&errors).map_err(|e| e.to_string())?;
+        // Wine hands a program its parent's Unix stderr whatever the
+        // Windows handles say: stderr goes through a file.
+        let status = w
+            .command(exe)
+            .args(args)
+            .env("RUNCODE_API_BASE", plane.api())
+            .env("RUNCODE_TOKEN", plane.token())
+            .env_remove("HOME")
+            .env_remove("RUNCODE_TRANSPORT")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(err)
+            .status()
+            .map_err(|e| e.to_string())?;
+        if !status.success() {
+            return Err(format!(
+                "runcode.exe {args:?} under Wine: {}",
+                std::fs::read_to_string(&errors).unwrap_or_default()
+            ));
+        }
+        Ok(started.elapsed())
+    };
+    timed(&["--json", "connect", "1001", "--wait"])?;
+    timed(&["exec", "--", "true"])?;
+    let (mut held, mut bare) = (sample(), sample());
+    for _ in 0..runs {
+        held.times.push(timed(&["exec", "--", "true"])?);
+        bare.times.push(timed(&["--version"])?);
+    }
+    timed(&["disconnect"])?;
+    Ok(format!(
+        "| P13 | the same on the Windows build under Wine: warm `runcode.exe exec -- true` over its held connection vs the Linux OpenSSH master | {} ({} vs {}; a bare `runcode.exe --version` under Wine takes {}) | reported |",
+        ratio(held.median(), master),
+        ms(held.median()),
+        ms(master),
+        ms(bare.median()),
     ))
 }
 
