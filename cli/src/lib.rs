@@ -15,6 +15,8 @@ mod paths;
 mod plane;
 mod redact;
 mod remote;
+#[cfg(target_os = "linux")]
+mod secret_service;
 mod secrets;
 mod session;
 mod text;

@@ -302,8 +302,10 @@ pub fn preamble(chosen: &[(String, Vec<u8>)]) -> Vec<u8> {
 }
 
 /// The OS credential store: Windows Credential Manager and the macOS
-/// Keychain, through `keyring`; none elsewhere.
+/// Keychain through `keyring`, Secret Service on Linux through runcode's
+/// own D-Bus client (`secret_service`); none elsewhere.
 mod os_store {
+    #[cfg(any(windows, target_os = "macos"))]
     const SERVICE: &str = "runcode";
 
     #[cfg(any(windows, target_os = "macos"))]
@@ -323,18 +325,34 @@ mod os_store {
         }
     }
 
-    #[cfg(not(any(windows, target_os = "macos")))]
+    #[cfg(target_os = "linux")]
+    pub fn set(key: &str, value: &[u8]) -> bool {
+        crate::secret_service::Store::connect().is_some_and(|mut s| s.set(key, value))
+    }
+
+    #[cfg(target_os = "linux")]
+    pub fn get(key: &str) -> Option<Vec<u8>> {
+        crate::secret_service::Store::connect()?.get(key)
+    }
+
+    #[cfg(target_os = "linux")]
+    pub fn remove(key: &str) {
+        if let Some(mut s) = crate::secret_service::Store::connect() {
+            s.remove(key);
+        }
+    }
+
+    #[cfg(not(any(windows, target_os = "macos", target_os = "linux")))]
     pub fn set(_: &str, _: &[u8]) -> bool {
-        let _ = SERVICE;
         false
     }
 
-    #[cfg(not(any(windows, target_os = "macos")))]
+    #[cfg(not(any(windows, target_os = "macos", target_os = "linux")))]
     pub fn get(_: &str) -> Option<Vec<u8>> {
         None
     }
 
-    #[cfg(not(any(windows, target_os = "macos")))]
+    #[cfg(not(any(windows, target_os = "macos", target_os = "linux")))]
     pub fn remove(_: &str) {}
 }
 

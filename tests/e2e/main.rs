@@ -32,6 +32,7 @@ mod network;
 mod once;
 mod platforms;
 mod plugin;
+mod secret_service;
 mod secrets;
 mod ssh_config;
 mod tidy;

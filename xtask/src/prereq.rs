@@ -153,6 +153,20 @@ pub fn tmux() -> Result<(), String> {
     Err("the agents suite drives interactive Claude Code inside tmux: install it (`sudo apt-get install tmux`; macOS: `brew install tmux`)".to_owned())
 }
 
+/// A D-Bus session bus and GNOME Keyring, the Secret Service the secrets
+/// suite keeps a value in (as a Linux desktop would).
+pub fn keyring() -> Result<(), String> {
+    let have = || {
+        ["dbus-daemon", "dbus-send", "gnome-keyring-daemon"]
+            .iter()
+            .all(|t| sh::on_path(t).is_some())
+    };
+    if have() || (apt_install(&["dbus-daemon", "dbus-bin", "gnome-keyring"]) && have()) {
+        return Ok(());
+    }
+    Err("the secrets suite keeps a value in Secret Service through GNOME Keyring on a D-Bus session bus: `sudo apt-get install dbus-daemon dbus-bin gnome-keyring` (Debian or Ubuntu)".to_owned())
+}
+
 /// A C++ compiler, for libFuzzer in the fuzz targets.
 pub fn cxx() -> Result<(), String> {
     if sh::on_path("c++").is_some() || (apt_install(&["g++"]) && sh::on_path("c++").is_some()) {

@@ -17,6 +17,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
     prereq::ruby()?;
     prereq::rsync();
     prereq::tmux()?;
+    prereq::keyring()?;
     let npm = prereq::agent_clients()?;
     prereq::mcp_inspector(&npm)?;
     crate::cross::prepare();
