@@ -65,7 +65,20 @@ pub const MCP_WAIT: Knob = Knob {
     what: "seconds the MCP exec and run_output tools wait before they hand a running command back (when the call names no wait_seconds)",
 };
 
-pub const ALL: &[Knob] = &[RESUME, POLL, PROGRESS_AFTER, MCP_WAIT];
+/// How long a session's connection (the OpenSSH master, or the held
+/// connection of the builtin transport) stays up with no command on it,
+/// for the next one; never past the session's end. Read when a command
+/// starts the connection or runs on it.
+pub const IDLE: Knob = Knob {
+    var: "RUNCODE_IDLE_SECS",
+    unit_ms: 1000,
+    default: 300,
+    min: 1,
+    max: 3600,
+    what: "seconds a session's connection (the OpenSSH master or the held connection) stays up with no command on it, never past the session",
+};
+
+pub const ALL: &[Knob] = &[RESUME, POLL, PROGRESS_AFTER, MCP_WAIT, IDLE];
 
 impl Knob {
     /// The setting's value now.

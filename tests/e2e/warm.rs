@@ -118,3 +118,45 @@ fn disconnect_while_the_master_opens_leaves_nothing() {
         assert!(left(&dir).is_empty(), "{:?}", left(&dir));
     }
 }
+
+/// With no command on it for `RUNCODE_IDLE_SECS` (the documented setting,
+/// 300 s unless set; 2 here), the session's connection ends by itself over
+/// either transport, and the next command opens a new one.
+#[test]
+fn an_unused_connection_ends_after_the_idle_time() {
+    let dp = Devplane::start(&[]);
+    let cli = Cli::new(&dp);
+    let dir = cli.session_dir(1001);
+    for transport in ["openssh", "builtin"] {
+        let idle = |args: &[&str]| {
+            cli.cmd()
+                .env("RUNCODE_TRANSPORT", transport)
+                .env("RUNCODE_IDLE_SECS", "2")
+                .args(args)
+                .output()
+                .unwrap()
+        };
+        let out = idle(&["--json", "connect", "1001"]);
+        assert!(out.status.success(), "{}", both(&out));
+        let out = idle(&["exec", "--", "echo $SSH_CONNECTION"]);
+        assert!(out.status.success(), "{transport}: {}", both(&out));
+        let first = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while !left(&dir).is_empty() {
+            assert!(
+                Instant::now() < deadline,
+                "{transport}: still up a minute after its last command: {:?}",
+                left(&dir)
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let out = idle(&["exec", "--", "echo $SSH_CONNECTION"]);
+        assert!(out.status.success(), "{transport}: {}", both(&out));
+        let second = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+        // Had the first connection stayed up, this command would have run
+        // on it (the same client port).
+        assert_ne!(first, second, "{transport}: a new connection");
+        let out = idle(&["disconnect"]);
+        assert!(out.status.success(), "{}", both(&out));
+    }
+}

@@ -31,9 +31,11 @@ fn liveness() -> String {
     )
 }
 
-/// How long an idle master may live: never past the session's end.
+/// How long an idle master may live: `RUNCODE_IDLE_SECS` (300 s unless
+/// set), never past the session's end.
 pub fn persist_secs(seconds_left: i64) -> u64 {
-    u64::try_from(seconds_left.clamp(1, 300)).unwrap_or(1)
+    let idle = i64::try_from(crate::tuning::IDLE.get().as_secs()).unwrap_or(300);
+    u64::try_from(seconds_left.clamp(1, idle.max(1))).unwrap_or(1)
 }
 
 pub struct Spec<'a> {
