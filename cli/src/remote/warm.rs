@@ -38,12 +38,18 @@ pub fn start(session: &Session) {
         .env_remove(crate::output::RESULT_FILE_VAR)
         .env_remove(crate::output::PROGRESS_FILE_VAR)
         .env_remove(crate::remote::interrupt::STOP_FILE_VAR);
-    if crate::remote::interrupt::spawn_apart(&mut cmd).is_err() {
+    // As `interrupt::spawn_apart` starts a process (only ever on Unix
+    // here: Windows has no master), keeping its handle to see it end.
+    crate::remote::interrupt::quiet(&mut cmd);
+    crate::remote::interrupt::detach(&mut cmd);
+    let Ok(mut child) = cmd.spawn() else {
         return;
-    }
+    };
     let deadline = Instant::now() + TAKEN_WAIT;
     while Instant::now() < deadline {
-        if ssh::opening(session.dir()) {
+        // Holding the lock, or already done (the master up, or ssh failed
+        // at once: nothing to wait for).
+        if ssh::opening(session.dir()) || !matches!(child.try_wait(), Ok(None)) {
             return;
         }
         std::thread::sleep(Duration::from_millis(2));
