@@ -154,3 +154,81 @@ fn another_user_and_a_client_without_the_token_get_nothing_from_the_endpoint() {
     let out = builtin(&cli, &["--json", "disconnect"]);
     assert!(out.status.success(), "{}", both(&out));
 }
+
+/// `echo $SSH_CONNECTION` over `transport`: the client port names the
+/// connection.
+fn connection(cli: &Cli, transport: &str) -> String {
+    let out = cli
+        .cmd()
+        .env("RUNCODE_TRANSPORT", transport)
+        .args(["exec", "--", "echo $SSH_CONNECTION"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", both(&out));
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+/// A held connection started under the builtin transport is ended by a
+/// `disconnect` run under the OpenSSH one (each connection by its own
+/// client), so the next session's holder is the only one.
+#[test]
+fn disconnect_under_the_other_transport_still_ends_the_held_connection() {
+    let dp = Devplane::start(&[]);
+    let cli = Cli::new(&dp);
+    let dir = cli.session_dir(1001);
+    assert!(
+        builtin(&cli, &["--json", "connect", "1001"])
+            .status
+            .success()
+    );
+    connection(&cli, "builtin");
+    let out = cli
+        .cmd()
+        .env("RUNCODE_TRANSPORT", "openssh")
+        .args(["--json", "disconnect"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", both(&out));
+    assert!(holders(&dir).is_empty(), "{:?}", holders(&dir));
+}
+
+/// The session directory removed under a running holder (the cache wiped)
+/// and a new session made at once: the old holder, ending, leaves the new
+/// holder's endpoint alone, and the new session's commands share its one
+/// connection.
+#[test]
+fn an_old_holder_ending_leaves_a_new_holders_endpoint_alone() {
+    let dp = Devplane::start(&[]);
+    let cli = Cli::new(&dp);
+    let dir = cli.session_dir(1001);
+    assert!(
+        builtin(&cli, &["--json", "connect", "1001"])
+            .status
+            .success()
+    );
+    let old = connection(&cli, "builtin");
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert!(
+        builtin(&cli, &["--json", "connect", "1001"])
+            .status
+            .success()
+    );
+    let first = connection(&cli, "builtin");
+    assert_ne!(first, old);
+    // The old holder sees its session gone within a second and ends.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while holders(&dir).len() > 1 {
+        assert!(std::time::Instant::now() < deadline, "{:?}", holders(&dir));
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    for _ in 0..3 {
+        assert_eq!(
+            connection(&cli, "builtin"),
+            first,
+            "one connection for the new session"
+        );
+    }
+    assert!(dir.join("held.sock").exists() && dir.join("held.token").exists());
+    assert!(builtin(&cli, &["--json", "disconnect"]).status.success());
+    assert!(holders(&dir).is_empty(), "{:?}", holders(&dir));
+}

@@ -116,6 +116,9 @@ pub struct Ssh<'a> {
     /// Waits for a master being opened ahead of it (`remote::warm`); off
     /// only for the opener's own commands.
     joins: bool,
+    /// The client that carries it, when not the chosen transport's: a
+    /// connection opened under the other one is ended by its own client.
+    via: Option<Transport>,
 }
 
 impl<'a> Ssh<'a> {
@@ -131,7 +134,14 @@ impl<'a> Ssh<'a> {
             tty: false,
             remote: None,
             joins: true,
+            via: None,
         }
+    }
+
+    /// Carried by `transport`'s client whatever `RUNCODE_TRANSPORT` says.
+    pub fn via(mut self, transport: Transport) -> Self {
+        self.via = Some(transport);
+        self
     }
 
     /// Does not wait for a master being opened: the opener's own commands.
@@ -267,7 +277,7 @@ impl Ssh<'_> {
     /// The arguments of `runcode ssh-builtin` for this invocation, when the
     /// builtin transport carries it.
     fn builtin(&self) -> Option<Vec<OsString>> {
-        if self.tty || Transport::chosen() != Transport::Builtin {
+        if self.tty || self.via.unwrap_or_else(Transport::chosen) != Transport::Builtin {
             return None;
         }
         let dir = self.target.config.parent()?;

@@ -17,7 +17,7 @@ pub use runcode_rules::time::now;
 pub use socket::short_dir;
 pub use store::{CERTIFICATE, FORWARDS, HELD, KEEPER, KEY, Meta, all, load, remove};
 
-use crate::remote::ssh::{Control, Ssh, Streams, Target};
+use crate::remote::ssh::{Control, Ssh, Streams, Target, Transport};
 
 #[derive(Debug, Clone)]
 pub struct Session {
@@ -60,16 +60,19 @@ impl Session {
     /// Tells a running master (or held connection) to exit; its socket
     /// goes with it.
     pub fn close_master(&self) {
-        let exit = || {
+        // Each by its own client: a session may hold both, one opened
+        // under each transport (RUNCODE_TRANSPORT changed in between).
+        let exit = |via: Transport| {
             let _ = self
                 .ssh()
+                .via(via)
                 .control(Control::Exit)
                 .streams(Streams::Quiet)
                 .command()
                 .status();
         };
         if self.dir().join(HELD).exists() {
-            exit();
+            exit(Transport::Builtin);
         }
         let Some(socket) = &self.meta.control_path else {
             return;
@@ -80,7 +83,7 @@ impl Session {
         if !socket.exists() {
             return;
         }
-        exit();
+        exit(Transport::OpenSsh);
         let _ = std::fs::remove_file(socket);
     }
 }

@@ -109,6 +109,10 @@ pub struct Listener {
     address: PathBuf,
     #[cfg(unix)]
     inner: tokio::net::UnixListener,
+    /// The socket file's device and inode: what `close` removes is this
+    /// holder's own socket, never a newer holder's at the same path.
+    #[cfg(unix)]
+    id: (u64, u64),
     #[cfg(windows)]
     next: tokio::net::windows::named_pipe::NamedPipeServer,
 }
@@ -122,9 +126,15 @@ impl Listener {
         {
             use std::os::unix::fs::PermissionsExt;
             let _ = std::fs::remove_file(&address);
+            use std::os::unix::fs::MetadataExt;
             let inner = tokio::net::UnixListener::bind(&address)?;
             std::fs::set_permissions(&address, std::fs::Permissions::from_mode(0o600))?;
-            Ok(Listener { address, inner })
+            let meta = std::fs::symlink_metadata(&address)?;
+            Ok(Listener {
+                address,
+                inner,
+                id: (meta.dev(), meta.ino()),
+            })
         }
         #[cfg(windows)]
         {
@@ -190,10 +200,19 @@ impl Listener {
         }
     }
 
-    /// Stops listening: no new client reaches this holder.
+    /// Stops listening: no new client reaches this holder. The socket file
+    /// goes only while it is still this holder's: a session directory
+    /// replaced meanwhile (disconnect, then connect) may hold a new
+    /// holder's at the same path.
     pub fn close(self) {
         #[cfg(unix)]
-        let _ = std::fs::remove_file(&self.address);
+        {
+            use std::os::unix::fs::MetadataExt;
+            if std::fs::symlink_metadata(&self.address).is_ok_and(|m| (m.dev(), m.ino()) == self.id)
+            {
+                let _ = std::fs::remove_file(&self.address);
+            }
+        }
     }
 }
 
@@ -277,16 +296,23 @@ pub async fn prove_holder(s: &mut Stream, token: &str) -> io::Result<bool> {
     Ok(same(&back, &proof(b"client", token, &mine)))
 }
 
-/// Writes one frame.
+/// Writes one frame, in one write: its head and its bytes together.
 pub async fn send(w: &mut (impl AsyncWrite + Unpin), kind: u8, data: &[u8]) -> io::Result<()> {
     let len = u32::try_from(data.len()).map_err(|_| io::Error::other("frame too long"))?;
-    let mut head = [0u8; 5];
-    head[0] = kind;
-    head[1..].copy_from_slice(&len.to_be_bytes());
-    w.write_all(&head).await?;
-    w.write_all(data).await?;
+    let mut frame = Vec::with_capacity(5 + data.len());
+    frame.push(kind);
+    frame.extend_from_slice(&len.to_be_bytes());
+    frame.extend_from_slice(data);
+    w.write_all(&frame).await?;
     w.flush().await
 }
+
+/// The most bytes of one stream gathered into one frame: what the channel
+/// already holds is sent at once, up to this (`FRAME_MAX` allows more).
+pub const BATCH: usize = 256 * 1024;
+
+/// How much a reader of frames buffers: a batch and its head.
+pub const READ_BUFFER: usize = BATCH + 5;
 
 /// Reads one frame; None at a clean end between frames.
 pub async fn receive(r: &mut (impl AsyncRead + Unpin)) -> io::Result<Option<(u8, Vec<u8>)>> {

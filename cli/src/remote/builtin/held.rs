@@ -75,6 +75,24 @@ pub fn hold(dir: &Path, connect_timeout: Option<u64>) -> i32 {
     code
 }
 
+/// Removes this holder's token and state files, only while they are its
+/// own: the session directory may have been replaced meanwhile, with a new
+/// holder's files at the same paths.
+fn forget(dir: &Path, token: &str) {
+    let path = dir.join(endpoint::TOKEN);
+    if std::fs::read_to_string(&path).is_ok_and(|t| t.trim() == token) {
+        let _ = std::fs::remove_file(path);
+    }
+    let path = dir.join(endpoint::STATE);
+    let pid = std::fs::read(&path)
+        .ok()
+        .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+        .and_then(|v| v["pid"].as_u64());
+    if pid == Some(u64::from(std::process::id())) {
+        let _ = std::fs::remove_file(path);
+    }
+}
+
 fn meta_bytes(dir: &Path) -> Option<Vec<u8>> {
     std::fs::read(dir.join("meta.json")).ok()
 }
@@ -133,8 +151,7 @@ async fn serve_all(dir: &Path, connect_timeout: Option<u64>) -> i32 {
     // No new client; the ones being answered (a failure to connect) get
     // their answer first.
     listener.close();
-    let _ = std::fs::remove_file(dir.join(endpoint::TOKEN));
-    let _ = std::fs::remove_file(dir.join(endpoint::STATE));
+    forget(dir, &shared.token);
     if matches!(*shared.link.borrow(), Link::Failed(_)) {
         let deadline = Instant::now() + Duration::from_secs(2);
         while shared.active.load(Ordering::SeqCst) > 0 && Instant::now() < deadline {
@@ -159,6 +176,14 @@ fn should_end(shared: &Arc<Shared>, meta: &Meta, meta_then: &[u8]) -> bool {
         return true;
     }
     if meta_bytes(&shared.dir).as_deref() != Some(meta_then) {
+        return true;
+    }
+    // Another holder's token: the session directory was replaced under
+    // this one (removed, then a session made again at once, its meta.json
+    // alike to the byte), and a new holder serves it.
+    if std::fs::read_to_string(shared.dir.join(endpoint::TOKEN))
+        .map_or(true, |t| t.trim() != shared.token)
+    {
         return true;
     }
     let seconds_left = meta.expires_epoch - crate::session::now();
@@ -254,6 +279,17 @@ async fn serve(mut client: Stream, shared: Arc<Shared>) {
     shared.active.fetch_sub(1, Ordering::SeqCst);
 }
 
+/// `f`'s output if it has one without waiting (polled once); a receive
+/// from the channel's queue loses nothing when it is not ready.
+fn ready_now<T>(f: impl std::future::Future<Output = T>) -> Option<T> {
+    let mut f = std::pin::pin!(f);
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    match f.as_mut().poll(&mut cx) {
+        std::task::Poll::Ready(v) => Some(v),
+        std::task::Poll::Pending => None,
+    }
+}
+
 /// Runs `line` on a channel of its own, relaying the client's frames.
 async fn run(client: Stream, handle: &Handle<Client>, line: &str) {
     let (from_client, mut to_client) = tokio::io::split(client);
@@ -277,7 +313,8 @@ async fn run(client: Stream, handle: &Handle<Client>, line: &str) {
     // The client's stdin, then its end; a client that goes away (Ctrl-C
     // ended it) closes the channel, as a master does for a client that died.
     let stdin = tokio::spawn(async move {
-        let mut from_client = from_client;
+        let mut from_client =
+            tokio::io::BufReader::with_capacity(endpoint::READ_BUFFER, from_client);
         let mut writer = stdin_write.make_writer();
         let mut open = true;
         loop {
@@ -299,29 +336,54 @@ async fn run(client: Stream, handle: &Handle<Client>, line: &str) {
     });
     let mut status = None;
     let mut left = false;
+    // A message taken while gathering a batch, handled next.
+    let mut next: Option<Option<ChannelMsg>> = None;
     loop {
-        tokio::select! {
-            msg = read.wait() => match msg {
-                Some(ChannelMsg::Data { data }) => {
-                    if endpoint::send(&mut to_client, kind::STDOUT, &data).await.is_err() {
-                        left = true;
-                        break;
-                    }
+        let msg = match next.take() {
+            Some(msg) => msg,
+            None => tokio::select! {
+                msg = read.wait() => msg,
+                _ = &mut gone => {
+                    left = true;
+                    break;
                 }
-                Some(ChannelMsg::ExtendedData { data, ext: 1 }) => {
-                    if endpoint::send(&mut to_client, kind::STDERR, &data).await.is_err() {
-                        left = true;
-                        break;
-                    }
-                }
-                Some(ChannelMsg::ExitStatus { exit_status }) => status = Some(exit_status),
-                Some(ChannelMsg::Close) | None => break,
-                Some(_) => {}
             },
-            _ = &mut gone => {
-                left = true;
-                break;
+        };
+        match msg {
+            Some(ChannelMsg::Data { data }) => {
+                // What the channel already holds of stdout goes in the same
+                // frame: one write and one wake-up for many packets.
+                let mut batch = data.to_vec();
+                while batch.len() < endpoint::BATCH {
+                    match ready_now(read.wait()) {
+                        Some(Some(ChannelMsg::Data { data })) => batch.extend_from_slice(&data),
+                        Some(other) => {
+                            next = Some(other);
+                            break;
+                        }
+                        None => break,
+                    }
+                }
+                if endpoint::send(&mut to_client, kind::STDOUT, &batch)
+                    .await
+                    .is_err()
+                {
+                    left = true;
+                    break;
+                }
             }
+            Some(ChannelMsg::ExtendedData { data, ext: 1 }) => {
+                if endpoint::send(&mut to_client, kind::STDERR, &data)
+                    .await
+                    .is_err()
+                {
+                    left = true;
+                    break;
+                }
+            }
+            Some(ChannelMsg::ExitStatus { exit_status }) => status = Some(exit_status),
+            Some(ChannelMsg::Close) | None => break,
+            Some(_) => {}
         }
     }
     stdin.abort();

@@ -78,10 +78,11 @@ pub async fn exec(
     endpoint::send(&mut stream, kind::REQUEST, ask.as_bytes())
         .await
         .ok()?;
-    let (mut from_holder, mut to_holder) = tokio::io::split(stream);
+    let (from_holder, mut to_holder) = tokio::io::split(stream);
+    let mut from_holder = tokio::io::BufReader::with_capacity(endpoint::READ_BUFFER, from_holder);
     tokio::spawn(async move {
         let mut stdin = tokio::io::stdin();
-        let mut buf = vec![0u8; 32 * 1024];
+        let mut buf = vec![0u8; endpoint::BATCH];
         loop {
             match stdin.read(&mut buf).await {
                 Ok(0) | Err(_) => break,
