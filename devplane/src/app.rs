@@ -56,6 +56,8 @@ pub struct Inner {
     /// Bumped by every start and stop, so a boot that finishes after the
     /// workspace was stopped again knows it is stale.
     epochs: HashMap<u64, u64>,
+    /// Set by `shutdown`: a boot that finishes after it keeps no gateway.
+    shut: bool,
 }
 
 /// A refusal the API turns into a status and a message.
@@ -107,6 +109,7 @@ impl App {
                 relays: HashMap::new(),
                 dev: Controls::default(),
                 epochs: HashMap::new(),
+                shut: false,
             }),
         });
         app.restore()?;
@@ -230,7 +233,9 @@ impl App {
             _ => None,
         };
         let mut inner = self.lock();
-        let current = inner.epochs.get(&id) == Some(&epoch);
+        // A shutdown that came meanwhile wants no new gateway: the epoch
+        // it bumped makes this one unwanted, and it is stopped below.
+        let current = inner.epochs.get(&id) == Some(&epoch) && !inner.shut;
         match launched {
             Ok(gateway) if current => {
                 if let Some(g) = gateway {
@@ -472,6 +477,7 @@ impl App {
     pub fn shutdown(&self) {
         let gateways: Vec<Gateway> = {
             let mut inner = self.lock();
+            inner.shut = true;
             inner.relays.clear();
             inner.gateways.drain().map(|(_, g)| g).collect()
         };

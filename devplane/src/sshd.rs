@@ -305,7 +305,20 @@ fn ensure_privsep_dir(sshd: &Path, files: &Files) -> Result<(), String> {
 
 /// Stops a gateway and everything it started (per-connection processes
 /// call setsid, so they are found by parentage, not by process group).
-pub fn stop(mut gateway: Gateway) {
+pub fn stop(gateway: Gateway) {
+    drop(gateway);
+}
+
+/// A gateway dropped anywhere is stopped: one replaced in the table, or
+/// one whose boot finished while the devplane was shutting down (its task
+/// cancelled, or the table already emptied) never outlives the devplane.
+impl Drop for Gateway {
+    fn drop(&mut self) {
+        halt(self);
+    }
+}
+
+fn halt(gateway: &mut Gateway) {
     let pid = gateway.child.id();
     let family = procs::descendants(pid);
     procs::signal(pid, false);
