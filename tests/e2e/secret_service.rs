@@ -8,10 +8,10 @@
 //! With a bus but no keyring that answers, or a locked one (runcode drives
 //! no unlock prompt), the value goes to the 0600 file.
 
-use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::secrets::{holding, random_value};
 use crate::util::both;
 use crate::util::cli::Cli;
 use crate::util::world::attached;
@@ -137,14 +137,22 @@ impl Drop for Desktop {
     }
 }
 
-fn random_value() -> String {
-    let mut bytes = [0u8; 16];
-    std::io::Read::read_exact(
-        &mut std::fs::File::open("/dev/urandom").unwrap(),
-        &mut bytes,
-    )
-    .unwrap();
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+/// `runcode --json secret set NAME` with `value` on `bus`: where it was
+/// kept (`keyring` or `file`).
+fn set_on(cli: &Cli, bus: &Desktop, name: &str, value: &str) -> String {
+    let out = on(
+        cli,
+        Some(bus),
+        &["--json", "secret", "set", name],
+        format!("{value}\n").as_bytes(),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        both(&out).replace(value, "<VALUE>")
+    );
+    let entry: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    entry["store"].as_str().unwrap_or_default().to_owned()
 }
 
 /// `runcode ARGS` on `bus` (or none), `input` on stdin.
@@ -167,25 +175,6 @@ fn on(cli: &Cli, bus: Option<&Desktop>, args: &[&str], input: &[u8]) -> Output {
     child.wait_with_output().unwrap()
 }
 
-/// Files under `dir` holding `value`.
-fn holding(dir: &Path, value: &str) -> Vec<PathBuf> {
-    let mut found = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if std::fs::read(&p)
-                .is_ok_and(|b| b.windows(value.len()).any(|w| w == value.as_bytes()))
-            {
-                found.push(p);
-            }
-        }
-    }
-    found
-}
-
 #[test]
 fn with_secret_service_the_value_lives_in_the_keyring_and_no_file() {
     let desktop = Desktop::start(true);
@@ -193,19 +182,7 @@ fn with_secret_service_the_value_lives_in_the_keyring_and_no_file() {
     let value = random_value();
     let digest = crate::secrets::sha256(&value);
 
-    let out = on(
-        &cli,
-        Some(&desktop),
-        &["--json", "secret", "set", "API_TOKEN"],
-        format!("{value}\n").as_bytes(),
-    );
-    assert!(
-        out.status.success(),
-        "{}",
-        both(&out).replace(&value, "<VALUE>")
-    );
-    let entry: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(entry["store"], "keyring", "{entry}");
+    assert_eq!(set_on(&cli, &desktop, "API_TOKEN", &value), "keyring");
     assert!(
         holding(&cli.home, &value).is_empty(),
         "no file of runcode's holds the value: {:?}",
@@ -275,15 +252,10 @@ fn with_secret_service_the_value_lives_in_the_keyring_and_no_file() {
         .output()
         .unwrap();
     assert!(lock.status.success(), "{}", both(&lock));
-    let out = on(
-        &cli,
-        Some(&desktop),
-        &["--json", "secret", "set", "LATER_TOKEN"],
-        format!("{}\n", random_value()).as_bytes(),
+    assert_eq!(
+        set_on(&cli, &desktop, "LATER_TOKEN", &random_value()),
+        "file"
     );
-    assert!(out.status.success(), "{}", both(&out));
-    let entry: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(entry["store"], "file", "{entry}");
 }
 
 /// A session bus on which no keyring answers (its activation starts one
@@ -294,19 +266,7 @@ fn with_a_bus_but_no_usable_keyring_the_value_goes_to_the_file() {
     let desktop = Desktop::start(false);
     let (_dp, cli, _) = attached();
     let value = random_value();
-    let out = on(
-        &cli,
-        Some(&desktop),
-        &["--json", "secret", "set", "API_TOKEN"],
-        format!("{value}\n").as_bytes(),
-    );
-    assert!(
-        out.status.success(),
-        "{}",
-        both(&out).replace(&value, "<VALUE>")
-    );
-    let entry: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(entry["store"], "file", "{entry}");
+    assert_eq!(set_on(&cli, &desktop, "API_TOKEN", &value), "file");
     let file = cli.home.join(".config/runcode/secrets.values.json");
     use std::os::unix::fs::PermissionsExt;
     assert_eq!(

@@ -19,7 +19,7 @@ use crate::util::mcp::Raw;
 use crate::util::world::{attached, attached_with};
 
 /// A random value of 32 hex digits (never printed).
-fn random_value() -> String {
+pub(crate) fn random_value() -> String {
     let mut bytes = [0u8; 16];
     std::io::Read::read_exact(
         &mut std::fs::File::open("/dev/urandom").unwrap(),
@@ -62,7 +62,7 @@ fn set(cli: &Cli, name: &str, value: &str, ws: Option<&str>) -> std::process::Ou
 }
 
 /// Files under `dir` (recursively) whose bytes hold `value`.
-fn holding(dir: &Path, value: &str) -> Vec<String> {
+pub(crate) fn holding(dir: &Path, value: &str) -> Vec<String> {
     let mut found = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
