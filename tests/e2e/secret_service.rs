@@ -161,18 +161,8 @@ fn on(cli: &Cli, bus: Option<&Desktop>, args: &[&str], input: &[u8]) -> Output {
     if let Some(d) = bus {
         cmd.env("DBUS_SESSION_BUS_ADDRESS", &d.address);
     }
-    let mut child = cmd
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    {
-        use std::io::Write;
-        child.stdin.take().unwrap().write_all(input).unwrap();
-    }
-    child.wait_with_output().unwrap()
+    cmd.args(args);
+    Cli::feed(cmd, input)
 }
 
 #[test]

@@ -73,10 +73,15 @@ impl Cli {
 
     /// Runs with `input` on stdin (then closed).
     pub fn run_fed(&self, args: &[&str], input: &[u8]) -> Output {
+        let mut cmd = self.cmd();
+        cmd.args(args);
+        Cli::feed(cmd, input)
+    }
+
+    /// Runs `cmd` (one of `cmd()`'s, given more) with `input` on stdin.
+    pub fn feed(mut cmd: Command, input: &[u8]) -> Output {
         use std::io::Write;
-        let mut child = self
-            .cmd()
-            .args(args)
+        let mut child = cmd
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
