@@ -218,3 +218,124 @@ fn the_builtin_client_refuses_another_host_key_and_runs_nothing() {
     assert_eq!(out.status.code(), Some(0), "{out:?}");
     assert!(workdir.join("ran").exists());
 }
+
+/// A second real sshd beside workspace 1001's gateway, with its host key
+/// and its `authorized_keys`, on a port of its own, whose offer is narrowed
+/// by `only` (sshd_config lines): a server that offers nothing modern.
+struct Narrowed {
+    child: std::process::Child,
+    port: u16,
+}
+
+impl Narrowed {
+    fn start(dp: &Devplane, scratch_dir: &std::path::Path, only: &str) -> Narrowed {
+        let gateway = dp.data_dir.join("ws-1001");
+        let port = crate::util::free_port();
+        let config: String = std::fs::read_to_string(gateway.join("sshd_config"))
+            .unwrap()
+            .lines()
+            .filter(|l| !l.starts_with("ListenAddress ") && !l.starts_with("PidFile "))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        let path = scratch_dir.join(format!("sshd_config-{port}"));
+        std::fs::write(
+            &path,
+            format!("ListenAddress 127.0.0.1:{port}\nPidFile none\n{only}\n{config}"),
+        )
+        .unwrap();
+        let sshd = ["/usr/sbin/sshd", "/usr/bin/sshd"]
+            .into_iter()
+            .find(|p| std::path::Path::new(p).exists())
+            .expect("sshd");
+        let child = Command::new(sshd)
+            .args(["-D", "-e", "-f"])
+            .arg(&path)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(std::time::Instant::now() < deadline, "sshd never listened");
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        Narrowed { child, port }
+    }
+}
+
+impl Drop for Narrowed {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn the_builtin_client_refuses_a_server_that_offers_no_modern_algorithm() {
+    let dp = Devplane::start(&[]);
+    let cli = Cli::new(&dp);
+    let workdir =
+        std::path::PathBuf::from(cli.ok(&["connect", "1001"])["workdir"].as_str().unwrap());
+    let session = cli.session_dir(1001);
+    let pinned = std::fs::read_to_string(session.join("known_hosts")).unwrap();
+    let host_key: Vec<&str> = pinned.split_whitespace().skip(1).take(2).collect();
+    let copy = scratch("narrowed");
+    for name in ["id_ed25519", "id_ed25519.pub", "config"] {
+        std::fs::copy(session.join(name), copy.path().join(name)).unwrap();
+    }
+    let meta: Value =
+        serde_json::from_slice(&std::fs::read(session.join("meta.json")).unwrap()).unwrap();
+    // Each server, and the line the client leaves: nothing it offers is
+    // accepted, so nothing runs. The last one offers what OpenSSH offers
+    // by default and runs the command: the copy itself is sound.
+    let cases = [
+        (
+            "KexAlgorithms diffie-hellman-group14-sha256,diffie-hellman-group-exchange-sha256",
+            Some(
+                "no matching key exchange method found. Their offer: \
+                 diffie-hellman-group14-sha256,diffie-hellman-group-exchange-sha256,\
+                 kex-strict-s-v00@openssh.com",
+            ),
+        ),
+        (
+            "Ciphers aes256-ctr,aes128-cbc\nMACs hmac-sha2-256",
+            Some("no matching cipher found. Their offer: aes256-ctr,aes128-cbc"),
+        ),
+        ("", None),
+    ];
+    for (i, (only, refused)) in cases.into_iter().enumerate() {
+        let server = Narrowed::start(&dp, copy.path(), only);
+        let mut m = meta.clone();
+        m["port"] = server.port.into();
+        std::fs::write(copy.path().join("meta.json"), m.to_string()).unwrap();
+        std::fs::write(
+            copy.path().join("known_hosts"),
+            format!("[127.0.0.1]:{} {}\n", server.port, host_key.join(" ")),
+        )
+        .unwrap();
+        let log = copy.path().join(format!("said-{i}.log"));
+        let mark = workdir.join(format!("ran-{i}"));
+        let out = builtin_client(copy.path(), &log, &format!("touch {}", mark.display()));
+        let said = std::fs::read_to_string(&log).unwrap_or_default();
+        match refused {
+            Some(why) => {
+                assert_eq!(out.status.code(), Some(255), "{only}: {out:?}");
+                assert_eq!(
+                    said.trim(),
+                    format!(
+                        "Unable to negotiate with 127.0.0.1 port {}: {why}",
+                        server.port
+                    ),
+                    "{only}"
+                );
+                assert!(!mark.exists(), "{only}: nothing ran");
+            }
+            None => {
+                assert_eq!(out.status.code(), Some(0), "{said} {out:?}");
+                assert!(mark.exists());
+            }
+        }
+        drop(server);
+    }
+    cli.ok(&["disconnect"]);
+}

@@ -138,7 +138,18 @@ async fn serve_all(dir: &Path, connect_timeout: Option<u64>) -> i32 {
         tokio::select! {
             client = listener.accept() => {
                 if let Ok(client) = client {
-                    tokio::spawn(serve(client, Arc::clone(&shared)));
+                    // Counted from here, not from its request: a holder
+                    // whose connection failed at once still answers a
+                    // client that was proving itself meanwhile.
+                    shared.active.fetch_add(1, Ordering::SeqCst);
+                    let shared = Arc::clone(&shared);
+                    tokio::spawn(async move {
+                        serve(client, &shared).await;
+                        if let Ok(mut t) = shared.last_used.lock() {
+                            *t = Instant::now();
+                        }
+                        shared.active.fetch_sub(1, Ordering::SeqCst);
+                    });
                 }
             }
             _ = tick.tick() => {}
@@ -239,23 +250,33 @@ async fn usable(shared: &Shared) -> Link {
     }
 }
 
-async fn serve(mut client: Stream, shared: Arc<Shared>) {
-    if !matches!(
-        endpoint::prove_holder(&mut client, &shared.token).await,
-        Ok(true)
-    ) {
-        return;
-    }
-    let Ok(Some((kind::REQUEST, body))) = endpoint::receive(&mut client).await else {
+/// How long a client has to prove itself and send its request (it does
+/// both at once): one that stalls is dropped, and does not keep the holder
+/// from its idle end.
+const ASK_WAIT: Duration = Duration::from_secs(10);
+
+async fn serve(mut client: Stream, shared: &Shared) {
+    let asked = tokio::time::timeout(ASK_WAIT, async {
+        if !matches!(
+            endpoint::prove_holder(&mut client, &shared.token).await,
+            Ok(true)
+        ) {
+            return None;
+        }
+        match endpoint::receive(&mut client).await {
+            Ok(Some((kind::REQUEST, body))) => Some(body),
+            _ => None,
+        }
+    });
+    let Ok(Some(body)) = asked.await else {
         return;
     };
     let Ok(ask) = serde_json::from_slice::<Ask>(&body) else {
         return;
     };
-    shared.active.fetch_add(1, Ordering::SeqCst);
     match (ask.op.as_str(), ask.line) {
         ("check", _) => {
-            let up = matches!(usable(&shared).await, Link::Up(_));
+            let up = matches!(usable(shared).await, Link::Up(_));
             let status: u32 = if up { 0 } else { 255 };
             let _ = endpoint::send(&mut client, kind::STATUS, &status.to_be_bytes()).await;
         }
@@ -264,7 +285,7 @@ async fn serve(mut client: Stream, shared: Arc<Shared>) {
             shared.wake.notify_one();
             let _ = endpoint::send(&mut client, kind::STATUS, &0u32.to_be_bytes()).await;
         }
-        ("exec", Some(line)) => match usable(&shared).await {
+        ("exec", Some(line)) => match usable(shared).await {
             Link::Up(handle) => run(client, &handle, &line).await,
             Link::Failed(words) => {
                 let _ = endpoint::send(&mut client, kind::FAILED, words.as_bytes()).await;
@@ -273,10 +294,6 @@ async fn serve(mut client: Stream, shared: Arc<Shared>) {
         },
         _ => {}
     }
-    if let Ok(mut t) = shared.last_used.lock() {
-        *t = Instant::now();
-    }
-    shared.active.fetch_sub(1, Ordering::SeqCst);
 }
 
 /// `f`'s output if it has one without waiting (polled once); a receive

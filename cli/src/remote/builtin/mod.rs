@@ -14,8 +14,9 @@
 //! `@cert-authority` for exactly that host (`known`); the session's key or
 //! certificate; keepalives every 5 s, a link dead after three unanswered;
 //! channels the server opens (agent, X11, forwarded ports) refused; modern
-//! algorithms only (russh's defaults: curve25519 and sntrup761 key
-//! exchange, chacha20-poly1305 and AES-GCM, ed25519 and ECDSA host keys).
+//! algorithms only (`preferred`: ML-KEM/X25519, X25519 and NIST ECDH key
+//! exchange, authenticated ciphers, ed25519, ECDSA and SHA-2 RSA host
+//! keys), a server that offers none of them refused as OpenSSH words it.
 
 mod endpoint;
 mod forwards;
@@ -252,9 +253,37 @@ impl client::Handler for Client {
     }
 }
 
-/// The algorithms offered: russh's modern defaults without SHA-1 RSA
-/// signatures; with a pinned authority, host certificates first, as
-/// OpenSSH asks for them when `known_hosts` has `@cert-authority`.
+/// The key exchanges offered, best first: the post-quantum hybrid
+/// (ML-KEM with X25519), X25519, and ECDH on the NIST curves (what a
+/// FIPS-mode server keeps). No finite-field Diffie-Hellman. The two
+/// markers ask for extension negotiation and strict key exchange (the
+/// Terrapin fix); russh never picks a marker as the algorithm.
+const KEX: &[russh::kex::Name] = &[
+    russh::kex::MLKEM768X25519_SHA256,
+    russh::kex::CURVE25519,
+    russh::kex::CURVE25519_PRE_RFC_8731,
+    russh::kex::ECDH_SHA2_NISTP256,
+    russh::kex::ECDH_SHA2_NISTP384,
+    russh::kex::ECDH_SHA2_NISTP521,
+    russh::kex::EXTENSION_SUPPORT_AS_CLIENT,
+    russh::kex::EXTENSION_OPENSSH_STRICT_KEX_AS_CLIENT,
+];
+
+/// Authenticated ciphers only: no CTR or CBC mode.
+const CIPHERS: &[russh::cipher::Name] = &[
+    russh::cipher::CHACHA20_POLY1305,
+    russh::cipher::AES_256_GCM,
+    russh::cipher::AES_128_GCM,
+];
+
+/// Listed so that a MAC is always agreed, though none is used: each cipher
+/// above authenticates its own packets. Encrypt-then-MAC SHA-2 only.
+const MACS: &[russh::mac::Name] = &[russh::mac::HMAC_SHA512_ETM, russh::mac::HMAC_SHA256_ETM];
+
+/// The algorithms offered (docs/sessions.md lists them): the key exchanges,
+/// ciphers and MACs above; ed25519, ECDSA and SHA-2 RSA host keys (no
+/// SHA-1); with a pinned authority, host certificates of those types first,
+/// as OpenSSH asks for them when `known_hosts` has `@cert-authority`.
 fn preferred(certificates: bool) -> russh::Preferred {
     use russh::keys::{Algorithm, EcdsaCurve, HashAlg};
     const KEYS: &[Algorithm] = &[
@@ -276,10 +305,39 @@ fn preferred(certificates: bool) -> russh::Preferred {
         },
     ];
     russh::Preferred {
+        kex: std::borrow::Cow::Borrowed(KEX),
         key: std::borrow::Cow::Borrowed(KEYS),
         host_key_certificates: std::borrow::Cow::Borrowed(if certificates { KEYS } else { &[] }),
+        cipher: std::borrow::Cow::Borrowed(CIPHERS),
+        mac: std::borrow::Cow::Borrowed(MACS),
         ..russh::Preferred::DEFAULT
     }
+}
+
+/// What OpenSSH says when the server offers nothing this client accepts
+/// (`remote::failed_before_start` knows the line), with the server's offer.
+fn unable_to_negotiate(host: &str, port: u16, e: &russh::Error) -> Option<String> {
+    let russh::Error::NoCommonAlgo { kind, theirs, .. } = e else {
+        return None;
+    };
+    let what = match kind {
+        russh::AlgorithmKind::Kex => "key exchange method",
+        russh::AlgorithmKind::Key => "host key type",
+        russh::AlgorithmKind::Cipher => "cipher",
+        russh::AlgorithmKind::Mac => "MAC",
+        russh::AlgorithmKind::Compression => "compression method",
+    };
+    // The server's list, without names longer than a name can be.
+    let offer: Vec<&str> = theirs
+        .iter()
+        .map(String::as_str)
+        .filter(|n| n.len() <= 64)
+        .take(32)
+        .collect();
+    Some(format!(
+        "Unable to negotiate with {host} port {port}: no matching {what} found. Their offer: {}",
+        crate::text::one_line(&offer.join(","))
+    ))
 }
 
 /// Connects and authenticates as the session says; None after saying why.
@@ -336,9 +394,12 @@ async fn connect(
         Ok(Ok(h)) => h,
         Ok(Err(e)) => {
             let why = refused.lock().ok().and_then(|r| r.clone());
-            match why {
-                Some(why) => said.line(&format!("Host key verification failed. ({why})")),
-                None => said.line(&format!("Connection closed by {host} port {port} ({e})")),
+            match (why, unable_to_negotiate(host, port, &e)) {
+                (Some(why), _) => said.line(&format!("Host key verification failed. ({why})")),
+                (None, Some(line)) => said.line(&line),
+                (None, None) => {
+                    said.line(&format!("Connection closed by {host} port {port} ({e})"))
+                }
             }
             return None;
         }
@@ -460,5 +521,53 @@ async fn exec(handle: &Handle<Client>, line: &str, said: &mut Said) -> i32 {
             ));
             255
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_offer_holds_nothing_old() {
+        let p = preferred(true);
+        let names = |l: Vec<&str>| l.join(",");
+        let kex = names(p.kex.iter().map(AsRef::as_ref).collect());
+        let ciphers = names(p.cipher.iter().map(AsRef::as_ref).collect());
+        let macs = names(p.mac.iter().map(AsRef::as_ref).collect());
+        assert!(!kex.contains("diffie-hellman"), "{kex}");
+        assert!(kex.starts_with("mlkem768x25519-sha256,curve25519-sha256,"));
+        assert!(kex.contains("kex-strict-c-v00@openssh.com"), "{kex}");
+        assert!(
+            !ciphers.contains("-ctr") && !ciphers.contains("-cbc"),
+            "{ciphers}"
+        );
+        assert!(
+            macs.split(',').all(|m| m.ends_with("-etm@openssh.com")),
+            "{macs}"
+        );
+        assert!(p.key.iter().all(|k| !matches!(
+            k,
+            russh::keys::Algorithm::Rsa { hash: None } | russh::keys::Algorithm::Dsa
+        )));
+    }
+
+    #[test]
+    fn a_failed_negotiation_reads_as_openssh_says_it_and_shows_no_escape() {
+        let e = russh::Error::NoCommonAlgo {
+            kind: russh::AlgorithmKind::Cipher,
+            ours: vec![],
+            theirs: vec![
+                "aes128-ctr".into(),
+                "x\u{1b}]0;owned\u{7}y".into(),
+                "z".repeat(65),
+            ],
+        };
+        assert_eq!(
+            unable_to_negotiate("127.0.0.1", 2222, &e).unwrap(),
+            "Unable to negotiate with 127.0.0.1 port 2222: no matching cipher found. \
+             Their offer: aes128-ctr,x ]0;owned y"
+        );
+        assert_eq!(unable_to_negotiate("h", 1, &russh::Error::Disconnect), None);
     }
 }
