@@ -398,7 +398,7 @@ async fn connect(
                 (Some(why), _) => said.line(&format!("Host key verification failed. ({why})")),
                 (None, Some(line)) => said.line(&line),
                 (None, None) => {
-                    said.line(&format!("Connection closed by {host} port {port} ({e})"))
+                    said.line(&format!("Connection closed by {host} port {port} ({e})"));
                 }
             }
             return None;
