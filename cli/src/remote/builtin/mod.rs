@@ -12,7 +12,8 @@
 //! The same contract as the OpenSSH path: the host key pinned exactly from
 //! the session's `known_hosts`, or a host certificate under
 //! `@cert-authority` for exactly that host (`known`); the session's key or
-//! certificate; keepalives every 5 s, a link dead after three unanswered;
+//! certificate; keepalives after 5 s of silence, a link dead when two go
+//! unanswered (within 15 s);
 //! channels the server opens (agent, X11, forwarded ports) refused; modern
 //! algorithms only (`preferred`: ML-KEM/X25519, X25519 and NIST ECDH key
 //! exchange, authenticated ciphers, ed25519, ECDSA and SHA-2 RSA host
