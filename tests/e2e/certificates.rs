@@ -174,9 +174,11 @@ fn a_revoked_certificate_gives_one_remint_and_one_run() {
     cli.ok(&["connect", "1001"]);
     assert!(cli.run(&["exec", "--", "true"]).status.success());
     cli.ok(&["disconnect", "--keep"]); // close the master, keep the session files
-    cli.ok(&["connect", "1001"]);
     let revoked_key = std::fs::read_to_string(session_file(&cli, "id_ed25519.pub")).unwrap();
+    // Revoked before `connect`, whose connection (opened in the background)
+    // must not authenticate ahead of the revocation.
     dp.post("/_dev/revoke?workspace_id=1001", json!({}));
+    cli.ok(&["connect", "1001"]);
     let list = std::fs::read_to_string(dp.data_dir.join("ws-1001/revoked_keys")).unwrap();
     let key_blob = revoked_key.split_whitespace().nth(1).unwrap();
     assert!(

@@ -193,8 +193,10 @@ fn revoked_keys_make_exec_remint_once() {
     cli.ok(&["connect", "1001"]);
     assert!(cli.run(&["exec", "--", "true"]).status.success());
     cli.ok(&["disconnect", "--keep"]); // close the master, keep the session files
-    cli.ok(&["connect", "1001"]);
+    // Revoked before `connect`, whose connection (opened in the background)
+    // must not authenticate ahead of the revocation.
     dp.post("/_dev/revoke?workspace_id=1001", serde_json::json!({}));
+    cli.ok(&["connect", "1001"]);
     let before = mints(&dp);
     let out = cli.run(&["exec", "--", "echo", "again"]);
     assert_eq!(

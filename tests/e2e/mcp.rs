@@ -498,8 +498,10 @@ fn exec_stderr_is_the_commands_own_and_a_renewal_is_progress() {
     let warm = raw.call("exec", &json!({"command": "true"}));
     assert_eq!(ok(&warm)["exit_status"], 0, "{warm}");
     cli.ok(&["disconnect", "--keep"]);
-    cli.ok(&["connect", "1001"]);
+    // Revoked before `connect`, whose connection (opened in the background)
+    // must not authenticate ahead of the revocation.
     dp.post("/_dev/revoke?workspace_id=1001", json!({}));
+    cli.ok(&["connect", "1001"]);
     let before = dp.mints();
     let answer = raw.request(
         "tools/call",

@@ -208,9 +208,12 @@ fn a_connection_dropped_mid_command_is_reported_and_not_rerun() {
 #[test]
 fn a_key_revoked_before_the_command_gets_one_remint_and_one_run() {
     let (dp, cli, workdir) = attached();
-    cli.ok(&["disconnect", "--keep"]); // no master: the next exec authenticates
-    cli.ok(&["connect", "1001"]);
+    cli.ok(&["disconnect", "--keep"]); // no connection: the next one authenticates
+    // Revoked before `connect`, which reuses the session and opens its
+    // connection in the background: that connection is refused too, and
+    // the command, joining it, hears of the refusal once.
     dp.post("/_dev/revoke?workspace_id=1001", serde_json::json!({}));
+    cli.ok(&["connect", "1001"]);
     let before = dp.mints();
     let out = cli.run(&["--json", "exec", "--", "echo run >> runs.txt; echo done"]);
     assert_eq!(
