@@ -1,9 +1,11 @@
 //! A hostile SSH server against runcode's own client: once the command is
-//! asked for, the server tries to open an agent channel, an X11 channel and
-//! a forwarded-tcpip channel toward the client, which asked for none of
-//! them. Each is refused with the stable SSH reason
-//! `SSH_OPEN_ADMINISTRATIVELY_PROHIBITED`, and the command itself still
-//! runs. The server is a fake (russh's server, on 127.0.0.1): no real sshd
+//! asked for, the server tries to open every kind of channel toward the
+//! client, which asked for none of them: agent, X11, forwarded-tcpip,
+//! session, direct-tcpip, forwarded-streamlocal and direct-streamlocal.
+//! Each is refused with the stable SSH reason
+//! `SSH_OPEN_ADMINISTRATIVELY_PROHIBITED` (russh's client accepted a
+//! direct-streamlocal channel unless told otherwise), and the command
+//! itself still runs. The server is a fake (russh's server, on 127.0.0.1): no real sshd
 //! opens those channels toward a client that did not ask, which is the
 //! fault to inject. The host key is pinned as runcode pins any.
 
@@ -74,11 +76,31 @@ impl server::Handler for Hostile {
                     .channel_open_forwarded_tcpip("127.0.0.1", 8080, "127.0.0.1", 5555)
                     .await,
             );
+            let session_channel = told(handle.channel_open_session().await);
+            let direct = told(
+                handle
+                    .channel_open_direct_tcpip("127.0.0.1", 22, "127.0.0.1", 5555)
+                    .await,
+            );
+            let streamlocal = told(
+                handle
+                    .channel_open_forwarded_streamlocal("/tmp/agent.sock")
+                    .await,
+            );
+            let direct_streamlocal = told(
+                handle
+                    .channel_open_direct_streamlocal("/tmp/agent.sock")
+                    .await,
+            );
             if let Ok(mut s) = seen.lock() {
                 s.extend([
                     format!("agent: {agent}"),
                     format!("x11: {x11}"),
                     format!("forwarded-tcpip: {tcpip}"),
+                    format!("session: {session_channel}"),
+                    format!("direct-tcpip: {direct}"),
+                    format!("forwarded-streamlocal: {streamlocal}"),
+                    format!("direct-streamlocal: {direct_streamlocal}"),
                 ]);
             }
             let _ = handle.data(channel, "ran\n").await;
@@ -91,7 +113,7 @@ impl server::Handler for Hostile {
 }
 
 #[test]
-fn a_server_that_opens_agent_x11_or_forwarded_channels_is_refused_each() {
+fn a_server_that_opens_any_channel_toward_the_client_is_refused_each() {
     // A real session's directory, pointed at the hostile server.
     let dp = Devplane::start(&[]);
     let cli = Cli::new(&dp);
@@ -167,6 +189,10 @@ fn a_server_that_opens_agent_x11_or_forwarded_channels_is_refused_each() {
             "agent: AdministrativelyProhibited",
             "x11: AdministrativelyProhibited",
             "forwarded-tcpip: AdministrativelyProhibited",
+            "session: AdministrativelyProhibited",
+            "direct-tcpip: AdministrativelyProhibited",
+            "forwarded-streamlocal: AdministrativelyProhibited",
+            "direct-streamlocal: AdministrativelyProhibited",
         ],
     );
     // The holder of the copied session ends with its directory.

@@ -13,11 +13,11 @@
 //! the session's `known_hosts`, or a host certificate under
 //! `@cert-authority` for exactly that host (`known`); the session's key or
 //! certificate; keepalives after 5 s of silence, a link dead when two go
-//! unanswered (within 15 s);
-//! channels the server opens (agent, X11, forwarded ports) refused; modern
-//! algorithms only (`preferred`: ML-KEM/X25519, X25519 and NIST ECDH key
-//! exchange, authenticated ciphers, ed25519, ECDSA and SHA-2 RSA host
-//! keys), a server that offers none of them refused as OpenSSH words it.
+//! unanswered (within 15 s); every channel the server opens refused,
+//! whatever its type; modern algorithms only (`preferred`: ML-KEM/X25519,
+//! X25519 and NIST ECDH key exchange, authenticated ciphers, ed25519,
+//! ECDSA and SHA-2 RSA host keys), a server that offers none of them
+//! refused as OpenSSH words it.
 
 mod endpoint;
 mod forwards;
@@ -213,6 +213,19 @@ impl client::Handler for Client {
     }
 
     async fn server_channel_open_forwarded_streamlocal(
+        &mut self,
+        _: Channel<Msg>,
+        _: &str,
+        reply: client::ChannelOpenHandle,
+        _: &mut RusshSession,
+    ) -> Result<(), Self::Error> {
+        reply
+            .reject(ChannelOpenFailure::AdministrativelyProhibited)
+            .await;
+        Ok(())
+    }
+
+    async fn server_channel_open_direct_streamlocal(
         &mut self,
         _: Channel<Msg>,
         _: &str,
