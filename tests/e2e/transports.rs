@@ -13,7 +13,7 @@ use serde_json::Value;
 
 use crate::util::cli::Cli;
 use crate::util::devplane::Devplane;
-use crate::util::world::scratch;
+use crate::util::world::{attached, scratch};
 
 /// `cli`'s command with a PATH that holds no `ssh`.
 fn without_openssh(cli: &Cli, empty: &std::path::Path) -> Command {
@@ -166,10 +166,7 @@ fn builtin_client(
 
 #[test]
 fn the_builtin_client_refuses_another_host_key_and_runs_nothing() {
-    let dp = Devplane::start(&[]);
-    let cli = Cli::new(&dp);
-    let workdir =
-        std::path::PathBuf::from(cli.ok(&["connect", "1001"])["workdir"].as_str().unwrap());
+    let (_dp, cli, workdir) = attached();
     // A copy of the session whose pin is another key.
     let copy = scratch("pin");
     let session = cli.session_dir(1001);
@@ -272,10 +269,7 @@ impl Drop for Narrowed {
 
 #[test]
 fn the_builtin_client_refuses_a_server_that_offers_no_modern_algorithm() {
-    let dp = Devplane::start(&[]);
-    let cli = Cli::new(&dp);
-    let workdir =
-        std::path::PathBuf::from(cli.ok(&["connect", "1001"])["workdir"].as_str().unwrap());
+    let (dp, cli, workdir) = attached();
     let session = cli.session_dir(1001);
     let pinned = std::fs::read_to_string(session.join("known_hosts")).unwrap();
     let host_key: Vec<&str> = pinned.split_whitespace().skip(1).take(2).collect();

@@ -176,10 +176,7 @@ impl client::Handler for Client {
         reply: client::ChannelOpenHandle,
         _: &mut RusshSession,
     ) -> Result<(), Self::Error> {
-        reply
-            .reject(ChannelOpenFailure::AdministrativelyProhibited)
-            .await;
-        Ok(())
+        refuse(reply).await
     }
 
     async fn server_channel_open_x11(
@@ -190,10 +187,7 @@ impl client::Handler for Client {
         reply: client::ChannelOpenHandle,
         _: &mut RusshSession,
     ) -> Result<(), Self::Error> {
-        reply
-            .reject(ChannelOpenFailure::AdministrativelyProhibited)
-            .await;
-        Ok(())
+        refuse(reply).await
     }
 
     async fn server_channel_open_forwarded_tcpip(
@@ -206,10 +200,7 @@ impl client::Handler for Client {
         reply: client::ChannelOpenHandle,
         _: &mut RusshSession,
     ) -> Result<(), Self::Error> {
-        reply
-            .reject(ChannelOpenFailure::AdministrativelyProhibited)
-            .await;
-        Ok(())
+        refuse(reply).await
     }
 
     async fn server_channel_open_forwarded_streamlocal(
@@ -219,10 +210,7 @@ impl client::Handler for Client {
         reply: client::ChannelOpenHandle,
         _: &mut RusshSession,
     ) -> Result<(), Self::Error> {
-        reply
-            .reject(ChannelOpenFailure::AdministrativelyProhibited)
-            .await;
-        Ok(())
+        refuse(reply).await
     }
 
     async fn server_channel_open_direct_streamlocal(
@@ -232,10 +220,7 @@ impl client::Handler for Client {
         reply: client::ChannelOpenHandle,
         _: &mut RusshSession,
     ) -> Result<(), Self::Error> {
-        reply
-            .reject(ChannelOpenFailure::AdministrativelyProhibited)
-            .await;
-        Ok(())
+        refuse(reply).await
     }
 
     async fn server_channel_open_session(
@@ -244,10 +229,7 @@ impl client::Handler for Client {
         reply: client::ChannelOpenHandle,
         _: &mut RusshSession,
     ) -> Result<(), Self::Error> {
-        reply
-            .reject(ChannelOpenFailure::AdministrativelyProhibited)
-            .await;
-        Ok(())
+        refuse(reply).await
     }
 
     async fn server_channel_open_direct_tcpip(
@@ -260,11 +242,17 @@ impl client::Handler for Client {
         reply: client::ChannelOpenHandle,
         _: &mut RusshSession,
     ) -> Result<(), Self::Error> {
-        reply
-            .reject(ChannelOpenFailure::AdministrativelyProhibited)
-            .await;
-        Ok(())
+        refuse(reply).await
     }
+}
+
+/// The answer to every channel the server opens toward the client: none
+/// was asked for.
+async fn refuse(reply: client::ChannelOpenHandle) -> Result<(), russh::Error> {
+    reply
+        .reject(ChannelOpenFailure::AdministrativelyProhibited)
+        .await;
+    Ok(())
 }
 
 /// The key exchanges offered, best first: the post-quantum hybrid
